@@ -1,0 +1,5 @@
+import sys
+
+from tmplint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,182 @@
+"""The ``tmplint`` command line: check, fix, init, rules, rule."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from tmplint import __version__
+from tmplint.config import Config, ConfigError, load_config, validate_selectors
+from tmplint.registry import RULES
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _selectors(value: str) -> List[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _add_selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
+    parser.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tmplint] from")
+    for flag in ("--select", "--extend-select", "--ignore"):
+        parser.add_argument(flag, type=_selectors, action="append", default=[],
+                            metavar="CODES", help="comma-separated rule codes or prefixes")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tmplint",
+        description="Find and rewrite scratch files in the shared system temp dir.",
+    )
+    parser.add_argument("--version", action="version", version=f"tmplint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    check = commands.add_parser("check", help="report findings (exit 1 when there are any)")
+    _add_selection_options(check)
+    check.add_argument("--format", choices=sorted(_formats()), default="text")
+    check.add_argument("--statistics", action="store_true", help="print counts per rule")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings (errors still exit 2)")
+    check.add_argument("--stdin-filename", help="path to report for source read from '-' (stdin)")
+    check.add_argument("--baseline", type=Path, help="report only findings not recorded in this file")
+    check.add_argument("--write-baseline", type=Path, help="record the current findings in this file")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+
+    fix = commands.add_parser("fix", help="rewrite call sites into the per-workflow helper")
+    _add_selection_options(fix)
+    fix.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
+    fix.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also rewrite literal temp paths (TMP006)")
+    fix.add_argument("--add-noqa", action="store_true", help="mark sites that cannot be fixed with # noqa")
+
+    init = commands.add_parser("init", help="write the helper module into your project")
+    init.add_argument("--module", type=Path, help="where to write it (default: from helper-module)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tmplint] from")
+
+    commands.add_parser("rules", help="list every rule")
+    rule = commands.add_parser("rule", help="explain one rule")
+    rule.add_argument("code", help="a rule code, e.g. TMP001")
+    return parser
+
+
+def _formats() -> List[str]:
+    from tmplint.reporters import REPORTERS
+
+    return list(REPORTERS)
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    paths = getattr(args, "paths", None) or []
+    start = Path(args.stdin_filename) if getattr(args, "stdin_filename", None) else (paths[0] if paths else Path.cwd())
+    config = load_config(explicit=args.config, start=start if start.exists() else start.parent)
+    changes = {}
+    for option in ("select", "extend_select", "ignore"):
+        values = [code for group in getattr(args, option, []) for code in group]
+        if values:
+            validate_selectors(values, f"--{option.replace('_', '-')}")
+            changes[option] = tuple(values) if option == "select" else getattr(config, option) + tuple(values)
+    return replace(config, **changes)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "rules":
+            return cmd_rules()
+        if args.command == "rule":
+            return cmd_rule(args.code)
+        config = _load_config(args)
+    except ConfigError as exc:
+        print(f"tmplint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        print("tmplint: error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        if args.command == "check":
+            return cmd_check(args, config)
+        if args.command == "fix":
+            return cmd_fix(args, config)
+        return cmd_init(args, config)
+    except KeyboardInterrupt:
+        print("tmplint: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_rules() -> int:
+    for code, rule in RULES.items():
+        status = "on " if rule.default else "off"
+        print(f"{code}  {status}  fix={rule.fix:<6}  {rule.name}")
+    return EXIT_OK
+
+
+def cmd_rule(code: str) -> int:
+    rule = RULES.get(code.upper())
+    if rule is None:
+        print(f"tmplint: error: unknown rule {code!r} (known: {', '.join(RULES)})", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(rule.doc())
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from tmplint.check import FileResult, check_data, check_paths
+    from tmplint.reporters import REPORTERS, report_statistics
+
+    paths = args.paths or [Path(".")]
+    if [str(p) for p in paths] == ["-"]:
+        data = sys.stdin.buffer.read()
+        results = [check_data(data, args.stdin_filename or "-", config)]
+    elif any(str(p) == "-" for p in paths):
+        print("tmplint: error: '-' (stdin) cannot be combined with other paths", file=sys.stderr)
+        return EXIT_ERROR
+    else:
+        results = list(check_paths(paths, config, args.jobs))
+    findings = [f for result in results for f in result.findings]
+    errors = [result for result in results if result.error]
+    for result in errors:
+        print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    REPORTERS[args.format](findings, sys.stdout)
+    if args.statistics:
+        report_statistics(findings, sys.stdout)
+    if errors:
+        return EXIT_ERROR
+    if findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_fix(args: argparse.Namespace, config: Config) -> int:
+    from tmplint.fix import run_fix
+
+    return run_fix(
+        args.paths or [Path(".")], config, diff=args.diff, check=args.check,
+        unsafe_fixes=args.unsafe_fixes, add_noqa=args.add_noqa, jobs=args.jobs or os.cpu_count() or 1,
+        stdout=sys.stdout, stderr=sys.stderr,
+    )
+
+
+def cmd_init(args: argparse.Namespace, config: Config) -> int:
+    from tmplint.helper import helper_module_path, write_helper_module
+
+    target = args.module or helper_module_path(config.helper_module)
+    try:
+        written = write_helper_module(target, config.root, config.root_env, force=args.force)
+    except FileExistsError:
+        print(f"{target}: error: already exists (use --force to overwrite)", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, ValueError) as exc:
+        print(f"{target}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"wrote {written}", file=sys.stderr)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

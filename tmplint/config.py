@@ -1,0 +1,203 @@
+"""``[tool.tmplint]`` configuration: discovery, validation and rule selection."""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple
+
+from tmplint.registry import DEFAULT_CODES, RULES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+DEFAULT_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/usr/tmp", "/private/tmp", "/private/var/tmp")
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".bzr", "CVS", ".tox", ".nox", ".eggs", "*.egg", ".venv", "venv",
+    ".direnv", "env", "site-packages", "build", "dist", "__pycache__", "node_modules",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tmplint_cache",
+)
+_WORKFLOW_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: Optional[Tuple[str, ...]] = None
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: Tuple[str, ...] = ()
+    temp_dirs: Tuple[str, ...] = DEFAULT_TEMP_DIRS
+    extend_temp_dirs: Tuple[str, ...] = ()
+    helper_module: str = "temp_paths"
+    workflow_id_names: Tuple[str, ...] = ("workflow_id", "task_id", "job_id", "run_id")
+    workflow_id_attributes: Tuple[str, ...] = ("workflow_id",)
+    workflow_id_fallback: Optional[str] = None
+    add_workflow_param: bool = False
+    root: str = "/share/workflows"
+    root_env: str = "WORKFLOW_TEMP_ROOT"
+    honor_other_suppressions: bool = True
+    #: the pyproject.toml this came from, if any; relative excludes are anchored at its dir
+    source: Optional[Path] = field(default=None, compare=False)
+
+    @property
+    def enabled_codes(self) -> FrozenSet[str]:
+        return select_codes(self.select, self.extend_select, self.ignore)
+
+    @property
+    def all_temp_dirs(self) -> Tuple[str, ...]:
+        return tuple(dict.fromkeys(d.rstrip("/") or "/" for d in self.temp_dirs + self.extend_temp_dirs))
+
+    @property
+    def root_dir(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+
+def _matches(selector: str, code: str) -> bool:
+    return code.startswith(selector)
+
+
+def select_codes(
+    select: Optional[Iterable[str]], extend_select: Iterable[str] = (), ignore: Iterable[str] = ()
+) -> FrozenSet[str]:
+    """Resolve ruff-style selectors. A prefix (``TMP``, ``TMP00``) never turns on a default-off
+    rule; only its full code does, so ``--select TMP`` means the same in flake8 and tmplint."""
+    chosen = set()
+    for selector in list(select if select is not None else DEFAULT_CODES) + list(extend_select):
+        for code, rule in RULES.items():
+            if code == selector or (rule.default and _matches(selector, code)):
+                chosen.add(code)
+    longest_ignore = list(ignore)
+    return frozenset(c for c in chosen if not any(_matches(i, c) for i in longest_ignore))
+
+
+def validate_selectors(values: Sequence[str], where: str) -> Tuple[str, ...]:
+    for value in values:
+        if not isinstance(value, str) or not any(code.startswith(value) for code in RULES) or not value:
+            raise ConfigError(f"{where}: unknown rule selector {value!r} (known: {', '.join(RULES)})")
+    return tuple(values)
+
+
+def _str_list(value: Any, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _temp_dirs(value: Any, where: str) -> Tuple[str, ...]:
+    dirs = _str_list(value, where)
+    for d in dirs:
+        if not d.startswith("/") or d == "/":
+            raise ConfigError(f"{where}: {d!r} is not an absolute directory path")
+    return dirs
+
+
+def _identifiers(value: Any, where: str) -> Tuple[str, ...]:
+    names = _str_list(value, where)
+    for name in names:
+        if not _WORKFLOW_ID_RE.match(name):
+            raise ConfigError(f"{where}: {name!r} is not a Python identifier")
+    return names
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _module(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _MODULE_RE.match(value):
+        raise ConfigError(f"{where}: {value!r} is not a dotted module path")
+    return value
+
+
+def _expression(value: Any, where: str) -> str:
+    import ast
+
+    text = _str(value, where)
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise ConfigError(f"{where}: {value!r} is not a Python expression") from None
+    return text
+
+
+_KEYS = {
+    "select": lambda v, w: validate_selectors(_str_list(v, w), w),
+    "extend-select": lambda v, w: validate_selectors(_str_list(v, w), w),
+    "ignore": lambda v, w: validate_selectors(_str_list(v, w), w),
+    "exclude": _str_list,
+    "extend-exclude": _str_list,
+    "temp-dirs": _temp_dirs,
+    "extend-temp-dirs": _temp_dirs,
+    "helper-module": _module,
+    "workflow-id-names": _identifiers,
+    "workflow-id-attributes": _identifiers,
+    "workflow-id-fallback": _expression,
+    "add-workflow-param": _bool,
+    "root": lambda v, w: _temp_dirs([v], w)[0] if isinstance(v, str) else _str(v, w),
+    "root-env": _str,
+    "honor-other-suppressions": _bool,
+}
+
+
+def parse_table(table: Mapping[str, Any], where: str, base: Config = Config()) -> Config:
+    """Validate a ``[tool.tmplint]`` table (keys with dashes) into a Config."""
+    changes: Dict[str, Any] = {}
+    for key, value in table.items():
+        validator = _KEYS.get(key)
+        if validator is None:
+            hint = f" (did you mean {key.replace('_', '-')!r}?)" if key.replace("_", "-") in _KEYS else ""
+            raise ConfigError(f"{where}: unknown key {key!r} in [tool.tmplint]{hint}")
+        changes[key.replace("-", "_")] = validator(value, f"{where}: [tool.tmplint] {key}")
+    return replace(base, **changes)
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.tmplint] table, walking up from ``start``."""
+    start = start.resolve()
+    for directory in [start, *start.parents] if start.is_dir() else list(start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if "tmplint" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def load_config(explicit: Optional[Path] = None, start: Optional[Path] = None) -> Config:
+    """Load the config from ``explicit`` or the nearest pyproject.toml above ``start``."""
+    path = explicit if explicit is not None else find_pyproject(start or Path.cwd())
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("tmplint", {}) if Path(path).name == "pyproject.toml" else data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.tmplint] must be a table")
+    return replace(parse_table(table, str(path)), source=Path(path).resolve())
+
+
+CONFIG_FIELDS = tuple(f.name for f in fields(Config))

@@ -1,0 +1,87 @@
+"""flake8 plugin: a thin adapter over the detector (the flake8-bugbear shape)."""
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterator, List, Optional, Tuple
+
+from tmplint import __version__
+from tmplint.config import Config, ConfigError, load_config
+from tmplint.detector import find_findings, prefilter_needles
+from tmplint.registry import RULES
+
+
+@functools.lru_cache(maxsize=None)
+def _project_config(start: str) -> Config:
+    try:
+        return load_config(start=Path(start))
+    except ConfigError as exc:
+        # flake8 has no per-file error channel for configuration; fail loudly once
+        raise SystemExit(f"tmplint: {exc}") from None
+
+
+class TmplintChecker:
+    name = "tmplint"
+    version = __version__
+
+    #: names of default-off rules that flake8's --select/--extend-select named in full
+    _named_codes: Tuple[str, ...] = ()
+    _temp_dirs: Optional[Tuple[str, ...]] = None
+    _config_file: Optional[str] = None
+
+    def __init__(self, tree: ast.AST, lines: List[str], filename: str) -> None:
+        self.tree = tree
+        self.lines = lines
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        option_manager.add_option(
+            "--tmplint-temp-dirs", comma_separated_list=True, parse_from_config=True, default=None,
+            help="tmplint: temp dirs whose literal paths TMP006 flags (overrides [tool.tmplint] temp-dirs)",
+        )
+        option_manager.add_option(
+            "--tmplint-config", parse_from_config=True, default=None,
+            help="tmplint: pyproject.toml to read [tool.tmplint] from (default: found by walking up)",
+        )
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        named = list(getattr(options, "select", None) or []) + list(getattr(options, "extend_select", None) or [])
+        cls._named_codes = tuple(code for code in named if code in RULES)
+        cls._temp_dirs = tuple(options.tmplint_temp_dirs) if getattr(options, "tmplint_temp_dirs", None) else None
+        cls._config_file = getattr(options, "tmplint_config", None)
+
+    def config(self) -> Config:
+        if self._config_file:
+            config = _project_config_file(self._config_file)
+        else:
+            config = _project_config(str(Path(self.filename).resolve().parent))
+        if self._named_codes:
+            config = replace(config, extend_select=config.extend_select + self._named_codes)
+        if self._temp_dirs is not None:
+            config = replace(config, temp_dirs=self._temp_dirs)
+        return config
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        config = self.config()
+        source = "".join(self.lines)
+        if not any(needle in source for needle in _needles(config)):
+            return
+        for finding in find_findings(self.tree, source, config, self.filename):  # type: ignore[arg-type]
+            yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
+
+
+@functools.lru_cache(maxsize=None)
+def _project_config_file(path: str) -> Config:
+    try:
+        return load_config(explicit=Path(path))
+    except ConfigError as exc:
+        raise SystemExit(f"tmplint: {exc}") from None
+
+
+@functools.lru_cache(maxsize=None)
+def _needles(config: Config) -> Tuple[str, ...]:
+    return tuple(needle.decode("utf-8") for needle in prefilter_needles(config))

@@ -1,0 +1,493 @@
+"""The rule registry: the single source of truth for every TMP rule.
+
+The flake8 plugin, ``tmplint check``, ``tmplint rule CODE``, ``docs/rules.md`` and the
+parametrized tests all read these objects; nothing restates them.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    #: ``str.format`` template; ``{subject}`` is the call or literal that was found.
+    message: str
+    what: str
+    why: str
+    bad: Tuple[str, ...]
+    good: Tuple[str, ...]
+    default: bool
+    fix_safety: str
+    #: "safe", "unsafe" (only with --unsafe-fixes) or "none".
+    fix: str
+
+    def format_message(self, subject: str) -> str:
+        return self.message.format(subject=subject)
+
+    def doc(self) -> str:
+        """ruff-style rule documentation, used by ``tmplint rule`` and docs/rules.md."""
+        status = "on by default" if self.default else "off by default; enable with extend-select"
+        parts = [
+            f"# {self.code} ({self.name})",
+            "",
+            f"Default: {status}. Fix: {self.fix}.",
+            "",
+            "## What it does",
+            self.what,
+            "",
+            "## Why is this bad?",
+            self.why,
+            "",
+            "## Example",
+            "```python",
+            self.bad[0].rstrip("\n"),
+            "```",
+            "",
+            "## Use instead",
+            "```python",
+            self.good[0].rstrip("\n"),
+            "```",
+            "",
+            "## Fix safety",
+            self.fix_safety,
+        ]
+        return "\n".join(parts) + "\n"
+
+
+def _code(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+_SHARED_WHY = (
+    "Jobs that run side by side (Celery workers, pipelines, pods sharing a volume) all write into "
+    "the machine-wide temp dir: their files collide, leak between tenants, are invisible to other "
+    "pods on the shared volume, and are never cleaned up when a job dies. Scratch files belong "
+    "under the job's own directory, made by `get_temp_path(workflow_id, suffix)`."
+)
+
+_RULES = (
+    Rule(
+        code="TMP001",
+        name="tempfile-file-in-system-tmp",
+        message="{subject}() writes to the shared system temp dir; use get_temp_path(workflow_id, suffix)",
+        what=(
+            "Checks for `tempfile.NamedTemporaryFile`, `tempfile.TemporaryFile` and "
+            "`tempfile.SpooledTemporaryFile` without an explicit `dir=` (or with a `dir=` that is "
+            "itself the system temp dir)."
+        ),
+        why=_SHARED_WHY,
+        bad=(
+            _code(
+                """
+                import tempfile
+
+                def export(workflow_id, data):
+                    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+                        f.write(data)
+                """
+            ),
+            _code(
+                """
+                from tempfile import TemporaryFile as TF
+
+                def spool():
+                    return TF()
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                def export(data):
+                    return tempfile.SpooledTemporaryFile(max_size=10, dir="/tmp")
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                from temp_paths import cleanup_temp_path, get_temp_path
+
+                def export(workflow_id, data):
+                    path = get_temp_path(workflow_id, ".json")
+                    try:
+                        with open(path, "x+b") as f:
+                            f.write(data)
+                    finally:
+                        cleanup_temp_path(path)
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                def export(job_dir):
+                    return tempfile.NamedTemporaryFile(dir=job_dir)
+                """
+            ),
+            _code(
+                """
+                def export(tempfile):
+                    return tempfile.NamedTemporaryFile()
+                """
+            ),
+        ),
+        default=True,
+        fix_safety=(
+            "Safe. The call becomes `open(get_temp_path(WID, suffix), mode)` with `w` turned into `x` "
+            "so the file is still created exclusively; where the original deleted the file (a "
+            "`with` block, `delete=True`), the rewrite deletes it in a `finally` at the same point. "
+            "Sites with `*args`/`**kwargs` or no workflow id in scope are left alone and reported."
+        ),
+        fix="safe",
+    ),
+    Rule(
+        code="TMP002",
+        name="mkstemp-in-system-tmp",
+        message="{subject}() writes to the shared system temp dir; use make_temp_file(workflow_id, suffix)",
+        what="Checks for `tempfile.mkstemp` without an explicit `dir=`.",
+        why=_SHARED_WHY,
+        bad=(
+            _code(
+                """
+                import tempfile
+
+                def render(workflow_id):
+                    fd, path = tempfile.mkstemp(suffix=".mp4")
+                    return path
+                """
+            ),
+            _code(
+                """
+                def render():
+                    from tempfile import mkstemp as make
+                    return make()
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                from temp_paths import make_temp_file
+
+                def render(workflow_id):
+                    fd, path = make_temp_file(workflow_id, ".mp4")
+                    return path
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                def render(out_dir):
+                    return tempfile.mkstemp(".mp4", "clip_", out_dir)
+                """
+            ),
+        ),
+        default=True,
+        fix_safety=(
+            "Safe. `mkstemp(suffix, prefix, dir, text)` becomes `make_temp_file(WID, suffix, prefix, "
+            "text=text)`, which returns the same `(fd, path)` pair. A `finally` cleanup is added only "
+            "when the path provably stays local to the function."
+        ),
+        fix="safe",
+    ),
+    Rule(
+        code="TMP003",
+        name="temp-dir-in-system-tmp",
+        message="{subject}() creates a dir in the shared system temp dir; use make_temp_dir(workflow_id)",
+        what="Checks for `tempfile.mkdtemp` and `tempfile.TemporaryDirectory` without an explicit `dir=`.",
+        why=_SHARED_WHY,
+        bad=(
+            _code(
+                """
+                import tempfile
+
+                def unpack(workflow_id, archive):
+                    with tempfile.TemporaryDirectory() as d:
+                        archive.extractall(d)
+                """
+            ),
+            _code(
+                """
+                import tempfile as tf
+
+                scratch = tf.mkdtemp(dir=tf.gettempdir())
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                from temp_paths import cleanup_temp_path, make_temp_dir
+
+                def unpack(workflow_id, archive):
+                    d = make_temp_dir(workflow_id)
+                    try:
+                        archive.extractall(d)
+                    finally:
+                        cleanup_temp_path(d)
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                def unpack(workdir):
+                    return tempfile.mkdtemp(dir=workdir)
+                """
+            ),
+        ),
+        default=True,
+        fix_safety=(
+            "Safe. `TemporaryDirectory` in a `with` becomes `make_temp_dir` plus a `finally` that "
+            "removes the tree where the `with` ended; `mkdtemp` keeps its lifetime unless the path "
+            "provably stays local."
+        ),
+        fix="safe",
+    ),
+    Rule(
+        code="TMP004",
+        name="insecure-mktemp",
+        message="{subject}() is insecure (the name can be taken before it is used); use get_temp_path(workflow_id, suffix)",
+        what="Checks for `tempfile.mktemp`, with or without `dir=`.",
+        why=(
+            "`mktemp` only returns a name: another process can create that path between the call and "
+            "the use (a classic race, CWE-377). It also points into the shared temp dir. " + _SHARED_WHY
+        ),
+        bad=(
+            _code(
+                """
+                import tempfile
+
+                def name(workflow_id):
+                    return tempfile.mktemp(suffix=".txt")
+                """
+            ),
+            _code(
+                """
+                from tempfile import mktemp
+
+                def name(out_dir):
+                    return mktemp(dir=out_dir)
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                from temp_paths import get_temp_path
+
+                def name(workflow_id):
+                    return get_temp_path(workflow_id, ".txt")
+                """
+            ),
+        ),
+        default=True,
+        fix_safety=(
+            "Safe. `mktemp(suffix, prefix)` becomes `get_temp_path(WID, suffix, prefix)`, a unique path "
+            "in the job's own 0o700 directory. `# noqa: S306` and `# nosec` on the line suppress it."
+        ),
+        fix="safe",
+    ),
+    Rule(
+        code="TMP005",
+        name="system-temp-dir",
+        message="{subject} points at the shared system temp dir; use get_temp_dir(workflow_id)",
+        what="Checks for `tempfile.gettempdir()`, `tempfile.gettempdirb()` and reads or writes of `tempfile.tempdir`.",
+        why=_SHARED_WHY,
+        bad=(
+            _code(
+                """
+                import os
+                import tempfile
+
+                def out(workflow_id):
+                    return os.path.join(tempfile.gettempdir(), "out.bin")
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                tempfile.tempdir = "/scratch"
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                import os
+                from temp_paths import get_temp_dir
+
+                def out(workflow_id):
+                    return os.path.join(get_temp_dir(workflow_id), "out.bin")
+                """
+            ),
+        ),
+        default=True,
+        fix_safety="Safe for `gettempdir()`, which becomes `get_temp_dir(WID)`. `tempfile.tempdir` is reported, not rewritten.",
+        fix="safe",
+    ),
+    Rule(
+        code="TMP006",
+        name="hardcoded-temp-path",
+        message="hard-coded path {subject} in the shared system temp dir; use get_temp_dir(workflow_id)",
+        what=(
+            "Checks for string, bytes and f-string literals that start with a world-writable temp dir "
+            "(`/tmp`, `/var/tmp`, `/dev/shm`, ... configurable with `temp-dirs`) on a path boundary, "
+            "including `Path(\"/tmp\") / x` and `os.path.join(\"/tmp\", x)`. Docstrings, comments, "
+            "prose and URLs are never flagged."
+        ),
+        why=_SHARED_WHY,
+        bad=(
+            _code(
+                """
+                def save(workflow_id, data):
+                    with open("/tmp/result.json", "w") as f:
+                        f.write(data)
+                """
+            ),
+            _code(
+                """
+                from pathlib import Path
+
+                CACHE = Path("/var/tmp") / "cache"
+                """
+            ),
+            _code(
+                """
+                def frame(job_id, n):
+                    return f"/dev/shm/{job_id}/frame_{n}.png"
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                import os
+                from temp_paths import get_temp_dir
+
+                def save(workflow_id, data):
+                    with open(os.path.join(get_temp_dir(workflow_id), "result.json"), "w") as f:
+                        f.write(data)
+                """
+            ),
+            _code(
+                """
+                def describe():
+                    return "files go to /tmp later"
+                """
+            ),
+            _code(
+                """
+                def job_dir(workflow_id):
+                    return f"/share/workflows/{workflow_id}/tmp"
+                """
+            ),
+            _code(
+                """
+                TMPFOO = "/tmpfoo/x"
+                """
+            ),
+        ),
+        default=True,
+        fix_safety=(
+            "Unsafe: the path may be shared on purpose with another process. Only with "
+            "`--unsafe-fixes`, a literal inside a function with a workflow id becomes "
+            "`os.path.join(get_temp_dir(WID), rest)`. `# noqa: S108` on the line suppresses it."
+        ),
+        fix="unsafe",
+    ),
+    Rule(
+        code="TMP007",
+        name="temp-dir-from-environment",
+        message="{subject} reads the system temp dir from the environment; use get_temp_dir(workflow_id)",
+        what=(
+            "Checks for the temp dir read from the environment: `os.environ[\"TMPDIR\"]`, "
+            "`os.getenv(\"TMP\")`, `environ.get(\"TEMP\")`."
+        ),
+        why=_SHARED_WHY,
+        bad=(
+            _code(
+                """
+                import os
+
+                def scratch():
+                    return os.environ.get("TMPDIR", "/scratch")
+                """
+            ),
+            _code(
+                """
+                from os import getenv
+
+                SCRATCH = getenv("TEMP")
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                from temp_paths import get_temp_dir
+
+                def scratch(workflow_id):
+                    return get_temp_dir(workflow_id)
+                """
+            ),
+            _code(
+                """
+                import os
+
+                HOME = os.environ["HOME"]
+                """
+            ),
+        ),
+        default=False,
+        fix_safety="No fix: what the environment variable means depends on the deployment.",
+        fix="none",
+    ),
+    Rule(
+        code="TMP008",
+        name="tempfile-with-explicit-dir",
+        message="{subject}() with an explicit dir= still bypasses the per-job helper; use get_temp_path(workflow_id, suffix)",
+        what=(
+            "Strict mode: checks for every `tempfile` creator, even with an explicit `dir=`, so that "
+            "all scratch files go through the helper."
+        ),
+        why=(
+            "An explicit `dir=` keeps files out of the shared temp dir, but the naming, permissions "
+            "and cleanup then differ from site to site. Teams that want every scratch file made by "
+            "the helper turn this on."
+        ),
+        bad=(
+            _code(
+                """
+                import tempfile
+
+                def render(out_dir):
+                    return tempfile.mkstemp(dir=out_dir)
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                from temp_paths import make_temp_file
+
+                def render(workflow_id):
+                    return make_temp_file(workflow_id)
+                """
+            ),
+        ),
+        default=False,
+        fix_safety="No fix: the explicit directory was chosen on purpose.",
+        fix="none",
+    ),
+)
+
+RULES: Dict[str, Rule] = {rule.code: rule for rule in _RULES}
+DEFAULT_CODES = frozenset(code for code, rule in RULES.items() if rule.default)
