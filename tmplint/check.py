@@ -45,7 +45,9 @@ def _check_chunk(args: Tuple[List[str], Config]) -> List[FileResult]:
 PARALLEL_THRESHOLD = 200
 
 
-def check_paths(paths: Iterable[Path], config: Config, jobs: Optional[int] = None) -> Iterator[FileResult]:
+def check_paths(
+    paths: Iterable[Path], config: Config, jobs: Optional[int] = None, use_cache: bool = True
+) -> Iterator[FileResult]:
     """Results for every Python file under ``paths``, in discovery order."""
     files: List[str] = []
     for path, error in iter_python_files(paths, config):

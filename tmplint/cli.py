@@ -137,11 +137,22 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
         print("tmplint: error: '-' (stdin) cannot be combined with other paths", file=sys.stderr)
         return EXIT_ERROR
     else:
-        results = list(check_paths(paths, config, args.jobs))
+        results = list(check_paths(paths, config, args.jobs, use_cache=not args.no_cache))
     findings = [f for result in results for f in result.findings]
     errors = [result for result in results if result.error]
     for result in errors:
         print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    if args.write_baseline or args.baseline:
+        from tmplint import baseline
+
+        if args.write_baseline:
+            baseline.write_baseline(args.write_baseline, findings)
+        if args.baseline:
+            try:
+                findings = baseline.new_findings(findings, baseline.load_baseline(args.baseline))
+            except baseline.BaselineError as exc:
+                print(f"{args.baseline}: error: {exc}", file=sys.stderr)
+                return EXIT_ERROR
     REPORTERS[args.format](findings, sys.stdout)
     if args.statistics:
         report_statistics(findings, sys.stdout)
