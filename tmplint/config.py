@@ -175,8 +175,14 @@ def find_pyproject(start: Path) -> Optional[Path]:
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                text = candidate.read_text(encoding="utf-8")
+                data = tomllib.loads(text)
+            except OSError:
+                continue
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+                # a broken file that is meant for us is an error, not a reason to look further up
+                if "tool.tmplint" in candidate.read_bytes().decode("utf-8", "replace"):
+                    return candidate
                 continue
             if "tmplint" in data.get("tool", {}):
                 return candidate

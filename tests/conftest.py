@@ -1,0 +1,58 @@
+"""Shared test helpers: fixture files with inline ``# expect: TMPxxx`` markers."""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Dict, List, Set, Tuple
+
+import pytest
+
+from tmplint.config import Config, parse_table
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DETECTOR_FIXTURES = sorted((FIXTURES / "detector").glob("*.py"))
+_EXPECT = re.compile(r"# expect: ([A-Z0-9, ]+)")
+_CONFIG = re.compile(r"^# tmplint-config: (.*)$", re.MULTILINE)
+
+
+def expected_findings(path: Path) -> Set[Tuple[int, str]]:
+    """``(line, code)`` pairs from the ``# expect:`` markers of a fixture file."""
+    expected = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _EXPECT.search(line)
+        if match:
+            expected.update((number, code.strip()) for code in match.group(1).split(",") if code.strip())
+    return expected
+
+
+def fixture_config_lines(path: Path) -> List[str]:
+    """``[tool.tmplint]`` TOML lines a fixture asks for with ``# tmplint-config:`` headers."""
+    return _CONFIG.findall(path.read_text(encoding="utf-8"))
+
+
+def fixture_config(path: Path) -> Config:
+    table: Dict = tomllib.loads("\n".join(fixture_config_lines(path)))
+    return parse_table(table, str(path))
+
+
+def write_project(root: Path, files: Dict[str, str], config_lines: List[str] = ()) -> Path:
+    """A throwaway project under ``root`` with a pyproject.toml holding ``[tool.tmplint]``."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("[tool.tmplint]\n" + "\n".join(config_lines) + "\n", encoding="utf-8")
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(params=DETECTOR_FIXTURES, ids=lambda p: p.name)
+def detector_fixture(request) -> Path:
+    return request.param
