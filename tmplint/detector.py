@@ -10,7 +10,7 @@ import re
 import tokenize
 from dataclasses import dataclass
 from io import StringIO
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
@@ -134,106 +134,6 @@ class Scope:
         return None
 
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-class ScopeBuilder:
-    """One walk that records, for the module and every scope-making node, what it binds."""
-
-    def __init__(self) -> None:
-        self.scopes: Dict[int, Scope] = {}
-
-    def build(self, tree: ast.Module) -> Dict[int, Scope]:
-        module = Scope(None, "module")
-        self.scopes[id(tree)] = module
-        self._children(tree, module)
-        return self.scopes
-
-    def _children(self, node: ast.AST, scope: Scope) -> None:
-        for child in ast.iter_child_nodes(node):
-            self._visit(child, scope)
-
-    def _visit_all(self, nodes: Iterable[Optional[ast.AST]], scope: Scope) -> None:
-        for node in nodes:
-            if node is not None:
-                self._visit(node, scope)
-
-    def _new_scope(self, node: ast.AST, parent: Scope, kind: str) -> Scope:
-        scope = Scope(parent, kind)
-        self.scopes[id(node)] = scope
-        return scope
-
-    def _visit(self, node: ast.AST, scope: Scope) -> None:
-        if isinstance(node, (*_FUNCTIONS, ast.Lambda)):
-            args = node.args
-            # decorators, defaults and annotations are evaluated in the enclosing scope
-            self._visit_all(getattr(node, "decorator_list", []), scope)
-            self._visit_all(args.defaults + args.kw_defaults, scope)
-            self._visit_all([a.annotation for a in _all_args(args)], scope)
-            self._visit_all([getattr(node, "returns", None)], scope)
-            inner = self._new_scope(node, scope, "function")
-            for arg in _all_args(args):
-                inner.bind(arg.arg)
-            if isinstance(node, ast.Lambda):
-                self._visit(node.body, inner)
-            else:
-                scope.bind(node.name)
-                self._visit_all(node.body, inner)
-        elif isinstance(node, ast.ClassDef):
-            self._visit_all(node.decorator_list + node.bases + node.keywords, scope)
-            scope.bind(node.name)
-            self._visit_all(node.body, self._new_scope(node, scope, "class"))
-        elif isinstance(node, _COMPREHENSIONS):
-            inner = self._new_scope(node, scope, "comprehension")
-            for index, generator in enumerate(node.generators):
-                # the first iterable is evaluated in the enclosing scope
-                self._visit(generator.iter, scope if index == 0 else inner)
-                self._visit(generator.target, inner)
-                self._visit_all(generator.ifs, inner)
-            self._visit_all([getattr(node, part, None) for part in ("elt", "key", "value")], inner)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    scope.bind(alias.asname, alias.name)
-                else:
-                    top = alias.name.split(".")[0]
-                    scope.bind(top, top)
-        elif isinstance(node, ast.ImportFrom):
-            module = node.module if not node.level else None
-            for alias in node.names:
-                if alias.name == "*":
-                    if module == "tempfile":
-                        for name in TEMPFILE_ALL:
-                            scope.bind(name, f"tempfile.{name}")
-                else:
-                    scope.bind(alias.asname or alias.name, f"{module}.{alias.name}" if module else "")
-        elif isinstance(node, ast.Global):
-            scope.globals.update(node.names)
-        elif isinstance(node, ast.Nonlocal):
-            scope.nonlocals.update(node.names)
-        elif isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Load):
-                scope.bind(node.id)
-        elif isinstance(node, ast.NamedExpr):
-            # PEP 572: the target binds in the nearest enclosing non-comprehension scope
-            target = scope
-            while target.kind == "comprehension" and target.parent is not None:
-                target = target.parent
-            target.bind(node.target.id)
-            self._visit(node.value, scope)
-        else:
-            name = getattr(node, "name", None) or getattr(node, "rest", None)
-            if isinstance(name, str) and isinstance(node, _NAME_BINDERS):
-                scope.bind(name)
-            self._children(node, scope)
-
-
-_NAME_BINDERS: Tuple[type, ...] = (ast.ExceptHandler,) + tuple(
-    getattr(ast, n) for n in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(ast, n)
-)
-
-
 def _all_args(args: ast.arguments) -> List[ast.arg]:
     result = list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs)
     result += [a for a in (args.vararg, args.kwarg) if a is not None]
@@ -275,29 +175,245 @@ def _short(text: str) -> str:
 
 # --------------------------------------------------------------------------- the pass
 
+#: modules whose names the rules look up; only names bound from these are tracked
+_TEMPFILE_MODULES = ("tempfile",)
+_ENV_MODULES = ("os",)
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
 
-class FindingVisitor(ast.NodeVisitor):
-    """Walks a module once, resolving names by scope, and collects raw findings."""
 
-    def __init__(self, scopes: Dict[int, Scope], config: Config, path: str) -> None:
-        self.scopes = scopes
+def _child_fields(node_type: type) -> Tuple[str, ...]:
+    fields = _FIELDS.get(node_type)
+    if fields is None:
+        fields = _FIELDS[node_type] = tuple(f for f in node_type._fields if f not in ("ctx", "type_comment"))
+    return fields
+
+
+def _imported_names(tree: ast.Module, modules: Tuple[str, ...]) -> Set[str]:
+    """Names that some import anywhere in the module binds to ``modules`` or their members.
+
+    Only statements are walked (imports are statements), which is much cheaper than a full walk.
+    """
+    names: Set[str] = set()
+    stack: List[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in modules:
+                    names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            if not node.level and node.module and node.module.split(".")[0] in modules:
+                for alias in node.names:
+                    if alias.name == "*":
+                        names.update(TEMPFILE_ALL if node.module == "tempfile" else ())
+                    else:
+                        names.add(alias.asname or alias.name)
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                stack.extend(getattr(node, field, ()))
+    return names
+
+
+class FindingPass:
+    """One walk over a module in source order.
+
+    It tracks scopes only for the names some import binds to ``tempfile`` (or ``os`` when TMP007
+    is on), records every use of those names, and checks every literal on the way. Uses are
+    resolved when the walk is done, because a name assigned anywhere in a function is local in
+    the whole function (so ``def f(): tempfile.x(); tempfile = 1`` is not the module).
+    """
+
+    def __init__(self, config: Config, path: str, tracked: Set[str]) -> None:
         self.temp_dirs = config.all_temp_dirs
         self.env_rule = "TMP007" in config.enabled_codes
         self.path = path
-        self.scope: Scope = next(iter(scopes.values()))
+        self.tracked = tracked
+        #: (node, scope, base name, attribute chain, kind) with kind "call" / "ref" / "subscript"
+        self.uses: List[Tuple[ast.AST, Scope, str, Tuple[str, ...], str]] = []
+        self.literals: List[Tuple[ast.AST, str]] = []
         self.findings: List[Finding] = []
-        #: nodes already reported under another finding (a creator's temp ``dir=``)
+        #: nodes reported under another finding (a creator's temp ``dir=``)
         self.skip: Set[int] = set()
+        self.scopes: Dict[int, Scope] = {}
+        self._handlers = {
+            ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function,
+            ast.Lambda: self._function, ast.ClassDef: self._class,
+            ast.ListComp: self._comprehension, ast.SetComp: self._comprehension,
+            ast.DictComp: self._comprehension, ast.GeneratorExp: self._comprehension,
+            ast.Import: self._import, ast.ImportFrom: self._import,
+            ast.Global: self._global, ast.Nonlocal: self._global,
+            ast.Name: self._name, ast.Attribute: self._attribute, ast.Call: self._call,
+            ast.Subscript: self._subscript, ast.NamedExpr: self._named_expr,
+            ast.Expr: self._expr, ast.Constant: self._literal, ast.JoinedStr: self._joined_str,
+            ast.ExceptHandler: self._binder,
+        }
+        for name in ("MatchAs", "MatchStar", "MatchMapping"):
+            if hasattr(ast, name):
+                self._handlers[getattr(ast, name)] = self._binder
 
-    # -- helpers
+    # -- walking
 
-    def qualname(self, node: ast.AST) -> Optional[str]:
-        if isinstance(node, ast.Name):
-            return self.scope.resolve(node.id)
-        if isinstance(node, ast.Attribute):
-            base = self.qualname(node.value)
-            return f"{base}.{node.attr}" if base else None
+    def run(self, tree: ast.Module) -> List[Finding]:
+        module = Scope(None, "module")
+        self.scopes[id(tree)] = module
+        self._children(tree, module)
+        self._resolve()
+        return self.findings
+
+    def _walk(self, node: ast.AST, scope: Scope) -> None:
+        handler = self._handlers.get(type(node))
+        if handler is None:
+            self._children(node, scope)
+        else:
+            handler(node, scope)
+
+    def _children(self, node: ast.AST, scope: Scope) -> None:
+        walk = self._walk
+        for field in _child_fields(type(node)):
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        walk(item, scope)
+            elif isinstance(value, ast.AST):
+                walk(value, scope)
+
+    def _all(self, nodes: Iterable[Optional[ast.AST]], scope: Scope) -> None:
+        for node in nodes:
+            if node is not None:
+                self._walk(node, scope)
+
+    def _bind(self, scope: Scope, name: str, qualname: str = "") -> None:
+        if name in self.tracked:
+            scope.bind(name, qualname)
+
+    # -- scopes and bindings
+
+    def _function(self, node: ast.AST, scope: Scope) -> None:
+        args: ast.arguments = node.args  # type: ignore[attr-defined]
+        # decorators, defaults and annotations are evaluated in the enclosing scope
+        self._all(getattr(node, "decorator_list", ()), scope)
+        self._all(args.defaults + args.kw_defaults, scope)
+        self._all([a.annotation for a in _all_args(args)], scope)
+        self._all([getattr(node, "returns", None)], scope)
+        inner = self.scopes[id(node)] = Scope(scope, "function")
+        for arg in _all_args(args):
+            self._bind(inner, arg.arg)
+        if isinstance(node, ast.Lambda):
+            self._walk(node.body, inner)
+        else:
+            self._bind(scope, node.name)  # type: ignore[attr-defined]
+            self._all(node.body, inner)  # type: ignore[attr-defined]
+
+    def _class(self, node: ast.ClassDef, scope: Scope) -> None:
+        self._all(node.decorator_list + node.bases + node.keywords, scope)
+        self._bind(scope, node.name)
+        inner = self.scopes[id(node)] = Scope(scope, "class")
+        self._all(node.body, inner)
+
+    def _comprehension(self, node: ast.AST, scope: Scope) -> None:
+        inner = self.scopes[id(node)] = Scope(scope, "comprehension")
+        for index, generator in enumerate(node.generators):  # type: ignore[attr-defined]
+            # the first iterable is evaluated in the enclosing scope
+            self._walk(generator.iter, scope if index == 0 else inner)
+            self._walk(generator.target, inner)
+            self._all(generator.ifs, inner)
+        self._all([getattr(node, part, None) for part in ("elt", "key", "value")], inner)
+
+    def _import(self, node: ast.AST, scope: Scope) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                self._bind(scope, alias.asname or top, alias.name if alias.asname else top)
+            return
+        module = node.module if not node.level else None  # type: ignore[attr-defined]
+        for alias in node.names:  # type: ignore[attr-defined]
+            if alias.name == "*":
+                if module == "tempfile":
+                    for name in TEMPFILE_ALL:
+                        self._bind(scope, name, f"tempfile.{name}")
+            else:
+                self._bind(scope, alias.asname or alias.name, f"{module}.{alias.name}" if module else "")
+
+    def _global(self, node: ast.AST, scope: Scope) -> None:
+        target = scope.globals if isinstance(node, ast.Global) else scope.nonlocals
+        target.update(node.names)  # type: ignore[attr-defined]
+
+    def _named_expr(self, node: ast.NamedExpr, scope: Scope) -> None:
+        # PEP 572: the target binds in the nearest enclosing non-comprehension scope
+        target = scope
+        while target.kind == "comprehension" and target.parent is not None:
+            target = target.parent
+        self._bind(target, node.target.id)  # type: ignore[union-attr]
+        self._walk(node.value, scope)
+
+    def _binder(self, node: ast.AST, scope: Scope) -> None:
+        name = getattr(node, "name", None) or getattr(node, "rest", None)
+        if isinstance(name, str):
+            self._bind(scope, name)
+        self._children(node, scope)
+
+    # -- uses of tracked names
+
+    def _name(self, node: ast.Name, scope: Scope) -> None:
+        if node.id in self.tracked:
+            if isinstance(node.ctx, ast.Load):
+                self.uses.append((node, scope, node.id, (), "ref"))
+            else:
+                scope.bind(node.id)
+
+    def _chain(self, node: ast.AST) -> Optional[Tuple[str, Tuple[str, ...]]]:
+        """``a.b.c`` -> ("a", ("b", "c")) when ``a`` is a tracked name."""
+        attrs: List[str] = []
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name) and node.id in self.tracked:
+            return node.id, tuple(reversed(attrs))
         return None
+
+    def _attribute(self, node: ast.Attribute, scope: Scope) -> None:
+        chain = self._chain(node)
+        if chain is not None:
+            self.uses.append((node, scope, chain[0], chain[1], "ref"))
+        else:
+            self._walk(node.value, scope)
+
+    def _call(self, node: ast.Call, scope: Scope) -> None:
+        chain = self._chain(node.func) if self.tracked else None
+        if chain is not None:
+            self.uses.append((node, scope, chain[0], chain[1], "call"))
+        else:
+            self._walk(node.func, scope)
+        self._all(node.args, scope)
+        self._all([k.value for k in node.keywords], scope)
+
+    def _subscript(self, node: ast.Subscript, scope: Scope) -> None:
+        if self.env_rule:
+            chain = self._chain(node.value)
+            if chain is not None:
+                self.uses.append((node, scope, chain[0], chain[1], "subscript"))
+        self._children(node, scope)
+
+    # -- literals
+
+    def _expr(self, node: ast.Expr, scope: Scope) -> None:
+        # a bare string statement does nothing at run time: docstrings and prose
+        if not (isinstance(node.value, (ast.Constant, ast.JoinedStr)) and literal_text(node.value) is not None):
+            self._walk(node.value, scope)
+
+    def _literal(self, node: ast.AST, scope: Scope) -> None:
+        text = literal_text(node)
+        if text is not None and text[:1] == "/" and temp_dir_prefix(text, self.temp_dirs):
+            self.literals.append((node, text))
+
+    def _joined_str(self, node: ast.JoinedStr, scope: Scope) -> None:
+        self._literal(node, scope)
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                self._children(value, scope)
+
+    # -- resolving and reporting
 
     def add(self, node: ast.AST, code: str, subject: str, target: str, fixable: bool) -> None:
         if id(node) in self.skip:
@@ -305,95 +421,47 @@ class FindingVisitor(ast.NodeVisitor):
         rule = RULES[code]
         self.findings.append(
             Finding(
-                path=self.path, line=node.lineno, col=node.col_offset, code=code,
+                path=self.path, line=node.lineno, col=node.col_offset, code=code,  # type: ignore[attr-defined]
                 message=rule.format_message(subject), fixable=fixable and rule.fix == "safe",
-                end_line=getattr(node, "end_lineno", None) or node.lineno,
-                end_col=getattr(node, "end_col_offset", None) or node.col_offset, target=target,
+                end_line=getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
+                end_col=getattr(node, "end_col_offset", None) or node.col_offset,  # type: ignore[attr-defined]
+                target=target,
             )
         )
 
-    def is_temp_dir_expr(self, node: ast.AST) -> bool:
-        """``dir=`` values that mean the system temp dir: a temp literal or gettempdir()."""
-        text = literal_text(node)
-        if text is not None:
-            return temp_dir_prefix(text, self.temp_dirs) is not None
-        if isinstance(node, ast.Call) and not node.args and not node.keywords:
-            return self.qualname(node.func) in TEMPDIR_GETTERS
-        return self.qualname(node) == "tempfile.tempdir"
+    def _qualname(self, scope: Scope, base: str, attrs: Tuple[str, ...]) -> Optional[str]:
+        resolved = scope.resolve(base)
+        return ".".join((resolved, *attrs)) if resolved else None
 
-    # -- scopes
+    def _resolve(self) -> None:
+        # creators first: they mark a temp ``dir=`` argument as already reported
+        resolved = [(use, self._qualname(use[1], use[2], use[3])) for use in self.uses]
+        for (node, scope, _, _, kind), qualname in sorted(resolved, key=lambda r: r[0][4] != "call"):
+            if qualname is None:
+                continue
+            if kind == "call":
+                self._check_call(node, scope, qualname)  # type: ignore[arg-type]
+            elif kind == "subscript":
+                self._check_subscript(node, qualname)  # type: ignore[arg-type]
+            else:
+                self._check_reference(node, qualname)
+        for node, text in self.literals:
+            self.add(node, "TMP006", _short(text), "literal", fixable=False)
 
-    def _visit_definition(self, node: ast.AST) -> None:
-        # decorators, defaults and annotations belong to the enclosing scope
-        outer_parts: List[ast.AST] = list(getattr(node, "decorator_list", []))
-        if isinstance(node, ast.ClassDef):
-            outer_parts += node.bases + node.keywords
-        else:
-            args = node.args  # type: ignore[attr-defined]
-            outer_parts += args.defaults + [d for d in args.kw_defaults if d is not None]
-            outer_parts += [a.annotation for a in _all_args(args) if a.annotation is not None]
-            if getattr(node, "returns", None) is not None:
-                outer_parts.append(node.returns)  # type: ignore[attr-defined]
-        for part in outer_parts:
-            self.visit(part)
-        outer = self.scope
-        self.scope = self.scopes[id(node)]
-        body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
-        for stmt in body:
-            self.visit(stmt)
-        self.scope = outer
-
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = _visit_definition
-
-    def _visit_comprehension(self, node: ast.AST) -> None:
-        outer = self.scope
-        for index, generator in enumerate(node.generators):  # type: ignore[attr-defined]
-            self.scope = outer if index == 0 else self.scopes[id(node)]
-            self.visit(generator.iter)
-            self.scope = self.scopes[id(node)]
-            self.visit(generator.target)
-            for condition in generator.ifs:
-                self.visit(condition)
-        for part in ("elt", "key", "value"):
-            if getattr(node, part, None) is not None:
-                self.visit(getattr(node, part))
-        self.scope = outer
-
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _visit_comprehension
-
-    # -- rules
-
-    def visit_Expr(self, node: ast.Expr) -> None:
-        # a bare string statement does nothing at run time: docstrings and prose
-        if isinstance(node.value, (ast.Constant, ast.JoinedStr)) and literal_text(node.value) is not None:
-            return
-        self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        qualname = self.qualname(node.func)
-        if qualname and qualname.startswith("tempfile."):
-            name = qualname[len("tempfile."):]
-            if name in CREATORS:
-                self.check_creator(node, name)
-                for child in [*node.args, *[k.value for k in node.keywords]]:
-                    self.visit(child)
-                return
-            if qualname in TEMPDIR_GETTERS:
-                self.add(node, "TMP005", f"{qualname}()", qualname, fixable=True)
-                self.generic_visit_except(node, node.func)
-                return
+    def _check_call(self, node: ast.Call, scope: Scope, qualname: str) -> None:
+        name = qualname[len("tempfile."):] if qualname.startswith("tempfile.") else None
+        if name in CREATORS:
+            self._check_creator(node, scope, name)  # type: ignore[arg-type]
+        elif qualname in TEMPDIR_GETTERS:
+            self.add(node, "TMP005", f"{qualname}()", qualname, fixable=True)
+        elif qualname == "tempfile.tempdir":
+            self.add(node, "TMP005", qualname, qualname, fixable=False)
         elif self.env_rule and qualname in ENV_GETTERS and node.args:
             key = literal_text(node.args[0])
             if key in TEMP_ENV_VARS:
                 self.add(node, "TMP007", f"{qualname}({key!r})", qualname, fixable=False)
-        self.generic_visit(node)
 
-    def generic_visit_except(self, node: ast.AST, skipped: ast.AST) -> None:
-        for child in ast.iter_child_nodes(node):
-            if child is not skipped:
-                self.visit(child)
-
-    def check_creator(self, node: ast.Call, name: str) -> None:
+    def _check_creator(self, node: ast.Call, scope: Scope, name: str) -> None:
         code, dir_position = CREATORS[name]
         qualname = f"tempfile.{name}"
         dir_arg: Optional[ast.AST] = None
@@ -409,55 +477,39 @@ class FindingVisitor(ast.NodeVisitor):
             elif index == dir_position:
                 dir_arg = arg
         no_dir = dir_arg is None or (isinstance(dir_arg, ast.Constant) and dir_arg.value is None)
-        if code == "TMP004" or no_dir or self.is_temp_dir_expr(dir_arg):  # type: ignore[arg-type]
+        if code == "TMP004" or no_dir or self._is_temp_dir_expr(dir_arg, scope):  # type: ignore[arg-type]
             if dir_arg is not None and not no_dir:
                 self.skip.add(id(dir_arg))
             self.add(node, code, qualname, qualname, fixable=not unmappable)
         else:
             self.add(node, "TMP008", qualname, qualname, fixable=False)
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        self._check_reference(node)
+    def _is_temp_dir_expr(self, node: ast.AST, scope: Scope) -> bool:
+        """``dir=`` values that mean the system temp dir: a temp literal or gettempdir()."""
+        text = literal_text(node)
+        if text is not None:
+            return temp_dir_prefix(text, self.temp_dirs) is not None
+        if isinstance(node, ast.Call) and not node.args and not node.keywords:
+            node = node.func
+            wanted = TEMPDIR_GETTERS
+        else:
+            wanted = frozenset({"tempfile.tempdir"})
+        chain = self._chain(node)
+        return chain is not None and self._qualname(scope, *chain) in wanted
 
-    def visit_Name(self, node: ast.Name) -> None:
-        self._check_reference(node)
-
-    def _check_reference(self, node: ast.AST) -> None:
+    def _check_reference(self, node: ast.AST, qualname: str) -> None:
         """A tempfile function used without being called (``factory=tempfile.mkdtemp``), or
         ``tempfile.tempdir`` read or written."""
-        qualname = self.qualname(node)
-        if qualname and qualname.startswith("tempfile."):
-            name = qualname[len("tempfile."):]
-            if name in CREATORS:
-                self.add(node, CREATORS[name][0], qualname, qualname, fixable=False)
-                return
-            if qualname in TEMPDIR_GETTERS or name == "tempdir":
-                self.add(node, "TMP005", qualname, qualname, fixable=False)
-                return
-        if isinstance(node, ast.Attribute):
-            self.generic_visit(node)
+        name = qualname[len("tempfile."):] if qualname.startswith("tempfile.") else None
+        if name in CREATORS:
+            self.add(node, CREATORS[name][0], qualname, qualname, fixable=False)  # type: ignore[index]
+        elif qualname in TEMPDIR_GETTERS or name == "tempdir":
+            self.add(node, "TMP005", qualname, qualname, fixable=False)
 
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        if self.env_rule:
-            qualname = self.qualname(node.value)
-            key = node.slice.value if isinstance(node.slice, ast.Index) else node.slice  # type: ignore[attr-defined]
-            if qualname in ENV_MAPPINGS and literal_text(key) in TEMP_ENV_VARS:
-                self.add(node, "TMP007", f"{qualname}[{literal_text(key)!r}]", qualname, fixable=False)
-        self.generic_visit(node)
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        self._check_literal(node)
-
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        self._check_literal(node)
-        for value in node.values:
-            if isinstance(value, ast.FormattedValue):
-                self.visit(value)
-
-    def _check_literal(self, node: ast.AST) -> None:
-        text = literal_text(node)
-        if text is not None and temp_dir_prefix(text, self.temp_dirs):
-            self.add(node, "TMP006", _short(text), "literal", fixable=False)
+    def _check_subscript(self, node: ast.Subscript, qualname: str) -> None:
+        key = node.slice.value if isinstance(node.slice, getattr(ast, "Index", ())) else node.slice  # type: ignore[attr-defined]
+        if qualname in ENV_MAPPINGS and literal_text(key) in TEMP_ENV_VARS:
+            self.add(node, "TMP007", f"{qualname}[{literal_text(key)!r}]", qualname, fixable=False)
 
 
 # --------------------------------------------------------------------------- suppressions
@@ -532,12 +584,10 @@ def apply_suppressions(findings: List[Finding], source: str, config: Config) -> 
 
 def find_findings(tree: ast.Module, source: str, config: Config, path: str = "<unknown>") -> List[Finding]:
     """All enabled, unsuppressed findings of one parsed module, sorted by position."""
-    visitor = FindingVisitor(ScopeBuilder().build(tree), config, path)
-    visitor.visit(tree)
+    modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
+    found = FindingPass(config, path, _imported_names(tree, modules)).run(tree)
     enabled = config.enabled_codes
-    findings = sorted(
-        (f for f in visitor.findings if f.code in enabled), key=lambda f: (f.line, f.col, f.code)
-    )
+    findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
     return apply_suppressions(findings, source, config)
 
 
