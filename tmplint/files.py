@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from fnmatch import fnmatch
 from pathlib import Path
@@ -116,9 +117,9 @@ def atomic_write(path: Path, data: bytes) -> None:
     mix: a temp file in the same directory, fsync, ``os.replace``; the file's mode is kept."""
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
+    except FileNotFoundError:  # a new file, or a dangling symlink (replaced, not followed)
         mode = 0o644
-    temp = path.with_name(f".{path.name}.tmplint-{os.getpid()}.tmp")
+    temp = path.with_name(f".{path.name}.tmplint-{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
