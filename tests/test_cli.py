@@ -142,3 +142,20 @@ def test_rules_and_rule(tmp_path):
 def test_usage_error_exits_2(tmp_path):
     assert tmplint("check", "--format", "xml", cwd=tmp_path).returncode == 2
     assert tmplint("check", "--jobs", "0", ".", cwd=tmp_path).returncode == 2
+
+
+def test_init_writes_the_configured_helper_and_refuses_to_overwrite(tmp_path):
+    project = write_project(
+        tmp_path, {}, ['helper-module = "pkg.temp_paths"', 'root = "/srv/jobs"', 'root-env = "JOB_ROOT"']
+    )
+    first = tmplint("init", cwd=project)
+    assert first.returncode == 0, first.stderr
+    written = (project / "pkg" / "temp_paths.py").read_text()
+    assert '"/srv/jobs"' in written and '"JOB_ROOT"' in written
+    again = tmplint("init", cwd=project)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert tmplint("init", "--force", cwd=project).returncode == 0
+    assert tmplint("init", "--module", "other/helper.py", cwd=project).returncode == 0
+    assert (project / "other" / "helper.py").read_text() == written
+    # the written helper passes tmplint's own gate
+    assert tmplint("check", "pkg/temp_paths.py", cwd=project).returncode == 0
