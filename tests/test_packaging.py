@@ -33,7 +33,7 @@ def test_wheel_installs_cli_plugin_and_codemods_under_tmplint(tmp_path):
     project.mkdir()
     (project / "m.py").write_text(BAD)
     check = run([env_dir / "bin" / "tmplint", "check", "m.py"], cwd=project)
-    assert check.returncode == 1 and "m.py:2:13: TMP002" in check.stdout
+    assert check.returncode == 1 and "m.py:2:12: TMP002" in check.stdout
     as_module = run([python, "-m", "tmplint", "check", "m.py"], cwd=project)
     assert as_module.stdout == check.stdout
     flake8 = run([python, "-m", "flake8", "--select", "TMP", "m.py"], cwd=project)

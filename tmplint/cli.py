@@ -43,8 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print counts per rule")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings (errors still exit 2)")
     check.add_argument("--stdin-filename", help="path to report for source read from '-' (stdin)")
-    check.add_argument("--baseline", type=Path, help="report only findings not recorded in this file")
-    check.add_argument("--write-baseline", type=Path, help="record the current findings in this file")
+    check.add_argument("--baseline", type=Path, metavar="FILE",
+                       help="report only findings not recorded in this baseline file")
+    check.add_argument("--write-baseline", type=Path, metavar="FILE",
+                       help="record the current findings in this baseline file (and report none of them)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
 
     fix = commands.add_parser("fix", help="rewrite call sites into the per-workflow helper")
@@ -126,36 +128,56 @@ def cmd_rule(code: str) -> int:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    from tmplint.check import FileResult, check_data, check_paths
+    from tmplint.check import check_data, check_paths
     from tmplint.reporters import REPORTERS, report_statistics
 
     paths = args.paths or [Path(".")]
+    sources = {}
     if [str(p) for p in paths] == ["-"]:
+        from tmplint.detector import DetectorError, decode_source
+
         data = sys.stdin.buffer.read()
-        results = [check_data(data, args.stdin_filename or "-", config)]
+        name = args.stdin_filename or "-"
+        results = [check_data(data, name, config)]
+        try:
+            sources[name] = decode_source(data, name)
+        except DetectorError:
+            pass
     elif any(str(p) == "-" for p in paths):
         print("tmplint: error: '-' (stdin) cannot be combined with other paths", file=sys.stderr)
         return EXIT_ERROR
     else:
         results = list(check_paths(paths, config, args.jobs, use_cache=not args.no_cache))
     findings = [f for result in results for f in result.findings]
-    errors = [result for result in results if result.error]
-    for result in errors:
-        print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    errors = [(result.path, result.error) for result in results if result.error]
+    for path, error in errors:
+        print(f"{path}: error: {error}", file=sys.stderr)
     if args.write_baseline or args.baseline:
         from tmplint import baseline
 
+        # --baseline is read before --write-baseline writes, so both may name the same file
+        # (report what is new since it was written, then record the current state).
+        try:
+            known = baseline.load_baseline(args.baseline) if args.baseline else None
+        except baseline.BaselineError as exc:
+            print(f"{args.baseline}: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
         if args.write_baseline:
-            baseline.write_baseline(args.write_baseline, findings)
-        if args.baseline:
             try:
-                findings = baseline.new_findings(findings, baseline.load_baseline(args.baseline))
+                count = baseline.write_baseline(args.write_baseline, findings, sources)
             except baseline.BaselineError as exc:
-                print(f"{args.baseline}: error: {exc}", file=sys.stderr)
+                print(f"{args.write_baseline}: error: {exc}", file=sys.stderr)
                 return EXIT_ERROR
-    REPORTERS[args.format](findings, sys.stdout)
+            print(f"tmplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
+                  file=sys.stderr)
+        if known is not None:
+            findings = baseline.new_findings(findings, known, sources)
+        else:
+            findings = []  # every current finding is now in the written baseline
+    REPORTERS[args.format](findings, errors, sys.stdout)
     if args.statistics:
-        report_statistics(findings, sys.stdout)
+        # keep stdout parseable for the machine formats
+        report_statistics(findings, sys.stdout if args.format in ("text", "github") else sys.stderr)
     if errors:
         return EXIT_ERROR
     if findings and not args.exit_zero:
