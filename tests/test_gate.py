@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import write_project
 
 # one site the codemod can fix (an id in scope), two it cannot (no workflow id, no fallback; TMP006

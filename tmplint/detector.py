@@ -15,6 +15,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
 from tmplint.config import Config
+from tmplint.prefilter import Prefilter, prefilter_for
 from tmplint.registry import RULES
 
 #: tempfile function -> (rule code, position of ``dir`` in its signature)
@@ -69,24 +70,14 @@ class DetectorError(Exception):
 # --------------------------------------------------------------------------- prefilter
 
 
-def prefilter_needles(config: Config) -> Tuple[bytes, ...]:
-    """Byte strings at least one of which every file with a finding contains.
-
-    Every tempfile finding needs the module name in an import; every TMP006 literal needs a temp
-    dir's last component (``tmp``, ``shm``), which survives implicit concatenation
-    (``"/t" "mp"`` does not occur in practice, but ``"/tmp" "/x"`` does) — matching the last
-    component case-insensitively would be wider than needed, so the exact bytes are used.
-    """
-    needles = {b"tempfile"}
-    for directory in config.all_temp_dirs:
-        needles.add(directory.encode("utf-8"))
-    if "TMP007" in config.enabled_codes:
-        needles.update(v.encode() for v in TEMP_ENV_VARS)
-    return tuple(sorted(needles))
+def prefilter_needles(config: Config) -> Prefilter:
+    """The byte prefilter for ``config``: a callable saying whether a file's bytes can contain a
+    finding at all (sound and as tight as it can be; see :mod:`tmplint.prefilter`)."""
+    return prefilter_for(config)
 
 
-def may_have_findings(data: bytes, needles: Sequence[bytes]) -> bool:
-    return any(needle in data for needle in needles)
+def may_have_findings(data: bytes, prefilter: Prefilter) -> bool:
+    return prefilter(data)
 
 
 # --------------------------------------------------------------------------- scopes
@@ -612,9 +603,9 @@ def parse_source(text: str, path: str) -> ast.Module:
         raise DetectorError(f"cannot parse: {reason}") from None
 
 
-def check_bytes(data: bytes, path: str, config: Config, needles: Optional[Sequence[bytes]] = None) -> List[Finding]:
+def check_bytes(data: bytes, path: str, config: Config, prefilter: Optional[Prefilter] = None) -> List[Finding]:
     """Prefilter, decode, parse and detect one file's bytes. Raises DetectorError."""
-    if not may_have_findings(data, needles if needles is not None else prefilter_needles(config)):
+    if not (prefilter or prefilter_for(config))(data):
         return []
     text = decode_source(data, path)
     tree = parse_source(text, path)
