@@ -1,0 +1,733 @@
+"""The engine every tmplint codemod command shares.
+
+A command is a real libcst ``VisitorBasedCodemodCommand``. For one module it
+
+1. takes the detector's findings (given by ``tmplint fix``, or computed here when the command runs
+   under ``python -m libcst.tool codemod``) and maps each onto its libcst node by position;
+2. asks the planner registered for the finding's target (``PLANNERS``; one module per rewrite) for a
+   :class:`SitePlan`: expression replacements, a ``with`` statement rewrite, a ``try/finally`` cleanup
+   around the rest of a block, a new ``workflow_id`` parameter, imports. A planner that finds the
+   site unsafe raises :class:`Unfixable` with the reason; the site is then left untouched;
+3. applies all plans in one bottom-up transform, and lets ``AddImportsVisitor`` /
+   ``RemoveImportsVisitor`` fix the imports.
+
+What happened to each site ends up in :attr:`TmplintCommand.report`.
+"""
+from __future__ import annotations
+
+import argparse
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import (
+    BuiltinAssignment,
+    CodeRange,
+    ImportAssignment,
+    MetadataWrapper,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from tmplint.config import Config, load_config
+from tmplint.detector import DetectorError, Finding, check_bytes
+from tmplint.codemods import build
+from tmplint.codemods.noqa import add_noqa_comments
+from tmplint.codemods.sites import SiteLocator
+from tmplint.codemods.parents import FastParentProvider
+from tmplint.codemods import speedups
+
+speedups.install()
+
+Builder = Callable[[cst.CSTNode], cst.CSTNode]
+
+
+class Unfixable(Exception):
+    """A site the codemod leaves alone; ``str(exc)`` is the reason shown to the user."""
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class SiteOutcome:
+    code: str
+    line: int
+    #: 0-based, as in :class:`tmplint.detector.Finding`
+    col: int
+    target: str
+    #: why it was left, or the note about its lifetime; empty for a plain fix
+    message: str = ""
+
+
+@dataclass
+class FixReport:
+    fixed: List[SiteOutcome] = field(default_factory=list)
+    left: List[SiteOutcome] = field(default_factory=list)
+    #: fixed sites whose lifetime was left as the original had it, and why
+    notes: List[SiteOutcome] = field(default_factory=list)
+    #: how many left sites got a ``# noqa`` comment (``--add-noqa``)
+    noqa_marked: int = 0
+
+
+# --------------------------------------------------------------------------- plans
+
+
+@dataclass
+class WithItemRewrite:
+    """A ``with`` item that makes a deleting temp file or dir, rewritten into a path variable made
+    before the ``with`` and removed in a ``finally`` where the ``with`` ended."""
+
+    with_node: cst.With
+    index: int
+    #: "file": the item becomes ``open(var, mode)``; "dir": the item goes away
+    kind: str
+    #: the variable holding the path (a fresh name, or the dir's own ``as`` name)
+    var: str
+    #: updated call -> the expression that makes the path (``get_temp_path(...)``)
+    make_path: Callable[[cst.Call], cst.BaseExpression]
+    #: updated call -> ``open(var, ...)`` (file kind only)
+    open_expr: Optional[Callable[[cst.Call], cst.BaseExpression]] = None
+    #: dir kind: the ``as`` target is bound to ``var`` first thing in the try body
+    bind_target: bool = False
+
+
+@dataclass
+class Wrap:
+    """Wrap the statements after ``statement`` (to the end of its block) in ``try/finally``."""
+
+    statement: cst.SimpleStatementLine
+    cleanup: Callable[[], cst.BaseExpression]
+
+
+@dataclass
+class SitePlan:
+    replacements: Dict[cst.CSTNode, Builder] = field(default_factory=dict)
+    with_item: Optional[WithItemRewrite] = None
+    wrap: Optional[Wrap] = None
+    #: functions that get the ``workflow_id`` keyword parameter, and whether it is annotated
+    params: List[Tuple[cst.FunctionDef, bool]] = field(default_factory=list)
+    imports: List[Tuple[str, Optional[str]]] = field(default_factory=list)
+    #: original nodes whose imports may have become unused
+    removed: List[cst.CSTNode] = field(default_factory=list)
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Site:
+    finding: Finding
+    node: cst.CSTNode
+
+    @property
+    def call(self) -> cst.Call:
+        """The site's call (planners of creators and getters only ever see calls)."""
+        if not isinstance(self.node, cst.Call):
+            raise Unfixable(f"{self.finding.target} is used without being called")
+        return self.node
+
+    @property
+    def function_name(self) -> str:
+        """``NamedTemporaryFile`` for ``tempfile.NamedTemporaryFile``."""
+        return self.finding.target.rpartition(".")[2]
+
+
+Planner = Callable[["TmplintCommand", Site], SitePlan]
+
+#: the reason a site the detector itself marks as not fixable is left, by rule
+_NO_FIX_REASONS = {
+    "TMP007": "a temp dir read from the environment has no automatic fix",
+    "TMP008": "an explicit dir= is kept (TMP008 has no automatic fix)",
+}
+
+
+# --------------------------------------------------------------------------- the command
+
+
+class TmplintCommand(VisitorBasedCodemodCommand):
+    """Base of all tmplint codemods; subclasses set ``PLANNERS`` (finding target -> planner)."""
+
+    DESCRIPTION = "Rewrite scratch files in the shared system temp dir into the per-job helper."
+    #: resolved up front (sites are located by position); the parent and scope providers are
+    #: resolved only when a planner first needs them (``parent()``, ``scope()``), so a module
+    #: whose sites are all left early never pays for scope analysis
+    METADATA_DEPENDENCIES = (PositionProvider,)
+    PLANNERS: Mapping[str, Planner] = {}
+    #: whether findings without a planner are reported as left (the all-rules command) or ignored
+    REPORT_ALL = False
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        config: Optional[Config] = None,
+        findings: Optional[Sequence[Finding]] = None,
+        unsafe_fixes: bool = False,
+        add_noqa: bool = False,
+        helper_module: Optional[str] = None,
+        workflow_id_fallback: Optional[str] = None,
+        add_workflow_param: bool = False,
+        tmplint_config: Optional[str] = None,
+    ) -> None:
+        super().__init__(context)
+        self._given_config = config
+        self._given_findings = list(findings) if findings is not None else None
+        self.unsafe_fixes = unsafe_fixes
+        self.add_noqa = add_noqa
+        self._overrides = {
+            k: v for k, v in (
+                ("helper_module", helper_module),
+                ("workflow_id_fallback", workflow_id_fallback),
+                ("add_workflow_param", add_workflow_param or None),
+            ) if v is not None
+        }
+        self._config_file = Path(tmplint_config) if tmplint_config else None
+        self.config: Config = config or Config()
+        self.report = FixReport()
+        self._reset()
+
+    # -- libcst.tool integration
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument("--unsafe-fixes", action="store_true", default=False,
+                                help="also rewrite hard-coded temp dir literals (TMP006)")
+        arg_parser.add_argument("--add-noqa", action="store_true", default=False,
+                                help="mark the sites that cannot be fixed with # noqa: TMPxxx")
+        arg_parser.add_argument("--helper-module", default=None,
+                                help="module to import the helper from (default: [tool.tmplint] or temp_paths)")
+        arg_parser.add_argument("--workflow-id-fallback", default=None,
+                                help="expression used where no workflow id is in scope")
+        arg_parser.add_argument("--add-workflow-param", action="store_true", default=False,
+                                help="add a workflow_id keyword parameter where no id is in scope")
+        arg_parser.add_argument("--tmplint-config", default=None,
+                                help="pyproject.toml to read [tool.tmplint] from (default: nearest)")
+
+    # -- per-module state
+
+    def _reset(self) -> None:
+        self.report = FixReport()
+        self._replacements: Dict[cst.CSTNode, Builder] = {}
+        self._with_plans: Dict[cst.With, Dict[int, WithItemRewrite]] = {}
+        self._wraps: Dict[cst.SimpleStatementLine, List[Wrap]] = {}
+        self._params: Dict[cst.FunctionDef, bool] = {}
+        self._used_names: Set[str] = set()
+        self._fresh: Dict[cst.CSTNode, Set[str]] = {}
+        self._findings: List[Finding] = []
+        self._parents: Optional[Mapping[cst.CSTNode, cst.CSTNode]] = None
+        self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
+        self._removed: List[cst.CSTNode] = []
+        self._caches: Dict[str, Dict[cst.CSTNode, object]] = {}
+
+    def _resolve_config(self) -> Config:
+        if self._given_config is not None:
+            config = self._given_config
+        else:
+            start = Path(self.context.filename).parent if self.context.filename else None
+            config = load_config(self._config_file, start)
+        if self._overrides:
+            config = replace(config, **self._overrides)
+        return config
+
+    @contextmanager
+    def _handle_metadata_reference(self, module: cst.Module) -> Iterator[cst.Module]:
+        # as libcst's, but without the defensive deep copy of the module: the module is ours
+        # (freshly parsed) and never mutated, and the copy costs as much as a parse
+        old = self.context.wrapper
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        with self.resolve(wrapper):
+            self.context = replace(self.context, wrapper=wrapper)
+            try:
+                yield wrapper.module
+            finally:
+                self.context = replace(self.context, wrapper=old)
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self._reset()
+        self.config = self._resolve_config()
+        if self._given_findings is not None:
+            self._findings = list(self._given_findings)
+        else:
+            # standalone (libcst.tool): the detector is still the only source of sites
+            try:
+                self._findings = check_bytes(tree.bytes, self.context.filename or "<module>", self.config)
+            except DetectorError as exc:
+                raise SkipFile(str(exc)) from None
+        if not self._findings:
+            return tree
+        self._analyze(tree)
+        for outcome in self.report.left:
+            self.warn(f"{outcome.line}:{outcome.col + 1}: {outcome.code} left: {outcome.message}")
+        if not (self._replacements or self._with_plans or self._wraps or self._params):
+            return tree  # nothing to rewrite: skip the transform pass
+        self._schedule_import_removals()
+        return tree.visit(self)
+
+    # -- metadata helpers for planners
+
+    def _wrapper(self) -> MetadataWrapper:
+        wrapper = self.context.wrapper
+        if wrapper is None:
+            raise RuntimeError("metadata is only available while a module is transformed")
+        return wrapper
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        if self._parents is None:
+            self._parents = self._wrapper().resolve(FastParentProvider)
+        return self._parents.get(node)
+
+    def ancestors(self, node: cst.CSTNode) -> List[cst.CSTNode]:
+        result = []
+        current = self.parent(node)
+        while current is not None:
+            result.append(current)
+            current = self.parent(current)
+        return result
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self.get_metadata(PositionProvider, node)
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.position(node).start.line
+
+    def scope(self, node: cst.CSTNode) -> Optional[Scope]:
+        if self._scopes is None:
+            self._scopes = self._wrapper().resolve(ScopeProvider)
+        return self._scopes.get(node)
+
+    def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+        """Whether ``inner``'s source range lies within ``outer``'s."""
+        a, b = self.position(outer), self.position(inner)
+        return (a.start.line, a.start.column) <= (b.start.line, b.start.column) and \
+            (b.end.line, b.end.column) <= (a.end.line, a.end.column)
+
+    def enclosing(self, node: cst.CSTNode) -> Tuple[str, Optional[cst.CSTNode]]:
+        """("function", def-or-lambda) when a function's body holds ``node``; ("class", ClassDef)
+        or ("module", None) otherwise. Decorators, defaults and annotations belong outside."""
+        child = node
+        parent = self.parent(child)
+        while parent is not None:
+            if isinstance(parent, (cst.FunctionDef, cst.Lambda)) and child is parent.body:
+                return "function", parent
+            if isinstance(parent, cst.ClassDef) and child is parent.body:
+                return "class", parent
+            child, parent = parent, self.parent(parent)
+        return "module", None
+
+    def enclosing_def(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+        """The innermost ``def`` whose body holds ``node`` (through lambdas, not through classes)."""
+        child = node
+        parent = self.parent(child)
+        while parent is not None:
+            if isinstance(parent, cst.FunctionDef) and child is parent.body:
+                return parent
+            if isinstance(parent, cst.ClassDef) and child is parent.body:
+                return None
+            child, parent = parent, self.parent(parent)
+        return None
+
+    def statement_owner(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The def, class or module whose body holds the statement that holds ``node``: where a
+        variable the rewrite introduces lives."""
+        child = node
+        parent = self.parent(child)
+        while parent is not None:
+            if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and child is parent.body:
+                return parent
+            child, parent = parent, self.parent(parent)
+        return self.module
+
+    def cache(self, name: str) -> Dict[cst.CSTNode, object]:
+        """A per-module cache for planners (e.g. what a function uses, computed once)."""
+        return self._caches.setdefault(name, {})
+
+    @property
+    def used_names(self) -> Set[str]:
+        """Every identifier the module spells (names, attribute names, parameters, imports)."""
+        return self._used_names
+
+    def fresh_name(self, near: cst.CSTNode, base: str) -> str:
+        """A name for a new variable next to ``near`` that shadows nothing: not used anywhere in
+        the module, and not already introduced by another rewrite in the same scope."""
+        owner = self.statement_owner(near)
+        if isinstance(owner, cst.ClassDef):
+            raise Unfixable("in a class body the rewrite's new variable would become a class attribute")
+        taken = self._fresh.setdefault(owner, set())
+        candidate, n = base, 0
+        while candidate in self._used_names or candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        taken.add(candidate)
+        return candidate
+
+    def qualified_names(self, node: cst.CSTNode) -> Set[str]:
+        scope = self.scope(node)
+        if scope is None:
+            return set()
+        try:
+            return {q.name for q in scope.get_qualified_names_for(node)}
+        except Exception:
+            return set()
+
+    def check_names(self, node: cst.CSTNode, helpers: Iterable[str] = (), builtins: Iterable[str] = (),
+                    modules: Iterable[str] = ()) -> None:
+        """Unfixable unless each name the rewrite uses at ``node`` means what the rewrite needs:
+        helper names unbound or imported from the helper module, builtins not shadowed,
+        ``os`` unbound or the ``os`` module."""
+        scope = self.scope(node)
+        if scope is None:
+            raise Unfixable("no scope information for the site")
+        for helper in helpers:
+            for assignment in scope[helper]:
+                if not (isinstance(assignment, ImportAssignment)
+                        and _imports_from(assignment.node, self.config.helper_module, helper)):
+                    raise Unfixable(f"`{helper}` is already bound to something else here")
+        for builtin in builtins:
+            if any(not isinstance(a, BuiltinAssignment) for a in scope[builtin]):
+                raise Unfixable(f"`{builtin}` is shadowed here")
+        for module in modules:
+            for assignment in scope[module]:
+                if not (isinstance(assignment, ImportAssignment) and _imports_module(assignment.node, module)):
+                    raise Unfixable(f"`{module}` is bound to something other than the {module} module here")
+
+    def module_import(self, node: cst.CSTNode, module: str) -> List[Tuple[str, Optional[str]]]:
+        """``[(module, None)]`` unless ``module`` is already imported where ``node`` is
+        (``import os.path`` binds ``os`` too); call after :meth:`check_names`."""
+        scope = self.scope(node)
+        if scope is not None and any(True for _ in scope[module]):
+            return []
+        return [(module, None)]
+
+    def helper_import(self, *names: str) -> List[Tuple[str, Optional[str]]]:
+        return [(self.config.helper_module, n) for n in names]
+
+    def _instantiate_and_run(self, transform, tree: cst.Module) -> cst.Module:  # type: ignore[override]
+        # the import passes libcst runs after the transform; removals tidy the blank lines they leave
+        if transform is RemoveImportsVisitor:
+            transform = _TidyRemoveImportsVisitor
+        return super()._instantiate_and_run(transform, tree)
+
+    # -- analysis: findings -> plans
+
+    def _analyze(self, node: cst.Module) -> None:
+        positions = self.metadata[PositionProvider]
+        locator = SiteLocator(node.code, positions)
+        for other in positions:
+            if isinstance(other, cst.Name):
+                self._used_names.add(other.value)
+        for finding, site_node in locator.locate_all(self._findings):
+            if finding.target not in self.PLANNERS and not self.REPORT_ALL:
+                continue
+            outcome = SiteOutcome(finding.code, finding.line, finding.col, finding.target)
+            try:
+                plan = self._plan(finding, site_node)
+            except Unfixable as exc:
+                self._leave(replace(outcome, message=str(exc)), site_node)
+                continue
+            except RecursionError:
+                self._leave(replace(outcome, message="too deeply nested to rewrite"), site_node)
+                continue
+            except Exception as exc:  # never crash on one site: report it and fix the others
+                self._leave(replace(outcome, message=f"internal error while planning: {type(exc).__name__}: {exc}"),
+                            site_node)
+                continue
+            self._commit(plan)
+            self.report.fixed.append(outcome)
+            if plan.note:
+                self.report.notes.append(replace(outcome, message=plan.note))
+
+    def _plan(self, finding: Finding, node: Optional[cst.CSTNode]) -> SitePlan:
+        if finding.code in _NO_FIX_REASONS:
+            raise Unfixable(_NO_FIX_REASONS[finding.code])
+        if finding.code == "TMP006" and not self.unsafe_fixes:
+            raise Unfixable("rewriting a literal path is an unsafe fix (use --unsafe-fixes)")
+        if node is None:
+            raise Unfixable("could not locate the site in the syntax tree")
+        planner = self.PLANNERS.get(finding.target)
+        if finding.target == "tempfile.tempdir":
+            raise Unfixable("tempfile.tempdir is read or assigned; it has no automatic fix")
+        if finding.target != "literal" and not isinstance(node, cst.Call):
+            raise Unfixable(f"{finding.target} is used without being called (e.g. passed as a factory)")
+        if planner is None:
+            raise Unfixable(f"{finding.target} has no automatic fix")
+        plan = planner(self, Site(finding, node))
+        if not finding.fixable and finding.code != "TMP006":
+            # the planner found nothing wrong, but the detector knows better
+            raise Unfixable("the detector marks this site as not fixable")
+        return plan
+
+    def _commit(self, plan: SitePlan) -> None:
+        self._replacements.update(plan.replacements)
+        if plan.with_item is not None:
+            self._with_plans.setdefault(plan.with_item.with_node, {})[plan.with_item.index] = plan.with_item
+        if plan.wrap is not None:
+            self._wraps.setdefault(plan.wrap.statement, []).append(plan.wrap)
+        for function, annotated in plan.params:
+            self._params[function] = self._params.get(function, True) and annotated
+        for module, obj in plan.imports:
+            AddImportsVisitor.add_needed_import(self.context, module, obj)
+        self._removed.extend(plan.removed)
+
+    def _schedule_import_removals(self) -> None:
+        """Let RemoveImportsVisitor look at an import only when every use of it is inside the
+        code the rewrites replace (it re-checks on the new tree; this spares the extra pass,
+        with its own scope analysis, in the common case where the import stays)."""
+        removed = [n for n in self._removed]
+        spans = [self.position(n) for n in removed]
+
+        def inside(node: cst.CSTNode) -> bool:
+            where = self.position(node)
+            start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
+            return any((s.start.line, s.start.column) <= start and end <= (s.end.line, s.end.column) for s in spans)
+
+        for node in removed:
+            if self._import_may_become_unused(node, inside):
+                try:
+                    RemoveImportsVisitor.remove_unused_import_by_node(self.context, node)
+                except ValueError:  # a relative import libcst cannot resolve: keep the imports
+                    pass
+
+    def _import_may_become_unused(self, node: cst.CSTNode, inside: Callable[[cst.CSTNode], bool]) -> bool:
+        root = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return True  # let libcst decide
+        scope = self.scope(root)
+        if scope is None:
+            return True
+        imports = [a for a in scope[root.value] if isinstance(a, ImportAssignment)]
+        if not imports:
+            return False
+        for assignment in imports:
+            for access in assignment.references:
+                if isinstance(access.node, cst.CSTNode) and not inside(access.node):
+                    return False
+        return True
+
+    def _leave(self, outcome: SiteOutcome, node: Optional[cst.CSTNode]) -> None:
+        self.report.left.append(outcome)
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        result = super().transform_module(tree)
+        if self.add_noqa and self.report.left:
+            result = self._mark_left_sites(result)
+        return result
+
+    def _mark_left_sites(self, module: cst.Module) -> cst.Module:
+        """``--add-noqa``: with the detector's findings for the rewritten text (every one of them is
+        a site that was left), add ``# noqa: TMPxxx`` where flake8 and tmplint check read it."""
+        path = self.context.filename or "<module>"
+        try:
+            findings = check_bytes(module.bytes, path, self.config)
+            text, changed = add_noqa_comments(module.code, findings)
+            if not changed:
+                return module
+            marked = cst.parse_module(text.encode(module.encoding))
+            remaining = check_bytes(marked.bytes, path, self.config)
+        except (DetectorError, cst.ParserSyntaxError, UnicodeError):  # pragma: no cover - defensive
+            return module
+        self.report.noqa_marked = max(0, len(findings) - len(remaining))
+        return marked
+
+    # -- the transform
+
+    # This command uses no matcher decorators (@m.visit/@m.leave), so the per-node matcher
+    # bookkeeping of libcst's MatcherDecoratableTransformer is skipped: plain CSTTransformer
+    # dispatch is several times faster on large modules.
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return cst.CSTTransformer.on_visit(self, node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        cst.CSTTransformer.on_visit_attribute(self, node, attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        cst.CSTTransformer.on_leave_attribute(self, original_node, attribute)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
+        result = cst.CSTTransformer.on_leave(self, original_node, updated_node)
+        builder = self._replacements.get(original_node)
+        if builder is not None and isinstance(result, cst.CSTNode):
+            new = builder(result)
+            # keep the parentheses the original expression had (and the line breaks inside them)
+            if getattr(result, "lpar", None) and hasattr(new, "lpar") and not new.lpar:  # type: ignore[attr-defined]
+                new = new.with_changes(lpar=result.lpar, rpar=result.rpar)  # type: ignore[attr-defined]
+            result = new
+        return result
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body = self._rewrite_body(original_node.body, updated_node.body)
+        return updated_node.with_changes(body=body) if body is not None else updated_node
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock,
+                            updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        body = self._rewrite_body(original_node.body, updated_node.body)
+        return updated_node.with_changes(body=body) if body is not None else updated_node
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef,
+                          updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        if original_node in self._params:
+            from tmplint.codemods.workflow_id import add_parameter
+
+            return add_parameter(updated_node, self._params[original_node])
+        return updated_node
+
+    def _rewrite_body(self, original: Sequence[cst.CSTNode],
+                      updated: Sequence[cst.CSTNode]) -> Optional[List[cst.BaseStatement]]:
+        if len(original) != len(updated):  # pragma: no cover - no statement is ever removed
+            return None
+        if not any(o in self._with_plans or o in self._wraps for o in original):
+            return None
+        out: List[cst.BaseStatement] = []
+        wraps: List[Tuple[int, Wrap]] = []
+        for orig, upd in zip(original, updated):
+            if orig in self._with_plans:
+                out.extend(self._build_with(self._with_plans[orig], upd))  # type: ignore[arg-type]
+            else:
+                out.append(upd)  # type: ignore[arg-type]
+            for wrap in self._wraps.get(orig, []):  # type: ignore[arg-type]
+                wraps.append((len(out) - 1, wrap))
+        for index, wrap in reversed(wraps):
+            rest = out[index + 1:]
+            if not rest:
+                continue
+            leading = list(rest[0].leading_lines)
+            rest[0] = rest[0].with_changes(leading_lines=[])
+            cleanup = build.expression_statement(wrap.cleanup())
+            out = out[:index + 1] + [build.try_finally(rest, [cleanup], leading=leading)]
+        return out
+
+    def _build_with(self, plans: Dict[int, WithItemRewrite], node: cst.With) -> List[cst.BaseStatement]:
+        parenthesized = isinstance(node.lpar, cst.LeftParen)
+
+        def make_with(items: List[cst.WithItem], body: cst.BaseSuite) -> cst.With:
+            fixed_items = []
+            for i, item in enumerate(items):
+                if parenthesized and isinstance(item.comma, cst.Comma):
+                    fixed_items.append(item)  # inside parentheses any comma (and line break) is fine
+                elif i == len(items) - 1:
+                    fixed_items.append(item.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+                else:
+                    fixed_items.append(item.with_changes(
+                        comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+            extra = {"lpar": node.lpar, "rpar": node.rpar} if parenthesized else {}
+            return cst.With(items=fixed_items, body=body, **extra)
+
+        def chain(items: List[Tuple[Optional[int], cst.WithItem]], body: cst.BaseSuite,
+                  header: Optional[cst.TrailingWhitespace]) -> List[cst.BaseStatement]:
+            k = next((i for i, (index, _) in enumerate(items) if index in plans), None)
+            if k is None:
+                return [make_with([item for _, item in items], body)]
+            outer = [item for _, item in items[:k]]
+            site_index, site_item = items[k]
+            rest = items[k + 1:]
+            plan = plans[site_index]  # type: ignore[index]
+            call = site_item.item
+            if not isinstance(call, cst.Call):  # pragma: no cover - planned on a call
+                raise RuntimeError("with item is not a call")
+            pre = build.assign(plan.var, plan.make_path(call))
+            cleanup = build.expression_statement(build.call("cleanup_temp_path", [build.name(plan.var)]))
+            if plan.kind == "file" and plan.open_expr is not None:
+                opened = site_item.with_changes(item=plan.open_expr(call))
+                inner = chain([(None, opened)] + rest, body, None if outer else header)
+            else:
+                if rest:
+                    inner = chain(rest, body, None if outer else header)
+                else:
+                    inner = build.as_statements(body)
+                    if header is not None and header.comment is not None:
+                        pre = pre.with_changes(trailing_whitespace=header)  # the with line's comment
+                if plan.bind_target and site_item.asname is not None:
+                    target = site_item.asname.name.deep_clone()
+                    inner = [build.assign(target, build.name(plan.var))] + inner  # type: ignore[arg-type]
+            statements: List[cst.BaseStatement] = [pre, build.try_finally(inner, [cleanup])]
+            if outer:
+                return [make_with(outer, cst.IndentedBlock(body=statements))]
+            return statements
+
+        header = node.body.header if isinstance(node.body, cst.IndentedBlock) else None
+        result = chain(list(enumerate(node.items)), node.body, header)  # type: ignore[arg-type]
+        result[0] = result[0].with_changes(leading_lines=node.leading_lines)
+        return result
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_import_line(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in node.body)
+
+
+def _strip_blank_leading(statements: Sequence[cst.BaseStatement]) -> List[cst.BaseStatement]:
+    out = list(statements)
+    if out and out[0].leading_lines and all(line.comment is None for line in out[0].leading_lines):
+        out[0] = out[0].with_changes(leading_lines=[])
+    return out
+
+
+class _TidyRemoveImportsVisitor(RemoveImportsVisitor):
+    """libcst's RemoveImportsVisitor, plus: when the first statement of a block (a function-local
+    ``import tempfile``) or of the module goes away, the blank lines that separated it from the
+    next statement go too, instead of opening the block with a blank line."""
+
+    def _first_removed(self, original: Sequence[cst.CSTNode], updated: Sequence[cst.CSTNode]) -> bool:
+        return bool(original) and bool(updated) and len(updated) < len(original) \
+            and _is_import_line(original[0]) and not updated[0].deep_equals(original[0])
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock,
+                            updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        if self._first_removed(original_node.body, updated_node.body):
+            return updated_node.with_changes(body=_strip_blank_leading(updated_node.body))
+        return updated_node
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        updated_node = super().leave_Module(original_node, updated_node)
+        if not updated_node.header and self._first_removed(original_node.body, updated_node.body):
+            return updated_node.with_changes(body=_strip_blank_leading(updated_node.body))
+        return updated_node
+
+
+def _imports_from(node: cst.CSTNode, module: str, name: str) -> bool:
+    if not isinstance(node, cst.ImportFrom) or node.relative or node.module is None:
+        return False
+    if _dotted_name(node.module) != module or isinstance(node.names, cst.ImportStar):
+        return False
+    return any(alias.evaluated_name == name and alias.evaluated_alias in (None, name) for alias in node.names)
+
+
+def _imports_module(node: cst.CSTNode, module: str) -> bool:
+    if not isinstance(node, cst.Import):
+        return False
+    for alias in node.names:
+        if alias.evaluated_alias is None and (alias.evaluated_name == module
+                                              or alias.evaluated_name.startswith(module + ".")):
+            return True
+        if alias.evaluated_alias == module and alias.evaluated_name == module:
+            return True
+    return False
+
+
+def _dotted_name(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted_name(node.value)}.{node.attr.value}"
+    return ""
+
+
+def all_planners(*modules: Mapping[str, Planner]) -> Dict[str, Planner]:
+    merged: Dict[str, Planner] = {}
+    for planners in modules:
+        merged.update(planners)
+    return merged
+
+
+__all__ = [
+    "FixReport", "SiteOutcome", "SitePlan", "Site", "TmplintCommand", "Unfixable", "WithItemRewrite", "Wrap",
+    "all_planners",
+]

@@ -1,0 +1,100 @@
+"""Small constructors for the nodes the rewrites emit.
+
+Every call returns fresh nodes: a node object must never appear twice in a tree, or the scope
+analysis of the import passes that run afterwards sees one binding in two places.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+
+def name(value: str) -> cst.Name:
+    return cst.Name(value)
+
+
+def dotted(value: str) -> cst.BaseExpression:
+    """``a.b.c`` as an Attribute chain."""
+    parts = value.split(".")
+    node: cst.BaseExpression = cst.Name(parts[0])
+    for part in parts[1:]:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def string(value: str) -> cst.SimpleString:
+    """A double-quoted str literal (the values we emit never need escapes beyond repr's)."""
+    text = repr(value)
+    if text.startswith("'") and '"' not in value:
+        text = '"' + text[1:-1].replace("\\'", "'") + '"'
+    return cst.SimpleString(text)
+
+
+def clean(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """An argument's expression, detached from its old position: a deep copy, so that the original
+    node is not shared between two trees."""
+    return expr.deep_clone()
+
+
+def call(
+    func: Union[str, cst.BaseExpression],
+    args: Sequence[cst.BaseExpression] = (),
+    keywords: Sequence[Tuple[str, cst.BaseExpression]] = (),
+) -> cst.Call:
+    func_node = dotted(func) if isinstance(func, str) else func
+    arg_nodes: List[cst.Arg] = [cst.Arg(value=a) for a in args]
+    arg_nodes += [cst.Arg(keyword=cst.Name(k), value=v, equal=_tight_equal()) for k, v in keywords]
+    return cst.Call(func=func_node, args=arg_nodes)
+
+
+def _tight_equal() -> cst.AssignEqual:
+    return cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def assign(target: Union[str, cst.BaseAssignTargetExpression], value: cst.BaseExpression,
+           trailing: Optional[cst.TrailingWhitespace] = None,
+           leading: Sequence[cst.EmptyLine] = ()) -> cst.SimpleStatementLine:
+    target_node = cst.Name(target) if isinstance(target, str) else target
+    line = cst.SimpleStatementLine(
+        body=[cst.Assign(targets=[cst.AssignTarget(target=target_node)], value=value)],
+        leading_lines=list(leading),
+    )
+    if trailing is not None:
+        line = line.with_changes(trailing_whitespace=trailing)
+    return line
+
+
+def expression_statement(expr: cst.BaseExpression) -> cst.SimpleStatementLine:
+    return cst.SimpleStatementLine(body=[cst.Expr(value=expr)])
+
+
+def try_finally(body: Sequence[cst.BaseStatement], final: Sequence[cst.BaseStatement],
+                leading: Sequence[cst.EmptyLine] = ()) -> cst.Try:
+    return cst.Try(
+        body=cst.IndentedBlock(body=list(body) or [cst.SimpleStatementLine(body=[cst.Pass()])]),
+        finalbody=cst.Finally(body=cst.IndentedBlock(body=list(final))),
+        leading_lines=list(leading),
+    )
+
+
+def as_statements(body: cst.BaseSuite) -> List[cst.BaseStatement]:
+    """A compound statement's body as a list of statements (a one-line suite becomes a line)."""
+    if isinstance(body, cst.IndentedBlock):
+        return list(body.body)
+    if not isinstance(body, cst.SimpleStatementSuite):  # pragma: no cover
+        raise TypeError(f"not a suite: {type(body).__name__}")
+    return [cst.SimpleStatementLine(body=list(body.body), trailing_whitespace=body.trailing_whitespace)]
+
+
+def needs_parentheses_in_or(expr: cst.BaseExpression) -> bool:
+    """Whether ``x or EXPR`` would parse differently without parentheses around EXPR."""
+    if expr.lpar:
+        return False
+    return isinstance(expr, (cst.IfExp, cst.Lambda, cst.NamedExpr, cst.Yield, cst.Await)) and not isinstance(
+        expr, cst.Await
+    )
+
+
+def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
+    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])

@@ -1,0 +1,404 @@
+"""Does a temp path provably stay local? (DESIGN: "Cleanup")
+
+The codemod adds ``finally: cleanup_temp_path(p)`` after ``fd, p = mkstemp()``, ``d = mkdtemp()``
+or ``f = NamedTemporaryFile(delete=False)`` only when nothing can still need the path after the
+enclosing block ends. Everything that could keep it alive counts as an escape:
+
+* returned or yielded (also inside a tuple, an f-string, ``os.path.join(p, x)``, ``p + x``, ...);
+* stored on an attribute, in a subscript, in a global, or in a container via ``append``, ``add``,
+  ``put``, ``extend``, ``insert``, ``setdefault``, ``update``, ``register``, ``submit`` ...;
+* handed to something that may outlive the call (``Thread``, ``Process``, ``Popen``, ``Timer``,
+  ``create_task``, ``run_in_executor``, ``weakref.finalize`` ...);
+* captured by a nested function, lambda or class;
+* used outside the rest of the block (after an ``if`` that made it, in a later loop turn), rebound,
+  deleted, declared ``global``/``nonlocal``, or bound with ``:=``.
+
+Aliases (``q = p``, ``out = os.path.join(p, "x")``, ``for x in [p]``) are followed with the same
+rules. A value *computed from* the path by an arbitrary call (``open(p).read()``,
+``json.load(...)``) does not carry the path. When the function already removes the path
+(``os.unlink/os.remove/os.rmdir/shutil.rmtree/Path.unlink/cleanup_temp_path`` of it or of an
+alias) that cleanup is kept and nothing is added. When unsure: no cleanup, and the summary says why
+(the original left the file behind too, so that is never wrong).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+from libcst.metadata import ComprehensionScope, FunctionScope, Scope
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tmplint.codemods.base import TmplintCommand
+
+#: methods that store their argument in a container (or register it for later)
+CONTAINER_METHODS = frozenset({
+    "append", "appendleft", "add", "put", "put_nowait", "extend", "extendleft", "insert",
+    "setdefault", "update", "push", "register", "enqueue", "send", "set", "setattr", "__setitem__",
+    "submit", "apply_async", "map_async", "starmap_async",
+})
+#: callables whose arguments may be used after the current function returned: threads and
+#: processes, scheduled and deferred calls (``addCleanup(shutil.rmtree, d)``), and process-wide
+#: state that keeps pointing at the path (``os.chdir``)
+ASYNC_SINKS = frozenset({
+    "Thread", "Process", "Timer", "Popen", "create_task", "ensure_future", "run_in_executor",
+    "start_new_thread", "call_soon", "call_later", "call_at", "call_soon_threadsafe", "delay",
+    "spawn", "finalize", "setattr", "partial", "addCleanup", "addClassCleanup", "addAsyncCleanup",
+    "addModuleCleanup", "callback", "push_async_callback", "add_done_callback", "after", "after_idle",
+    "defer", "chdir", "fchdir", "putenv", "symlink", "link",
+})
+#: a function reference passed next to the path (``addCleanup(shutil.rmtree, d)``,
+#: ``atexit.register(os.unlink, p)``): the path is removed later, by the code that is there
+CLEANUP_REFERENCE_NAMES = frozenset({"unlink", "remove", "rmtree", "rmdir", "removedirs", "cleanup_temp_path"})
+#: calls whose result is (still) the path, so the path flows on through them
+PATH_FUNCTIONS = frozenset({
+    "str", "bytes", "os.fspath", "os.fsencode", "os.fsdecode", "pathlib.Path", "pathlib.PurePath",
+    "pathlib.PosixPath", "pathlib.PurePosixPath", "pathlib.WindowsPath", "pathlib.PureWindowsPath",
+    "Path", "PurePath", "PosixPath", "PurePosixPath",
+})
+#: os.path functions whose result still names the path (not getsize, exists, ...)
+_PATH_MODULE_FUNCTIONS = (
+    "join", "abspath", "realpath", "normpath", "normcase", "expanduser", "expandvars", "dirname",
+    "basename", "relpath", "split", "splitext", "splitdrive", "commonpath", "commonprefix",
+)
+PATH_FUNCTIONS = PATH_FUNCTIONS | frozenset(
+    f"{module}.{function}" for module in ("os.path", "posixpath", "ntpath") for function in _PATH_MODULE_FUNCTIONS
+)
+#: calls that remove a path
+CLEANUP_FUNCTIONS = frozenset({
+    "os.unlink", "os.remove", "os.rmdir", "os.removedirs", "shutil.rmtree",
+})
+CLEANUP_NAMES = frozenset({"cleanup_temp_path"})
+CLEANUP_METHODS = frozenset({"unlink", "rmdir"})
+#: methods of a path (str or Path) whose result is not the path
+NON_PATH_METHODS = frozenset({
+    "startswith", "endswith", "exists", "is_file", "is_dir", "is_symlink", "stat", "lstat",
+    "read_text", "read_bytes", "write_text", "write_bytes", "open", "count", "find", "rfind",
+    "index", "rindex", "isdigit", "isalpha", "samefile", "touch", "mkdir", "chmod", "iterdir",
+})
+
+#: kinds of tracked values: the path itself, or an open file object whose ``.name`` is the path
+PATH, FILE = "path", "file"
+
+
+@dataclass
+class Decision:
+    add: bool
+    #: why no cleanup is added ("" when it is)
+    reason: str = ""
+    #: an existing cleanup call was found (kept, never doubled)
+    existing: bool = False
+    #: why the path is not provably local ("" when it is)
+    escape: str = ""
+
+
+@dataclass
+class _State:
+    escape: Optional[str] = None
+    cleanup_line: Optional[int] = None
+    aliases: List[Tuple[str, str, cst.Name]] = field(default_factory=list)
+
+
+class Analysis:
+    def __init__(self, engine: "TmplintCommand", function: cst.FunctionDef, statement: cst.SimpleStatementLine,
+                 block: cst.CSTNode) -> None:
+        self.engine = engine
+        self.function = function
+        self.statement = statement
+        self.block = block
+        body = list(block.body)  # type: ignore[attr-defined]
+        index = body.index(statement)
+        self.rest = body[index + 1:]
+        self.function_scope: Optional[Scope] = engine.scope(function.body)
+
+    # -- positions
+
+    def _pos(self, node: cst.CSTNode) -> Tuple[Tuple[int, int], Tuple[int, int]]:
+        where = self.engine.position(node)
+        return (where.start.line, where.start.column), (where.end.line, where.end.column)
+
+    def in_rest(self, node: cst.CSTNode) -> bool:
+        if not self.rest:
+            return False
+        start = self._pos(self.rest[0])[0]
+        end = self._pos(self.rest[-1])[1]
+        a, b = self._pos(node)
+        return start <= a and b <= end
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.engine.line(node)
+
+    # -- the walk
+
+    def decide(self, tracked: Sequence[Tuple[str, str, cst.Name]]) -> Decision:
+        state = _State()
+        seen: Set[str] = set()
+        work = list(tracked)
+        first = True
+        while work:
+            name, kind, target = work.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            self._check_name(name, kind, target, state, original=first)
+            first = False
+            if state.escape:
+                break
+            work.extend(state.aliases)
+            state.aliases = []
+        if state.cleanup_line is not None:
+            return Decision(False, f"already removed by the function (line {state.cleanup_line}); kept",
+                            existing=True, escape=state.escape or "")
+        if state.escape:
+            return Decision(False, state.escape, escape=state.escape)
+        if not self.rest:
+            return Decision(False, "the path is not used after it is made in its block")
+        return Decision(True)
+
+    def _check_name(self, name: str, kind: str, target: cst.Name, state: _State, original: bool) -> None:
+        scope = self.engine.scope(target)
+        if scope is not self.function_scope or not isinstance(scope, FunctionScope):
+            state.escape = f"`{name}` is not a local of the function (global or nonlocal)"
+            return
+        assignments = list(scope.assignments[name])
+        if not any(a.node is target for a in assignments):
+            state.escape = f"`{name}` is not a local of the function (global or nonlocal)"
+            return
+        if original and len(assignments) != 1:
+            other = next((a for a in assignments if a.node is not target), None)
+            where = ""
+            if other is not None and isinstance(other.node, cst.CSTNode):
+                where = f" (line {self.line(other.node)})"
+            state.escape = f"`{name}` is bound more than once in the function{where}"
+            return
+        for assignment in assignments:
+            node = assignment.node
+            if not original and isinstance(node, cst.CSTNode) and not self.in_rest(node):
+                # an alias name also bound elsewhere: its other value may be used after the block
+                if any(not self.in_rest(ref.node) for ref in assignment.references):
+                    state.escape = f"`{name}` (an alias of the path) is used outside the block (line {self.line(node)})"
+                    return
+            for access in assignment.references:
+                self._check_access(name, kind, access, scope, state)
+                if state.escape:
+                    return
+
+    def _check_access(self, name: str, kind: str, access, scope: Scope, state: _State) -> None:
+        node = access.node
+        if not isinstance(node, cst.CSTNode):
+            return
+        line = self.line(node)
+        if not self.in_rest(node):
+            state.escape = f"`{name}` is used outside the block it is made in (line {line})"
+            return
+        access_scope = access.scope
+        while access_scope is not scope and isinstance(access_scope, ComprehensionScope):
+            access_scope = access_scope.parent
+        if access_scope is not scope:
+            state.escape = f"`{name}` is captured by a nested function or lambda (line {line})"
+            return
+        if isinstance(self.engine.parent(node), cst.Del) or _in_del(self.engine, node):
+            state.escape = f"`{name}` is deleted with del (line {line})"
+            return
+        self._flow(node, kind, state, f"`{name}`")
+
+    def _flow(self, node: cst.CSTNode, kind: str, state: _State, label: str) -> None:
+        """Follow where the value of ``node`` (a use of a tracked name) goes."""
+        engine = self.engine
+        current = node
+        while True:
+            parent = engine.parent(current)
+            line = self.line(current)
+            if parent is None:
+                return
+            if isinstance(parent, cst.Attribute) and current is parent.value:
+                grand = engine.parent(parent)
+                is_call = isinstance(grand, cst.Call) and grand.func is parent
+                if kind == FILE:
+                    if parent.attr.value == "name" and not is_call:
+                        kind = PATH
+                        label = f"{label[:-1]}.name`"
+                        current = parent
+                        continue
+                    return  # f.write(...), f.read() ...: not the path
+                if is_call and parent.attr.value in CLEANUP_METHODS:
+                    state.cleanup_line = line
+                    return
+                if is_call and parent.attr.value in NON_PATH_METHODS:
+                    return
+                if is_call:  # p.replace(...), Path(p).with_suffix(...): still a path
+                    current = grand  # type: ignore[assignment]
+                    continue
+                current = parent
+                continue
+            if isinstance(parent, cst.Subscript):
+                if current is parent.value:
+                    current = parent
+                    continue
+                return
+            if isinstance(parent, (cst.SubscriptElement, cst.Index, cst.Slice)):
+                subscript = _up_to(engine, parent, cst.Subscript)
+                if subscript is not None and _is_target(engine, subscript):
+                    state.escape = f"{label} is used as a key of a container (line {line})"
+                return
+            if isinstance(parent, cst.IfExp):
+                if current is parent.test:
+                    return
+                current = parent
+                continue
+            if isinstance(parent, (cst.BinaryOperation, cst.BooleanOperation, cst.FormattedStringExpression,
+                                   cst.FormattedString, cst.ConcatenatedString, cst.Await, cst.Element,
+                                   cst.StarredElement, cst.DictElement, cst.StarredDictElement, cst.List,
+                                   cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.DictComp,
+                                   cst.GeneratorExp, cst.CompFor, cst.From)):
+                current = parent
+                continue
+            if isinstance(parent, cst.Arg):
+                call = engine.parent(parent)
+                if not isinstance(call, cst.Call):
+                    return
+                names = self._call_names(call)
+                simple = {n.rpartition(".")[2] for n in names}
+                if names & CLEANUP_FUNCTIONS or simple & CLEANUP_NAMES:
+                    state.cleanup_line = line
+                    return
+                if any(arg is not parent and _reference_name(arg.value) in CLEANUP_REFERENCE_NAMES
+                       for arg in call.args):
+                    state.cleanup_line = line  # a deferred cleanup: addCleanup(shutil.rmtree, d)
+                    return
+                if names & PATH_FUNCTIONS:
+                    current = call
+                    continue
+                method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+                if method in CONTAINER_METHODS:
+                    state.escape = f"{label} is stored in a container with .{method}() (line {line})"
+                    return
+                if simple & ASYNC_SINKS or (method in ASYNC_SINKS):
+                    sink = method or next(iter(simple & ASYNC_SINKS))
+                    state.escape = f"{label} is passed to {sink}(), which may use it later (line {line})"
+                    return
+                return  # any other call uses it and returns
+            if isinstance(parent, cst.Return):
+                state.escape = f"{label} is returned (line {line})"
+                return
+            if isinstance(parent, cst.Yield):
+                state.escape = f"{label} is yielded (line {line})"
+                return
+            if isinstance(parent, cst.NamedExpr):
+                state.escape = f"{label} is bound with := (line {line})"
+                return
+            if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and current is parent.value:
+                targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+                for target in targets:
+                    self._bind(target, kind, state, line)
+                    if state.escape:
+                        return
+                return
+            if isinstance(parent, cst.For) and current is parent.iter:
+                self._bind(parent.target, PATH, state, line)
+                return
+            if isinstance(parent, cst.WithItem) and current is parent.item and parent.asname is not None:
+                self._bind(parent.asname.name, kind, state, line)
+                return
+            return
+
+    def _bind(self, target: cst.BaseExpression, kind: str, state: _State, line: int) -> None:
+        if isinstance(target, cst.Name):
+            scope = self.engine.scope(target)
+            if scope is not self.function_scope:
+                state.escape = f"the path is stored in a global (line {line})"
+                return
+            state.aliases.append((target.value, kind, target))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value, PATH, state, line)
+                if state.escape:
+                    return
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value, PATH, state, line)
+        elif isinstance(target, cst.Attribute):
+            state.escape = f"the path is stored on an attribute (line {line})"
+        else:
+            state.escape = f"the path is stored in a container (line {line})"
+
+    def _call_names(self, call: cst.Call) -> Set[str]:
+        names = set(self.engine.qualified_names(call.func))
+        text = _dotted(call.func)
+        if text:
+            names.add(text)
+        return names
+
+
+def _reference_name(node: cst.BaseExpression) -> Optional[str]:
+    """``rmtree`` for a bare function reference ``shutil.rmtree`` / ``rmtree`` (not a call)."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+def _dotted(node: cst.BaseExpression) -> Optional[str]:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def _up_to(engine: "TmplintCommand", node: cst.CSTNode, kind: type) -> Optional[cst.CSTNode]:
+    current: Optional[cst.CSTNode] = node
+    while current is not None and not isinstance(current, kind):
+        current = engine.parent(current)
+    return current
+
+
+def _is_target(engine: "TmplintCommand", node: cst.CSTNode) -> bool:
+    current = node
+    parent = engine.parent(current)
+    while isinstance(parent, (cst.Tuple, cst.List, cst.Element, cst.StarredElement)):
+        current, parent = parent, engine.parent(parent)
+    if isinstance(parent, cst.AssignTarget):
+        return True
+    if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is current:
+        return True
+    if isinstance(parent, cst.For) and parent.target is current:
+        return True
+    return isinstance(parent, cst.Del)
+
+
+def _in_del(engine: "TmplintCommand", node: cst.CSTNode) -> bool:
+    current = engine.parent(node)
+    while isinstance(current, (cst.Tuple, cst.List, cst.Element)):
+        current = engine.parent(current)
+    return isinstance(current, cst.Del)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def simple_assignment(engine: "TmplintCommand", call: cst.Call) -> Optional[Tuple[cst.SimpleStatementLine, cst.Assign]]:
+    """``(line, assign)`` when ``call`` is the whole value of a one-statement line ``TARGET = call``."""
+    assign = engine.parent(call)
+    if not isinstance(assign, cst.Assign) or assign.value is not call or len(assign.targets) != 1:
+        return None
+    line = engine.parent(assign)
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    return line, assign
+
+
+def decide_cleanup(engine: "TmplintCommand", call: cst.Call, statement: cst.SimpleStatementLine,
+                   tracked: Sequence[Tuple[str, str, cst.Name]]) -> Decision:
+    """May a ``finally`` cleanup be added around the rest of ``statement``'s block?"""
+    function = engine.enclosing_def(call)
+    kind, _ = engine.enclosing(call)
+    if function is None or kind != "function":
+        return Decision(False, "not inside a function (the path may be used after this code runs)")
+    if engine.enclosing_def(statement) is not function:
+        return Decision(False, "not a statement of the function")
+    block = engine.parent(statement)
+    if not isinstance(block, cst.IndentedBlock):
+        return Decision(False, "the statement is not in an indented block")
+    return Analysis(engine, function, statement, block).decide(tracked)

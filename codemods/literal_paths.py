@@ -1,0 +1,118 @@
+"""TMP006 (unsafe, only with ``--unsafe-fixes``): a hard-coded temp path inside a function with a
+workflow id -> ``os.path.join(get_temp_dir(WID), rest)``.
+
+``"/tmp/x.json"`` -> ``os.path.join(get_temp_dir(WID), "x.json")``; ``"/tmp"`` ->
+``get_temp_dir(WID)``; ``f"/tmp/{name}.png"`` -> ``os.path.join(get_temp_dir(WID),
+f"{name}.png")``; ``Path("/tmp") / x`` -> ``Path(get_temp_dir(WID)) / x``.
+
+Unsafe because the path may be shared with another process on purpose. Left unfixable: literals
+outside a function (module constants), bytes, implicitly concatenated strings, literals that are
+compared or searched (``p.startswith("/tmp/")``, ``x == "/tmp"``), keys and patterns, and
+f-strings whose temp dir is followed by an expression instead of ``/``.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from tmplint.codemods import build
+from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable
+from tmplint.codemods.workflow_id import resolve
+from tmplint.detector import temp_dir_prefix
+
+#: str methods whose arguments are text to look for, not paths to create
+TEXT_METHODS = frozenset({
+    "startswith", "endswith", "replace", "removeprefix", "removesuffix", "split", "rsplit", "strip",
+    "lstrip", "rstrip", "find", "rfind", "index", "rindex", "count", "partition", "rpartition",
+    "match", "fullmatch", "search", "sub",
+})
+
+
+def _check_context(engine: TmplintCommand, node: cst.CSTNode) -> None:
+    parent = engine.parent(node)
+    if isinstance(parent, (cst.Comparison, cst.ComparisonTarget)):
+        raise Unfixable("the literal is compared, not used as a path")
+    if isinstance(parent, cst.Arg):
+        call = engine.parent(parent)
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
+                and call.func.attr.value in TEXT_METHODS:
+            raise Unfixable(f"the literal is an argument of .{call.func.attr.value}(), not a path to create")
+    if isinstance(parent, (cst.SubscriptElement, cst.Index, cst.Slice, cst.MatchValue, cst.MatchSingleton)):
+        raise Unfixable("the literal is a key or pattern, not a path to create")
+    if isinstance(parent, cst.DictElement) and parent.key is node:
+        raise Unfixable("the literal is a dict key, not a path to create")
+    if isinstance(parent, cst.BinaryOperation) and parent.left is node and isinstance(parent.operator, cst.Modulo):
+        raise Unfixable("the literal is a %-format string; the job dir could contain '%'")
+    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in ("format", "format_map"):
+        raise Unfixable("the literal is a format string; the job dir could contain braces")
+
+
+def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
+    node = site.node
+    if isinstance(node, cst.ConcatenatedString):
+        raise Unfixable("an implicitly concatenated string is not split automatically")
+    if not isinstance(node, (cst.SimpleString, cst.FormattedString)):
+        raise Unfixable("not a string literal")
+    if "b" in node.prefix.lower():
+        raise Unfixable("a bytes literal is not rewritten (the helper makes str paths)")
+    kind, _ = engine.enclosing(node)
+    if kind != "function":
+        raise Unfixable(f"the literal is at {kind} level (a shared constant?); only literals inside a "
+                        "function with a workflow id are rewritten")
+    _check_context(engine, node)
+    temp_dirs = engine.config.all_temp_dirs
+    if isinstance(node, cst.SimpleString):
+        raw = node.raw_value
+        value = node.evaluated_value
+        directory = temp_dir_prefix(value if isinstance(value, str) else "", temp_dirs)
+        if directory is None or not (raw == directory or raw.startswith(directory + "/")):
+            raise Unfixable("cannot split the literal at the temp dir")
+        rest = None if raw == directory else node.with_changes(
+            value=f"{node.prefix}{node.quote}{raw[len(directory) + 1:]}{node.quote}")
+    else:
+        parts = list(node.parts)
+        first = parts[0] if parts else None
+        if not isinstance(first, cst.FormattedStringText):
+            raise Unfixable("the f-string does not start with text")
+        directory = temp_dir_prefix(first.value, temp_dirs)
+        if directory is None:
+            raise Unfixable("cannot split the f-string at the temp dir")
+        if first.value == directory:
+            if len(parts) > 1:
+                raise Unfixable("the temp dir is followed by an expression, not a path separator")
+            rest = None
+        elif first.value.startswith(directory + "/"):
+            remaining = first.value[len(directory) + 1:]
+            new_parts = ([first.with_changes(value=remaining)] if remaining else []) + parts[1:]
+            rest = node.with_changes(parts=new_parts)
+        else:
+            raise Unfixable("cannot split the f-string at the temp dir")
+    wid = resolve(engine, node)
+    engine.check_names(node, helpers=["get_temp_dir"], modules=["os"] if rest is not None else [])
+    plan = SitePlan()
+    plan.imports.extend(engine.helper_import("get_temp_dir"))
+    if rest is not None:
+        plan.imports.extend(engine.module_import(node, "os"))
+    wid.apply(plan)
+
+    def replacement(updated: cst.CSTNode) -> cst.CSTNode:
+        temp_dir = build.call("get_temp_dir", [wid.make()])
+        if rest is None:
+            return temp_dir
+        return build.call("os.path.join", [temp_dir, rest.deep_clone()])
+
+    plan.replacements[node] = replacement
+    return plan
+
+
+PLANNERS = {"literal": plan_literal}
+
+
+class FixLiteralPaths(TmplintCommand):
+    DESCRIPTION = ("TMP006 (unsafe): rewrite hard-coded temp dir literals inside functions into "
+                   "os.path.join(get_temp_dir(workflow_id), rest).")
+    PLANNERS = PLANNERS
+
+    def __init__(self, context, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # asking for this command is asking for the unsafe fix
+        kwargs["unsafe_fixes"] = True
+        super().__init__(context, *args, **kwargs)

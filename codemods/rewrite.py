@@ -1,0 +1,146 @@
+"""Pieces the per-rule planners share: binding arguments, building helper calls, cleanup."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from tmplint.codemods import build
+from tmplint.codemods.base import Site, SitePlan, Unfixable, Wrap
+from tmplint.codemods.escape import Decision, decide_cleanup, simple_assignment
+from tmplint.codemods.signatures import ArgumentError, BoundArguments, bind, is_none, literal_value
+from tmplint.codemods.workflow_id import WorkflowId, resolve
+from tmplint.detector import temp_dir_prefix
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tmplint.codemods.base import TmplintCommand
+
+CLEANUP = "cleanup_temp_path"
+
+
+def bind_call(site: Site) -> BoundArguments:
+    try:
+        return bind(site.call, site.function_name)
+    except ArgumentError as exc:
+        raise Unfixable(str(exc)) from None
+
+
+def reject_async_with(engine: "TmplintCommand", call: cst.Call) -> None:
+    item = engine.parent(call)
+    if isinstance(item, cst.WithItem):
+        with_node = engine.parent(item)
+        if isinstance(with_node, cst.With) and with_node.asynchronous is not None:
+            raise Unfixable("used in an `async with` statement")
+
+
+def string_arguments(bound: BoundArguments, names: Sequence[str]) -> None:
+    """``suffix``/``prefix`` must be str (the helper makes str paths): bytes literals are refused;
+    and the helper refuses path separators in them, so literal text with a slash or a backslash
+    (a Windows pipe name prefix that relies on ``os.path.join``) is refused too."""
+    for name in names:
+        node = bound.node(name)
+        value = literal_value(node)
+        if isinstance(value, bytes):
+            raise Unfixable(f"a bytes {name} makes tempfile return a bytes path; the helper makes str paths")
+        if node is not None and any("/" in text or "\\" in text for text in _literal_texts(node)):
+            raise Unfixable(f"the {name} contains a path separator, which the helper refuses")
+
+
+def _literal_texts(node: cst.CSTNode) -> List[str]:
+    texts: List[str] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_SimpleString(self, string: cst.SimpleString) -> None:
+            texts.append(string.raw_value)
+
+        def visit_FormattedStringText(self, text: cst.FormattedStringText) -> None:
+            texts.append(text.value)
+
+    node.visit(Collector())
+    return texts
+
+
+def check_dir(engine: "TmplintCommand", bound: BoundArguments) -> None:
+    """``dir=`` must be absent, None or the system temp dir (what the detector flags)."""
+    node = bound.node("dir")
+    if node is None or is_none(node):
+        return
+    value = literal_value(node)
+    if isinstance(value, str) and temp_dir_prefix(value, engine.config.all_temp_dirs) is not None:
+        return
+    if isinstance(node, cst.Call) and not node.args:
+        if engine.qualified_names(node.func) & {"tempfile.gettempdir"}:
+            return
+    if engine.qualified_names(node) & {"tempfile.tempdir"}:
+        return
+    raise Unfixable("an explicit dir= would be dropped: the helper puts the path in the job's dir")
+
+
+def argument(updated: cst.Call, bound: BoundArguments, name: str) -> Optional[cst.BaseExpression]:
+    """The (updated) expression passed for ``name``; None when absent or a literal None."""
+    if name not in bound.indices:
+        return None
+    value = updated.args[bound.indices[name]].value
+    if is_none(value):
+        return None
+    return build.clean(value)
+
+
+def helper_call(func: str, wid: WorkflowId, updated: cst.Call, bound: BoundArguments,
+                keywords: Sequence[str] = ()) -> cst.Call:
+    """``func(WID, suffix, prefix, kw=...)``: suffix/prefix positional as far as possible."""
+    args: List[cst.BaseExpression] = [wid.make()]
+    kwargs: List[Tuple[str, cst.BaseExpression]] = []
+    suffix = argument(updated, bound, "suffix")
+    prefix = argument(updated, bound, "prefix")
+    if suffix is not None:
+        args.append(suffix)
+        if prefix is not None:
+            args.append(prefix)
+    elif prefix is not None:
+        kwargs.append(("prefix", prefix))
+    for name in keywords:
+        value = argument(updated, bound, name)
+        if value is not None:
+            kwargs.append((name, value))
+    return build.call(func, args, kwargs)
+
+
+def cleanup_call(expr: cst.BaseExpression) -> cst.Call:
+    return build.call(CLEANUP, [expr])
+
+
+def new_plan(engine: "TmplintCommand", site: Site, wid: WorkflowId, helpers: Sequence[str],
+             bound: Optional[BoundArguments] = None) -> SitePlan:
+    """A plan that imports ``helpers`` and lets the imports the replaced call used (``tempfile``,
+    and whatever a dropped ``dir=`` used) go when nothing else needs them."""
+    plan = SitePlan()
+    plan.imports.extend(engine.helper_import(*helpers))
+    plan.removed.append(site.call.func)
+    if bound is not None and bound.node("dir") is not None:
+        plan.removed.append(bound.node("dir"))  # type: ignore[arg-type]
+    wid.apply(plan)
+    return plan
+
+
+def maybe_cleanup(engine: "TmplintCommand", site: Site, plan: SitePlan, tracked_target: Optional[cst.Name],
+                  kind: str, cleanup_expr: Callable[[], cst.BaseExpression], what: str) -> None:
+    """Add a ``finally`` cleanup after the statement that made the path, or note why not."""
+    found = simple_assignment(engine, site.call)
+    if found is None or tracked_target is None:
+        plan.note = f"cleanup not added: {what} is not assigned to a local name"
+        return
+    statement, _ = found
+    decision: Decision = decide_cleanup(engine, site.call, statement, [(tracked_target.value, kind, tracked_target)])
+    if decision.add:
+        engine.check_names(site.call, helpers=[CLEANUP])
+        plan.imports.extend(engine.helper_import(CLEANUP))
+        plan.wrap = Wrap(statement, lambda: cleanup_call(cleanup_expr()))
+    elif decision.existing:
+        plan.note = f"cleanup kept: {decision.reason.replace('; kept', '')}"
+    else:
+        plan.note = f"cleanup not added: {decision.reason}"
+
+
+def resolve_id(engine: "TmplintCommand", site: Site) -> WorkflowId:
+    return resolve(engine, site.node)

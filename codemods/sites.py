@@ -1,0 +1,85 @@
+"""Map detector findings onto libcst nodes by position.
+
+The detector (``tmplint.detector``) is the only place that decides what a site is. Its findings
+carry ``ast`` positions: 1-based lines and 0-based columns counted in UTF-8 *bytes* of the line.
+libcst's ``PositionProvider`` counts columns in characters, so the columns are converted with the
+text of the line before nodes are matched on their exact start and end.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from tmplint.detector import Finding
+
+#: the line breaks Python's tokenizer knows (``str.splitlines`` knows more: \f, \v, \x1c, ...)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+#: node types a finding can point at, most specific first for each target kind
+CALL_TYPES: Tuple[Type[cst.CSTNode], ...] = (cst.Call,)
+REFERENCE_TYPES: Tuple[Type[cst.CSTNode], ...] = (cst.Attribute, cst.Name)
+LITERAL_TYPES: Tuple[Type[cst.CSTNode], ...] = (
+    cst.SimpleString, cst.FormattedString, cst.ConcatenatedString,
+)
+SUBSCRIPT_TYPES: Tuple[Type[cst.CSTNode], ...] = (cst.Subscript,)
+_ALL_TYPES = CALL_TYPES + REFERENCE_TYPES + LITERAL_TYPES + SUBSCRIPT_TYPES
+
+Key = Tuple[int, int, int, int]
+
+
+def split_lines(text: str) -> List[str]:
+    """The lines of ``text`` as Python's tokenizer counts them, without their line breaks."""
+    return _LINE_BREAK.split(text)
+
+
+def byte_to_char_col(line: str, byte_col: int) -> int:
+    """An ``ast`` column (UTF-8 bytes into the line) as a character column."""
+    if line.isascii():
+        return byte_col
+    return len(line.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", "ignore"))
+
+
+class SiteLocator:
+    """Finds, for a finding, the libcst node at exactly its position."""
+
+    def __init__(self, code: str, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
+        self.lines = split_lines(code)
+        self.index: Dict[Key, List[cst.CSTNode]] = {}
+        for node, where in positions.items():
+            if isinstance(node, _ALL_TYPES):
+                key = (where.start.line, where.start.column, where.end.line, where.end.column)
+                self.index.setdefault(key, []).append(node)
+
+    def _char_col(self, line: int, byte_col: int) -> int:
+        if 1 <= line <= len(self.lines):
+            return byte_to_char_col(self.lines[line - 1], byte_col)
+        return byte_col
+
+    def key_for(self, finding: Finding) -> Key:
+        return (
+            finding.line, self._char_col(finding.line, finding.col),
+            finding.end_line, self._char_col(finding.end_line, finding.end_col),
+        )
+
+    def locate(self, finding: Finding) -> Optional[cst.CSTNode]:
+        candidates = self.index.get(self.key_for(finding), [])
+        for types in _preferred_types(finding):
+            for node in candidates:
+                if isinstance(node, types):
+                    return node
+        return None
+
+    def locate_all(self, findings: Iterable[Finding]) -> List[Tuple[Finding, Optional[cst.CSTNode]]]:
+        return [(finding, self.locate(finding)) for finding in findings]
+
+
+def _preferred_types(finding: Finding) -> Sequence[Tuple[Type[cst.CSTNode], ...]]:
+    if finding.target == "literal":
+        return (LITERAL_TYPES,)
+    if finding.code == "TMP007":
+        return (CALL_TYPES, SUBSCRIPT_TYPES)
+    # a creator or getter: the call when it is called, else the bare reference
+    return (CALL_TYPES, REFERENCE_TYPES)

@@ -1,0 +1,72 @@
+"""TMP003: ``with TemporaryDirectory() as d: BODY`` ->
+``d = make_temp_dir(WID)`` then ``try: BODY finally: cleanup_temp_path(d)``.
+
+When ``d`` is rebound inside the body, has no plain name, or is missing, a fresh variable
+(``tmp_dir``) holds the path and the ``as`` target is bound from it. ``TemporaryDirectory()``
+outside a ``with`` (its object API: ``.name``, ``.cleanup()``, a finalizer) and
+``delete=False`` (3.12) are left unfixable.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable, WithItemRewrite
+from tmplint.codemods.rewrite import (
+    CLEANUP, bind_call, check_dir, helper_call, new_plan, reject_async_with, resolve_id, string_arguments,
+)
+from tmplint.codemods.signatures import bool_argument
+
+
+def _rebound_inside(engine: TmplintCommand, with_node: cst.With, target: cst.Name) -> bool:
+    scope = engine.scope(target)
+    if scope is None:
+        return True
+    for assignment in scope.assignments[target.value]:
+        node = assignment.node
+        if node is not target and isinstance(node, cst.CSTNode) and engine.contains(with_node, node):
+            return True
+    for assignment in scope.assignments[target.value]:
+        for access in assignment.references:
+            if isinstance(engine.parent(access.node), cst.Del) and engine.contains(with_node, access.node):
+                return True
+    return False
+
+
+def plan_temporary_directory(engine: TmplintCommand, site: Site) -> SitePlan:
+    call = site.call
+    bound = bind_call(site)
+    reject_async_with(engine, call)
+    check_dir(engine, bound)
+    string_arguments(bound, ("suffix", "prefix"))
+    if bool_argument(bound, "delete", True) is not True:
+        raise Unfixable("TemporaryDirectory(delete=...) other than True is not rewritten")
+    item = engine.parent(call)
+    if not (isinstance(item, cst.WithItem) and item.item is call):
+        raise Unfixable("TemporaryDirectory() outside a `with` statement: its object API "
+                        "(.name, .cleanup(), cleanup at garbage collection) has no helper equivalent")
+    with_node = engine.parent(item)
+    if not isinstance(with_node, cst.With):  # pragma: no cover - a WithItem's parent
+        raise Unfixable("unexpected with statement")
+    wid = resolve_id(engine, site)
+    engine.check_names(call, helpers=["make_temp_dir", CLEANUP])
+    plan = new_plan(engine, site, wid, ["make_temp_dir", CLEANUP], bound)
+    target = item.asname.name if item.asname is not None else None
+    if isinstance(target, cst.Name) and not _rebound_inside(engine, with_node, target):
+        var, bind_target = target.value, False
+    else:
+        var, bind_target = engine.fresh_name(with_node, "tmp_dir"), target is not None
+    plan.with_item = WithItemRewrite(
+        with_node, list(with_node.items).index(item), "dir", var,
+        make_path=lambda updated: helper_call("make_temp_dir", wid, updated, bound),
+        bind_target=bind_target,
+    )
+    return plan
+
+
+PLANNERS = {"tempfile.TemporaryDirectory": plan_temporary_directory}
+
+
+class FixTemporaryDirectory(TmplintCommand):
+    DESCRIPTION = ("TMP003: rewrite `with tempfile.TemporaryDirectory() as d` into make_temp_dir(workflow_id) "
+                   "with a try/finally cleanup where the with ended.")
+    PLANNERS = PLANNERS

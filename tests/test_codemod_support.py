@@ -1,0 +1,192 @@
+"""Helpers for the codemod tests: before/after fixture pairs and their inline markers.
+
+A pair is ``tests/fixtures/codemod/<case>.before.py`` and ``<case>.after.py``. The before file may
+carry header lines:
+
+* ``# tmplint-config: <toml line>`` — ``[tool.tmplint]`` settings (as the detector fixtures);
+* ``# tmplint-fix: --unsafe-fixes --add-noqa`` — ``tmplint fix`` options;
+
+and markers on a site's first line:
+
+* ``# left: <text>`` — the site is left unfixed, with a reason containing ``<text>``;
+* ``# note: <text>`` — the site is fixed, and the summary notes its lifetime (``<text>``).
+
+Every left site and every note must be marked, and every marker must match.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, ParentNodeProvider
+
+from tmplint.codemods.api import FixResult, fix_bytes, restore_roundtrip_losses
+from tmplint.codemods.noqa import noqa_comment
+from tmplint.codemods.parents import FastParentProvider
+from tmplint.codemods.signatures import ArgumentError, bind
+from tmplint.codemods.sites import byte_to_char_col, split_lines
+from tmplint.config import Config
+
+from tests.conftest import FIXTURES, fixture_config
+
+CODEMOD_FIXTURES = FIXTURES / "codemod"
+_OPTIONS = re.compile(r"^# tmplint-fix: (.*)$", re.MULTILINE)
+_MARKER = re.compile(r"# (left|note): ([^#]+)")
+
+
+def cases() -> List[Path]:
+    return sorted(CODEMOD_FIXTURES.glob("*.before.py"))
+
+
+def after_path(before: Path) -> Path:
+    return before.with_name(before.name[: -len(".before.py")] + ".after.py")
+
+
+def fix_options(path: Path) -> Dict[str, bool]:
+    words = " ".join(_OPTIONS.findall(path.read_text(encoding="utf-8"))).split()
+    return {"unsafe_fixes": "--unsafe-fixes" in words, "add_noqa": "--add-noqa" in words}
+
+
+def run_case(before: Path, data: bytes = None) -> FixResult:
+    config = fixture_config(before)
+    return fix_bytes(before.read_bytes() if data is None else data, config, path=str(before), **fix_options(before))
+
+
+def markers(path: Path) -> Dict[str, Dict[int, List[str]]]:
+    found: Dict[str, Dict[int, List[str]]] = {"left": {}, "note": {}}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for kind, text in _MARKER.findall(line):
+            found[kind].setdefault(number, []).append(text.strip())
+    return found
+
+
+def outcome_lines(result: FixResult) -> Dict[str, Dict[int, List[str]]]:
+    report = result.report
+    out: Dict[str, Dict[int, List[str]]] = {"left": {}, "note": {}}
+    for kind, outcomes in (("left", report.left), ("note", report.notes)):
+        for outcome in outcomes:
+            out[kind].setdefault(outcome.line, []).append(f"{outcome.code} {outcome.message}")
+    return out
+
+
+def marker_mismatches(before: Path, result: FixResult) -> List[Tuple[str, int, str]]:
+    expected = markers(before)
+    actual = outcome_lines(result)
+    problems = []
+    for kind in ("left", "note"):
+        for line in sorted(set(expected[kind]) | set(actual[kind])):
+            wanted = expected[kind].get(line, [])
+            got = actual[kind].get(line, [])
+            if not wanted or not got:
+                problems.append((kind, line, f"expected {wanted!r}, got {got!r}"))
+                continue
+            for text in wanted:
+                if not any(text in message for message in got):
+                    problems.append((kind, line, f"{text!r} not in {got!r}"))
+    return problems
+
+
+# --------------------------------------------------------------------------- unit tests of the small modules
+
+
+@pytest.mark.parametrize("existing, codes, expected", [
+    (None, ["TMP002"], "# noqa: TMP002"),
+    (None, ["TMP006", "TMP001"], "# noqa: TMP001,TMP006"),
+    ("# noqa: E501", ["TMP002"], "# noqa: E501,TMP002"),
+    ("# noqa: E501, W291", ["TMP002"], "# noqa: E501, W291, TMP002"),
+    ("# noqa:E501  why", ["TMP002"], "# noqa:E501,TMP002  why"),
+    ("# noqa", ["TMP002"], "# noqa"),
+    ("# noqa: TMP", ["TMP002"], "# noqa: TMP"),
+    ("# noqa: TMP002", ["TMP002"], "# noqa: TMP002"),
+    ("# keep me", ["TMP003"], "# keep me  # noqa: TMP003"),
+    ("# type: ignore", ["TMP003"], "# type: ignore  # noqa: TMP003"),
+])
+def test_noqa_comment_merges_like_flake8_reads_it(existing, codes, expected) -> None:
+    assert noqa_comment(existing, codes) == expected
+
+
+def test_byte_columns_become_character_columns() -> None:
+    line = "é = 'ü'; x = tempfile.mkdtemp()"
+    byte_col = line.encode("utf-8").index(b"tempfile")
+    assert byte_to_char_col(line, byte_col) == line.index("tempfile")
+    assert split_lines("a\r\nb\rc\nd\x0ce") == ["a", "b", "c", "d\x0ce"]
+
+
+def test_non_ascii_lines_are_located(tmp_path) -> None:
+    source = "def f(job_id):\n    s = 'ümlaut'; d = tempfile.mkdtemp()  # é\n    return d, s\n"
+    result = fix_bytes("import tempfile\n" + source)
+    assert "d = make_temp_dir(job_id)" in result.data.decode()
+
+
+def test_fast_parent_provider_matches_libcst() -> None:
+    module = cst.parse_module((FIXTURES / "codemod" / "with_multiple_items.before.py").read_text())
+    wrapper = MetadataWrapper(module)
+    ours, theirs = wrapper.resolve(FastParentProvider), wrapper.resolve(ParentNodeProvider)
+    assert dict(ours) == dict(theirs)
+
+
+@pytest.mark.parametrize("call, function, expected", [
+    ("NamedTemporaryFile('w')", "NamedTemporaryFile", {"mode": 0}),
+    ("NamedTemporaryFile('w', -1, None, None, '.x', 'p', None, False)", "NamedTemporaryFile",
+     {"mode": 0, "buffering": 1, "encoding": 2, "newline": 3, "suffix": 4, "prefix": 5, "dir": 6, "delete": 7}),
+    ("SpooledTemporaryFile(10, 'w+')", "SpooledTemporaryFile", {"max_size": 0, "mode": 1}),
+    ("mkstemp('.x', text=True)", "mkstemp", {"suffix": 0, "text": 1}),
+    ("NamedTemporaryFile(delete_on_close=False)", "NamedTemporaryFile", {"delete_on_close": 0}),
+])
+def test_arguments_bind_by_position_and_keyword(call, function, expected) -> None:
+    node = cst.parse_expression(call)
+    assert bind(node, function).indices == expected
+
+
+@pytest.mark.parametrize("call, function, reason", [
+    ("mkstemp(*a)", "mkstemp", "*args"),
+    ("mkstemp(**k)", "mkstemp", "**kwargs"),
+    ("mkdtemp(1, 2, 3, 4)", "mkdtemp", "too many positional"),
+    ("mkdtemp(mode='w')", "mkdtemp", "no argument 'mode'"),
+    ("mkdtemp('.x', suffix='.y')", "mkdtemp", "given twice"),
+    ("TemporaryFile(delete_on_close=True)", "TemporaryFile", "no argument"),
+])
+def test_arguments_that_cannot_be_mapped(call, function, reason) -> None:
+    with pytest.raises(ArgumentError, match=re.escape(reason)):
+        bind(cst.parse_expression(call), function)
+
+
+def test_roundtrip_losses_are_restored_outside_the_edits() -> None:
+    original = b"try:\n    x()\nexcept OSError :\n    pass\ny = 1\n"
+    roundtrip = b"try:\n    x()\nexcept OSError:\n    pass\ny = 1\n"
+    new = b"import z\ntry:\n    x()\nexcept OSError:\n    pass\ny = 2\n"
+    expected = b"import z\ntry:\n    x()\nexcept OSError :\n    pass\ny = 2\n"
+    assert restore_roundtrip_losses(original, roundtrip, new) == expected
+
+
+def test_libcst_roundtrip_bug_does_not_leak_into_the_output() -> None:
+    source = (b"import tempfile\n\n\ndef f(job_id):\n    try:\n        pass\n    except OSError :\n        pass\n"
+              b"    return tempfile.mktemp()\n")
+    result = fix_bytes(source, Config())
+    assert b"    except OSError :\n" in result.data
+    assert b"get_temp_path(job_id)" in result.data
+    untouched = b"import tempfile\ntry:\n    pass\nexcept OSError :\n    pass\nx = tempfile.mkdtemp\n"
+    assert fix_bytes(untouched, Config()).data == untouched
+
+
+def test_noqa_goes_where_flake8_reads_it() -> None:
+    from tmplint.codemods.noqa import add_noqa_comments
+    from tmplint.detector import check_bytes as detect
+
+    text = (
+        "import tempfile\n"
+        "a = tempfile.mkstemp(\n"       # parenthesized: the comment belongs on the site's own line
+        "    *x)\n"
+        "b = tempfile.mkdtemp(*x, suffix='''s\n"
+        "''')\n"                         # a multi-line string: on the line where the string ends
+        "c = tempfile.mktemp(*x)  # noqa:E501\n"
+    )
+    new, changed = add_noqa_comments(text, detect(text.encode(), "t.py", Config()))
+    assert changed == 3
+    assert new.splitlines()[1] == "a = tempfile.mkstemp(  # noqa: TMP002"
+    assert new.splitlines()[4] == "''')  # noqa: TMP003"
+    assert new.splitlines()[5] == "c = tempfile.mktemp(*x)  # noqa:E501,TMP004"
+    assert detect(new.encode(), "t.py", Config()) == []

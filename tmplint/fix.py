@@ -1,0 +1,323 @@
+"""``tmplint fix``: run the codemods over files (DESIGN: "The codemod (`tmplint fix`)").
+
+Per file: read the bytes once; the detector pass (prefilter + ``ast``) decides whether there is
+anything to do; only files with findings are parsed by libcst (in a process pool, ``--jobs``);
+every rewritten module is compiled again before anything is written, and written atomically
+(``files.atomic_write``: temp file in the same dir, fsync, ``os.replace``, mode kept). libcst keeps
+the encoding (coding cookie, BOM) and the line endings; files that do not change are never
+written.
+
+Output: ``--diff`` prints a unified diff on stdout (git style ``a/``/``b/`` paths relative to the
+current dir: apply it with ``git apply`` or ``patch -p1`` from that dir) and writes nothing;
+``--check`` writes nothing. Reports, errors (``path: error: ...``) and the summary go to stderr;
+a progress line only when stderr is a TTY.
+
+Exit codes: 2 when any file could not be read, parsed or rewritten (the others are still
+processed); else 1 when findings remain (sites that could not be fixed and were not marked with
+``--add-noqa``) or when ``--check``/``--diff`` found something to change; else 0.
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import time
+import warnings
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+
+from tmplint.config import Config
+from tmplint.detector import DetectorError, Finding, check_bytes, decode_source, prefilter_needles
+from tmplint.files import FileError, atomic_write, iter_python_files, read_bytes
+
+
+@dataclass
+class FileOutcome:
+    #: the new bytes when the file changes
+    data: Optional[bytes] = None
+    fixed: List[Tuple[str, int, int, str]] = field(default_factory=list)
+    #: (code, line, col, target, reason)
+    left: List[Tuple[str, int, int, str, str]] = field(default_factory=list)
+    notes: List[Tuple[str, int, int, str, str]] = field(default_factory=list)
+    noqa: int = 0
+    error: Optional[str] = None
+
+
+def fix_file(path: str, data: bytes, findings: Sequence[Finding], config: Config,
+             unsafe_fixes: bool, add_noqa: bool) -> FileOutcome:
+    """Rewrite one file's bytes (runs in a worker process). Never raises."""
+    import libcst as cst
+
+    from tmplint.codemods.api import fix_bytes
+
+    try:
+        result = fix_bytes(data, config, path=path, findings=findings, unsafe_fixes=unsafe_fixes,
+                           add_noqa=add_noqa)
+    except cst.ParserSyntaxError as exc:
+        return FileOutcome(error=f"cannot parse with libcst: {exc.message} (line {exc.raw_line})")
+    except RecursionError:
+        return FileOutcome(error="internal error: too deeply nested to rewrite")
+    except Exception as exc:  # a bug must cost one file, not the run
+        return FileOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
+    report = result.report
+    outcome = FileOutcome(
+        fixed=[(o.code, o.line, o.col, o.target) for o in report.fixed],
+        left=[(o.code, o.line, o.col, o.target, o.message) for o in report.left],
+        notes=[(o.code, o.line, o.col, o.target, o.message) for o in report.notes],
+        noqa=report.noqa_marked,
+    )
+    if result.changed:
+        problem = _check_compiles(result.data, data, path)
+        if problem is not None:
+            return FileOutcome(error=f"internal error: the rewritten file would not compile ({problem}); "
+                                     "left untouched")
+        outcome.data = result.data
+    return outcome
+
+
+def _check_compiles(new: bytes, old: bytes, path: str) -> Optional[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings of the original code are not ours to print
+        return _compile_problem(new, old, path)
+
+
+def _compile_problem(new: bytes, old: bytes, path: str) -> Optional[str]:
+    try:
+        text = decode_source(new, path)
+        compile(text, path, "exec", dont_inherit=True)
+    except DetectorError as exc:
+        return str(exc)
+    except (SyntaxError, ValueError) as exc:
+        message = f"{type(exc).__name__}: {getattr(exc, 'msg', exc)} (line {getattr(exc, 'lineno', '?')})"
+        # a file that only the symbol table rejects (compile, not ast) was already broken
+        try:
+            compile(decode_source(old, path), path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, DetectorError):
+            try:
+                ast.parse(text, filename=path)
+                return None
+            except (SyntaxError, ValueError):
+                return message
+        return message
+    return None
+
+
+def _worker(task: Tuple[str, bytes, List[Finding], Config, bool, bool]) -> FileOutcome:
+    return fix_file(*task)
+
+
+# --------------------------------------------------------------------------- diff
+
+
+def _lines(data: bytes) -> List[bytes]:
+    parts = data.split(b"\n")
+    lines = [p + b"\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def unified_diff(old: bytes, new: bytes, display: str) -> bytes:
+    """A unified diff of two versions of a file, byte-exact (any encoding, CRLF, BOM, a missing
+    final newline), with git-style ``a/``/``b/`` paths."""
+    name = display.encode("utf-8", "surrogateescape")
+    out: List[bytes] = []
+    for line in difflib.diff_bytes(difflib.unified_diff, _lines(old), _lines(new),
+                                   fromfile=b"a/" + name, tofile=b"b/" + name):
+        out.append(line)
+        if not line.endswith(b"\n"):
+            out.append(b"\n\\ No newline at end of file\n")
+    return b"".join(out)
+
+
+def display_path(path: Path) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        relative = str(path)
+    return Path(relative).as_posix()
+
+
+def _write_out(stream: TextIO, data: bytes) -> None:
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        stream.flush()
+        buffer.write(data)
+        buffer.flush()
+    else:
+        stream.write(data.decode("utf-8", "surrogateescape"))
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Progress:
+    def __init__(self, stream: TextIO, total: int) -> None:
+        isatty = getattr(stream, "isatty", None)
+        self.enabled = bool(isatty and isatty()) and total > 0
+        self.stream = stream
+        self.total = total
+        self.done = 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            self.stream.write(f"\rtmplint fix: {self.done}/{self.total} files")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run_fix(
+    paths: List[Path],
+    config: Config,
+    *,
+    diff: bool,
+    check: bool,
+    unsafe_fixes: bool,
+    add_noqa: bool,
+    jobs: int,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    """Fix (or with ``diff``/``check``, only show) every finding under ``paths``; returns the exit code."""
+    started = time.monotonic()
+    needles = prefilter_needles(config)
+    errors = 0
+    scanned = 0
+    tasks: List[Tuple[Path, bytes, List[Finding]]] = []
+
+    def error(path: Path, message: str) -> None:
+        nonlocal errors
+        errors += 1
+        stderr.write(f"{display_path(path)}: error: {message}\n")
+
+    for path, problem in iter_python_files(paths, config):
+        if problem is not None:
+            error(path, problem)
+            continue
+        scanned += 1
+        try:
+            data = read_bytes(path)
+            findings = check_bytes(data, str(path), config, needles)
+        except (FileError, DetectorError) as exc:
+            error(path, str(exc))
+            continue
+        except Exception as exc:  # a detector bug must cost one file, not the run
+            error(path, f"internal error: {type(exc).__name__}: {exc}")
+            continue
+        if findings:
+            tasks.append((path, data, findings))
+
+    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr)
+
+    fixed_by_rule: Counter = Counter()
+    left: List[str] = []
+    notes: List[str] = []
+    changed = 0
+    noqa_marked = 0
+    for (path, data, findings), outcome in zip(tasks, outcomes):
+        shown = display_path(path)
+        problem = outcome.error
+        if problem is None and outcome.data is not None:
+            if diff:
+                _write_out(stdout, unified_diff(data, outcome.data, shown))
+            elif not check:
+                try:
+                    atomic_write(path, outcome.data)
+                except FileError as exc:
+                    problem = str(exc)
+        if problem is not None:
+            error(path, problem)
+            for finding in findings:
+                left.append(f"{shown}:{finding.line}:{finding.col + 1}: {finding.code} "
+                            f"{_short_target(finding.target)}: not rewritten (see the error above)")
+            continue
+        if outcome.data is not None:
+            changed += 1
+        for code, _line, _col, _target in outcome.fixed:
+            fixed_by_rule[code] += 1
+        for code, line, col, target, reason in outcome.left:
+            left.append(f"{shown}:{line}:{col + 1}: {code} {_short_target(target)}: {reason}")
+        for code, line, col, target, reason in outcome.notes:
+            notes.append(f"{shown}:{line}:{col + 1}: {code} {_short_target(target)}: {reason}")
+        noqa_marked += outcome.noqa
+
+    elapsed = time.monotonic() - started
+    _summary(stderr, scanned=scanned, with_findings=len(tasks), changed=changed, fixed=fixed_by_rule,
+             left=left, notes=notes, noqa=noqa_marked, dry=diff or check, add_noqa=add_noqa, elapsed=elapsed)
+    if errors:
+        return 2
+    remaining = len(left) - noqa_marked
+    if remaining > 0 or ((diff or check) and changed):
+        return 1
+    return 0
+
+
+def _short_target(target: str) -> str:
+    return "literal path" if target == "literal" else target
+
+
+def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, unsafe_fixes: bool,
+               add_noqa: bool, jobs: int, stderr: TextIO) -> List[FileOutcome]:
+    progress = _Progress(stderr, len(tasks))
+    payloads = [(str(path), data, findings, config, unsafe_fixes, add_noqa) for path, data, findings in tasks]
+    results: Dict[int, FileOutcome] = {}
+    workers = min(jobs if jobs and jobs > 0 else (os.cpu_count() or 1), len(payloads))
+    try:
+        if workers <= 1:
+            for index, payload in enumerate(payloads):
+                results[index] = _worker(payload)
+                progress.step()
+        else:
+            try:
+                with ProcessPoolExecutor(max_workers=workers) as pool:
+                    futures = {pool.submit(_worker, payload): index for index, payload in enumerate(payloads)}
+                    for future in as_completed(futures):
+                        index = futures[future]
+                        try:
+                            results[index] = future.result()
+                        except BrokenProcessPool:
+                            results[index] = FileOutcome(error="internal error: the worker process died")
+                        except Exception as exc:  # pragma: no cover - fix_file never raises
+                            results[index] = FileOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
+                        progress.step()
+            except (BrokenProcessPool, OSError) as exc:  # pragma: no cover - no pool on this platform
+                for index, payload in enumerate(payloads):
+                    if index not in results:
+                        results[index] = FileOutcome(error=f"internal error: worker pool failed: {exc}")
+    finally:
+        progress.close()
+    return [results[i] for i in range(len(payloads))]
+
+
+def _summary(stream: TextIO, *, scanned: int, with_findings: int, changed: int, fixed: Counter,
+             left: List[str], notes: List[str], noqa: int, dry: bool, add_noqa: bool, elapsed: float) -> None:
+    total_fixed = sum(fixed.values())
+    per_rule = ", ".join(f"{code}: {count}" for code, count in sorted(fixed.items()))
+    verb_files = "would change" if dry else "changed"
+    verb_sites = "would be fixed" if dry else "fixed"
+    stream.write(
+        f"tmplint fix: {scanned} files scanned, {with_findings} with findings, {changed} {verb_files}; "
+        f"{total_fixed} sites {verb_sites}" + (f" ({per_rule})" if per_rule else "")
+        + f", {len(left)} left" + (f" ({noqa} marked with # noqa)" if add_noqa else "")
+        + f" [{elapsed:.2f}s]\n"
+    )
+    if left:
+        stream.write("sites left (not rewritten):\n")
+        for line in left:
+            stream.write(f"  {line}\n")
+    if notes:
+        stream.write("lifetimes kept as they were (no cleanup added):\n")
+        for line in notes:
+            stream.write(f"  {line}\n")
