@@ -1,15 +1,30 @@
-"""``tmplint check``: run the detector over files, in parallel where it pays off."""
+"""``tmplint check``: run the detector over files, in parallel where it pays off.
+
+The main process finds the files, reads each once and hashes it; a cached result (by content, see
+:mod:`tmplint.cache`) ends it there. Otherwise the byte prefilter (:mod:`tmplint.prefilter`) rules
+out almost every file without parsing it, and only the rest are parsed: in this process when they
+are few, else in a process pool that starts as soon as there is enough work for it, while the main
+process goes on reading.
+"""
 from __future__ import annotations
 
+import gc
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from tmplint.config import Config
-from tmplint.detector import DetectorError, Finding, check_bytes, prefilter_needles
+from tmplint.detector import DetectorError, Finding, check_bytes
 from tmplint.files import FileError, iter_python_files, read_bytes
+from tmplint.prefilter import Prefilter, prefilter_for
+from tmplint.progress import Progress
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 @dataclass
@@ -20,47 +35,182 @@ class FileResult:
     error: Optional[str] = None
 
 
-def check_data(data: bytes, path: str, config: Config, needles: Optional[Sequence[bytes]] = None) -> FileResult:
+def check_data(data: bytes, path: str, config: Config, prefilter: Optional[Prefilter] = None) -> FileResult:
+    """The result for one file's bytes; never raises (a detector bug is an error result)."""
+    # An AST is a tree of a million objects without cycles, freed by reference counting; the
+    # cyclic GC would walk it again and again while it is built (about 10 % of the time).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        return FileResult(path, check_bytes(data, path, config, needles))
+        return FileResult(path, check_bytes(data, path, config, prefilter))
     except DetectorError as exc:
         return FileResult(path, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one file's crash must not end the run
+        return FileResult(path, error=f"internal error: {type(exc).__name__}: {exc}")
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
-def check_file(path: Path, config: Config, needles: Optional[Sequence[bytes]] = None) -> FileResult:
+def check_file(path: Path, config: Config, prefilter: Optional[Prefilter] = None) -> FileResult:
     try:
         data = read_bytes(path)
     except FileError as exc:
         return FileResult(str(path), error=str(exc))
-    return check_data(data, str(path), config, needles)
+    return check_data(data, str(path), config, prefilter)
 
 
-def _check_chunk(args: Tuple[List[str], Config]) -> List[FileResult]:
-    paths, config = args
-    needles = prefilter_needles(config)
-    return [check_file(Path(p), config, needles) for p in paths]
+def default_jobs() -> int:
+    """The CPUs this process may run on (a container's limit, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
-#: below this many files a process pool costs more than it saves
-PARALLEL_THRESHOLD = 200
+# --------------------------------------------------------------------------- the pool
+
+#: parsing runs at roughly 10 MB/s per core. A forked pool costs a few milliseconds, so it pays
+#: off from a few hundred KB of files to parse; a spawned one (macOS, Windows) re-imports
+#: everything in every worker, which only pays off for much more.
+POOL_MIN_BYTES_FORK = 384 * 1024
+POOL_MIN_BYTES_SPAWN = 8 * 1024 * 1024
+#: work sent to a worker at once: big enough to amortize the round trip, small enough to balance
+CHUNK_BYTES = 192 * 1024
+
+
+def _pool_context() -> Tuple[Any, int]:
+    """Fork where it is safe (Linux, no other threads), else the platform's default."""
+    import multiprocessing  # here, not at the top: most runs never start a pool
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork"), POOL_MIN_BYTES_FORK
+    return multiprocessing.get_context(), POOL_MIN_BYTES_SPAWN
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; the main process alone reports it and stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _check_chunk(config: Config, items: List[Tuple[str, bytes]]) -> List[FileResult]:
+    prefilter = prefilter_for(config)
+    return [check_data(data, path, config, prefilter) for path, data in items]
+
+
+class _Parser:
+    """Parses the files the prefilter let through: here, or in a pool once there is enough."""
+
+    def __init__(self, config: Config, jobs: int) -> None:
+        self.config = config
+        self.jobs = jobs
+        self.context: Any = None
+        self.pool_min_bytes = POOL_MIN_BYTES_FORK if sys.platform.startswith("linux") else POOL_MIN_BYTES_SPAWN
+        self.pool: Optional["ProcessPoolExecutor"] = None
+        self.pending: List[Tuple[int, str, bytes]] = []
+        self.pending_bytes = 0
+        self.futures: List[Tuple[List[int], "Future"]] = []
+
+    def add(self, index: int, path: str, data: bytes) -> None:
+        self.pending.append((index, path, data))
+        self.pending_bytes += len(data)
+        if self.pool is None and self.jobs > 1 and self.pending_bytes >= self.pool_min_bytes:
+            self.context, self.pool_min_bytes = _pool_context()
+            if self.pending_bytes >= self.pool_min_bytes:
+                from concurrent.futures import ProcessPoolExecutor
+
+                self.pool = ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=_ignore_sigint)
+        if self.pool is not None and self.pending_bytes >= CHUNK_BYTES:
+            self._submit()
+
+    def _submit(self) -> None:
+        assert self.pool is not None
+        indexes = [index for index, _, _ in self.pending]
+        items = [(path, data) for _, path, data in self.pending]
+        self.futures.append((indexes, self.pool.submit(_check_chunk, self.config, items)))
+        self.pending, self.pending_bytes = [], 0
+
+    def results(self) -> Iterator[Tuple[int, FileResult]]:
+        """Every added file's result, as they come."""
+        if self.pool is None:
+            prefilter = prefilter_for(self.config)
+            for index, path, data in self.pending:
+                yield index, check_data(data, path, self.config, prefilter)
+            return
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            if self.pending:
+                self._submit()
+            for indexes, future in self.futures:
+                try:
+                    chunk = future.result()
+                except BrokenProcessPool:
+                    chunk = [FileResult("", error="internal error: a worker process died") for _ in indexes]
+                yield from zip(indexes, chunk)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------- the run
 
 
 def check_paths(
-    paths: Iterable[Path], config: Config, jobs: Optional[int] = None, use_cache: bool = True
+    paths: Iterable[Path], config: Config, jobs: Optional[int] = None, use_cache: bool = True,
+    progress: Optional[bool] = None,
 ) -> Iterator[FileResult]:
-    """Results for every Python file under ``paths``, in discovery order."""
+    """Results for every Python file under ``paths``, in discovery order.
+
+    ``jobs``: worker processes at most (default: the CPU count); ``use_cache``: read and write the
+    result cache; ``progress``: a progress bar on stderr (default: when it is a terminal)."""
     files: List[str] = []
+    early: List[FileResult] = []
     for path, error in iter_python_files(paths, config):
         if error is not None:
-            yield FileResult(str(path), error=error)
+            early.append(FileResult(str(path), error=error))
         else:
             files.append(str(path))
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        yield from _check_chunk((files, config))
-        return
-    size = max(16, len(files) // (jobs * 8))
-    chunks = [(files[i:i + size], config) for i in range(0, len(files), size)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for results in pool.map(_check_chunk, chunks):
-            yield from results
+    yield from early
+
+    cache = None
+    if use_cache:
+        from tmplint.cache import ResultCache, digest
+
+        cache = ResultCache.open(config)
+    prefilter = prefilter_for(config)
+    parser = _Parser(config, jobs or default_jobs())
+    results: List[Optional[FileResult]] = [None] * len(files)
+    keys: Dict[int, bytes] = {}
+    with Progress(len(files), "checking", enabled=progress) as bar:
+        for index, path in enumerate(files):
+            try:
+                data = read_bytes(Path(path))
+            except FileError as exc:
+                results[index] = FileResult(path, error=str(exc))
+                bar.advance()
+                continue
+            if cache is not None:
+                key = keys[index] = digest(data)
+                cached = cache.get(key, path)
+                if cached is not None:
+                    results[index] = FileResult(path, cached[0], cached[1])
+                    bar.advance()
+                    continue
+            if prefilter(data):
+                parser.add(index, path, data)
+            else:
+                results[index] = FileResult(path)
+                if cache is not None:
+                    cache.put(keys[index], [])
+                bar.advance()
+        for index, result in parser.results():
+            result.path = files[index]
+            results[index] = result
+            if cache is not None and not (result.error or "").startswith("internal error"):
+                cache.put(keys[index], result.findings, result.error)
+            bar.advance()
+    if cache is not None:
+        cache.save()
+    for result in results:
+        assert result is not None
+        yield result

@@ -6,8 +6,10 @@ codemods (which rewrite exactly the sites found here, located by position).
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass
 from io import StringIO
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -179,15 +181,18 @@ def _child_fields(node_type: type) -> Tuple[str, ...]:
     return fields
 
 
-def _imported_names(tree: ast.Module, modules: Tuple[str, ...]) -> Set[str]:
+def _imported_names(tree: ast.Module, modules: Tuple[str, ...], lines: Optional[Sequence[int]] = None) -> Set[str]:
     """Names that some import anywhere in the module binds to ``modules`` or their members.
 
-    Only statements are walked (imports are statements), which is much cheaper than a full walk.
+    Only statements are walked (imports are statements), which is much cheaper than a full walk;
+    with ``lines`` (where a module's name is), only statements spanning one of them.
     """
     names: Set[str] = set()
     stack: List[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
+        if lines is not None and type(node) in _STATEMENTS and not _spans_a_line(node, lines):
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] in modules:
@@ -214,7 +219,10 @@ class FindingPass:
     the whole function (so ``def f(): tempfile.x(); tempfile = 1`` is not the module).
     """
 
-    def __init__(self, config: Config, path: str, tracked: Set[str]) -> None:
+    def __init__(self, config: Config, path: str, tracked: Set[str], lines: Optional[Sequence[int]] = None) -> None:
+        #: sorted lines where a tracked name or a temp literal may be: statements without one are
+        #: skipped (they cannot hold a finding, nor a binding of a tracked name); None: walk all
+        self.lines = lines
         self.temp_dirs = config.all_temp_dirs
         self.env_rule = "TMP007" in config.enabled_codes
         self.path = path
@@ -252,6 +260,8 @@ class FindingPass:
         return self.findings
 
     def _walk(self, node: ast.AST, scope: Scope) -> None:
+        if self.lines is not None and type(node) in _STATEMENTS and not _spans_a_line(node, self.lines):
+            return
         handler = self._handlers.get(type(node))
         if handler is None:
             self._children(node, scope)
@@ -550,7 +560,9 @@ def file_is_noqa(source: str) -> bool:
     return any(NOQA_FILE.match(line) for line in source.splitlines())
 
 
-_SUPPRESSION_HINT = re.compile(r"noqa|nosec", re.IGNORECASE)
+#: what every suppression comment needs (the inline and file-wide flake8 forms, bandit's), so that
+#: files without one skip the tokenizing; not a bare "nosec", which "nanoseconds" contains
+_SUPPRESSION_HINT = re.compile(r"# noqa|#\s*nosec|# flake8[:=]", re.IGNORECASE)
 
 
 def apply_suppressions(findings: List[Finding], source: str, config: Config) -> List[Finding]:
@@ -573,10 +585,70 @@ def apply_suppressions(findings: List[Finding], source: str, config: Config) -> 
 # --------------------------------------------------------------------------- entry points
 
 
+_STATEMENTS = frozenset(c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.stmt))
+_IDENTIFIER_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _spans_a_line(node: ast.AST, lines: Sequence[int]) -> bool:
+    """Whether a statement (with its decorators) spans one of the sorted ``lines``."""
+    start = node.lineno  # type: ignore[attr-defined]
+    for decorator in getattr(node, "decorator_list", ()):
+        start = min(start, decorator.lineno)
+    index = bisect.bisect_left(lines, start)
+    return index < len(lines) and lines[index] <= node.end_lineno  # type: ignore[attr-defined]
+
+
+def _name_positions(data: bytes, names: Iterable[str]) -> List[int]:
+    """Where each of ``names`` occurs as a whole identifier (or word) in ASCII ``data``."""
+    positions = []
+    for name in names:
+        needle = name.encode("ascii")
+        pos = data.find(needle)
+        while pos >= 0:
+            end = pos + len(needle)
+            if (pos == 0 or data[pos - 1] not in _IDENTIFIER_BYTES) and (
+                end == len(data) or data[end] not in _IDENTIFIER_BYTES
+            ):
+                positions.append(pos)
+            pos = data.find(needle, end)
+    return positions
+
+
+def _line_numbers(data: bytes, positions: Iterable[int]) -> List[int]:
+    """The sorted, distinct line numbers of offsets in ``data``, as ``ast`` counts lines."""
+    if b"\r" in data:  # \r\n, \r and \n all end a line
+        starts = [0] + [m.end() for m in re.finditer(rb"\r\n?|\n", data)]
+        return sorted({bisect.bisect_right(starts, pos) for pos in positions})
+    lines, line, last = set(), 1, 0
+    for pos in sorted(positions):
+        line += data.count(b"\n", last, pos)
+        last = pos
+        lines.add(line)
+    return sorted(lines)
+
+
+def _lines_of(source: str, names: Iterable[str], config: Optional[Config] = None) -> Optional[List[int]]:
+    """The sorted lines where one of ``names`` is, or (with ``config``) where the value of a
+    literal the rules report may start (however it is spelled): a statement spanning none of them
+    has nothing the detector looks at. None when the source is not ASCII (identifiers may be
+    spelled in characters that NFKC-normalize to ASCII)."""
+    if not source.isascii():
+        return None
+    data = source.encode("ascii")
+    positions = _name_positions(data, names)
+    if config is not None:
+        positions += prefilter_for(config).literal_starts(data)
+    return _line_numbers(data, positions)
+
+
 def find_findings(tree: ast.Module, source: str, config: Config, path: str = "<unknown>") -> List[Finding]:
     """All enabled, unsuppressed findings of one parsed module, sorted by position."""
     modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
-    found = FindingPass(config, path, _imported_names(tree, modules)).run(tree)
+    # every import of a module names it: only statements spanning such a line can hold one
+    tracked = _imported_names(tree, modules, _lines_of(source, modules))
+    # the modules too: ``from tempfile import *`` binds names it does not spell out
+    lines = _lines_of(source, tracked | set(modules), config)
+    found = FindingPass(config, path, tracked, lines).run(tree)
     enabled = config.enabled_codes
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
     return apply_suppressions(findings, source, config)
@@ -594,7 +666,11 @@ def decode_source(data: bytes, path: str) -> str:
 
 def parse_source(text: str, path: str) -> ast.Module:
     try:
-        return ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about e.g. invalid escape sequences while parsing; that is the
+            # compiler's business, not a finding, and stderr is for errors only
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path)
     except SyntaxError as exc:
         where = f" (line {exc.lineno})" if exc.lineno else ""
         raise DetectorError(f"cannot parse: SyntaxError: {exc.msg}{where}") from None

@@ -1,46 +1,69 @@
 """The one place for file I/O: finding Python files, reading them, writing them atomically."""
 from __future__ import annotations
 
+import fnmatch
 import os
-import secrets
+import re
 import stat
-from fnmatch import fnmatch
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
-
-import pathspec
+from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from tmplint.config import Config
 
+if TYPE_CHECKING:
+    import pathspec
 
-class FileError(Exception):
+
+class FileError(OSError):
     """A path that cannot be read or written; the message says why."""
 
 
-def _gitignore_spec(directory: Path) -> Optional[pathspec.PathSpec]:
+def _gitignore_spec(directory: Path) -> Optional["pathspec.PathSpec"]:
     ignore_file = directory / ".gitignore"
     try:
         text = ignore_file.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    import pathspec  # only where there is a .gitignore: it takes a while to import
+
     return pathspec.PathSpec.from_lines("gitwildmatch", text.splitlines())
 
 
-def _excluded_name(path: Path, patterns: Sequence[str], root: Path) -> bool:
-    """ruff/flake8-style excludes: a pattern matches a path's basename or, with a slash, its
-    path relative to the config's directory."""
-    name = path.name
-    try:
-        relative = path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        relative = None
-    for pattern in patterns:
-        if "/" in pattern.rstrip("/"):
-            if relative is not None and fnmatch(relative, pattern.strip("/").lstrip("./")):
-                return True
-        elif fnmatch(name, pattern.rstrip("/")):
+class _Excludes:
+    """ruff/flake8-style excludes, compiled once: a pattern matches a path's basename or, with a
+    slash, its path relative to the config's directory."""
+
+    def __init__(self, patterns: Sequence[str], root: Path) -> None:
+        names = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
+        paths = [p.strip("/").lstrip("./") for p in patterns if "/" in p.rstrip("/")]
+        self.names = _compile_globs(names)
+        self.paths = _compile_globs(paths)
+        self.root = root
+
+    def relative_dir(self, directory: Path) -> Optional[str]:
+        """``directory`` (resolved) relative to the root, when slash patterns need it."""
+        if self.paths is None:
+            return None
+        try:
+            relative = directory.resolve().relative_to(self.root).as_posix()
+        except (ValueError, OSError):
+            return None
+        return "" if relative == "." else relative
+
+    def excluded(self, name: str, relative_dir: Optional[str]) -> bool:
+        if self.names is not None and self.names.match(os.path.normcase(name)):
             return True
-    return False
+        if self.paths is not None and relative_dir is not None:
+            relative = f"{relative_dir}/{name}" if relative_dir else name
+            return self.paths.match(os.path.normcase(relative)) is not None
+        return False
+
+
+def _compile_globs(patterns: Sequence[str]) -> Optional["re.Pattern[str]"]:
+    """One regex for ``fnmatch`` patterns (matched, like ``fnmatch.fnmatch``, case-normalized)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(os.path.normcase(p)) for p in patterns))
 
 
 def iter_python_files(paths: Iterable[Path], config: Config) -> Iterator[Tuple[Path, Optional[str]]]:
@@ -50,8 +73,7 @@ def iter_python_files(paths: Iterable[Path], config: Config) -> Iterator[Tuple[P
     skip the configured excludes and whatever ``.gitignore`` files on the way ignore. A path
     that does not exist is yielded with an error, so the run can report it and go on.
     """
-    patterns = tuple(config.exclude) + tuple(config.extend_exclude)
-    root = config.root_dir.resolve()
+    excludes = _Excludes(tuple(config.exclude) + tuple(config.extend_exclude), config.root_dir.resolve())
     seen = set()
     for path in paths:
         if not path.exists() and not path.is_symlink():
@@ -60,56 +82,76 @@ def iter_python_files(paths: Iterable[Path], config: Config) -> Iterator[Tuple[P
         if not path.is_dir():
             yield path, None
             continue
-        for found in _walk(path, patterns, root, []):
+        for found in _walk(path, excludes, []):
             key = os.path.normcase(os.path.abspath(found))
             if key not in seen:
                 seen.add(key)
-                yield found, None
+                yield Path(found), None
 
 
-def _walk(directory: Path, patterns: Sequence[str], root: Path,
-          ignores: List[Tuple[Path, pathspec.PathSpec]]) -> Iterator[Path]:
-    spec = _gitignore_spec(directory)
+def _walk(directory: str, excludes: _Excludes, ignores: List[Tuple[str, pathspec.PathSpec]]) -> Iterator[str]:
+    spec = _gitignore_spec(Path(directory))
     if spec is not None:
-        ignores = ignores + [(directory, spec)]
+        ignores = ignores + [(str(directory), spec)]
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return
+    relative_dir = excludes.relative_dir(Path(directory))
     for entry in entries:
-        path = Path(entry.path)
         try:
             is_dir = entry.is_dir()  # follows symlinks, like flake8 and ruff
-        except OSError:
+        except OSError:  # a symlink loop: reading it reports the problem
+            is_dir = False
+        if not is_dir and not entry.name.endswith((".py", ".pyi")):
             continue
-        if _excluded_name(path, patterns, root) or _gitignored(path, is_dir, ignores):
+        if excludes.excluded(entry.name, relative_dir) or _gitignored(entry.path, is_dir, ignores):
             continue
         if is_dir:
             if entry.is_symlink():
                 continue  # never walk into linked trees (loops, trees outside the project)
-            yield from _walk(path, patterns, root, ignores)
-        elif entry.name.endswith((".py", ".pyi")):
-            yield path
+            yield from _walk(entry.path, excludes, ignores)
+        else:
+            yield entry.path
 
 
-def _gitignored(path: Path, is_dir: bool, ignores: Sequence[Tuple[Path, pathspec.PathSpec]]) -> bool:
+def _gitignored(path: str, is_dir: bool, ignores: Sequence[Tuple[str, pathspec.PathSpec]]) -> bool:
     for base, spec in ignores:
-        relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+        if path.startswith(base + os.sep):
+            relative = path[len(base) + 1:]
+        else:
+            relative = os.path.relpath(path, base)
+        relative = relative.replace(os.sep, "/") + ("/" if is_dir else "")
         if spec.match_file(relative):
             return True
     return False
 
 
 def read_bytes(path: Path) -> bytes:
-    """A file's bytes, or FileError naming the problem (not a file, unreadable, ...)."""
+    """A file's bytes, or FileError naming the problem (not a file, unreadable, ...).
+
+    Opened without blocking and checked to be a regular file first: a FIFO or a device named
+    ``x.py`` must be an error, not a run that hangs or reads forever."""
     try:
-        if path.is_dir():
-            raise FileError("is a directory")
-        return path.read_bytes()
-    except FileError:
-        raise
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise FileError("is a directory") from None
     except OSError as exc:
         raise FileError(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise FileError("is a directory")
+        if not stat.S_ISREG(mode):
+            raise FileError("not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise FileError(f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -119,7 +161,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:  # a new file, or a dangling symlink (replaced, not followed)
         mode = 0o644
-    temp = path.with_name(f".{path.name}.tmplint-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    temp = path.with_name(f".{path.name}.tmplint-{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -130,12 +172,14 @@ def atomic_write(path: Path, data: bytes) -> None:
         finally:
             os.chmod(temp, mode)
         os.replace(temp, path)
-    except OSError as exc:
+    except BaseException as exc:  # also KeyboardInterrupt: never leave the temp file behind
         try:
             os.unlink(temp)
         except OSError:
             pass
-        raise FileError(f"cannot write: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise FileError(f"cannot write: {exc.strerror or exc}") from None
+        raise
     _fsync_directory(path.parent)
 
 

@@ -9,7 +9,8 @@ from typing import Any, Iterator, List, Optional, Tuple
 
 from tmplint import __version__
 from tmplint.config import Config, ConfigError, load_config
-from tmplint.detector import find_findings, prefilter_needles
+from tmplint.detector import find_findings
+from tmplint.prefilter import prefilter_for
 from tmplint.registry import RULES
 
 
@@ -68,7 +69,7 @@ class TmplintChecker:
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         config = self.config()
         source = "".join(self.lines)
-        if not any(needle in source for needle in _needles(config)):
+        if not prefilter_for(config).matches_text(source):
             return
         for finding in find_findings(self.tree, source, config, self.filename):  # type: ignore[arg-type]
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
@@ -80,8 +81,3 @@ def _project_config_file(path: str) -> Config:
         return load_config(explicit=Path(path))
     except ConfigError as exc:
         raise SystemExit(f"tmplint: {exc}") from None
-
-
-@functools.lru_cache(maxsize=None)
-def _needles(config: Config) -> Tuple[str, ...]:
-    return tuple(needle.decode("utf-8") for needle in prefilter_needles(config))

@@ -37,8 +37,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Match, Optional, Pattern, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Match, Optional, Pattern, Tuple
 
 from tmplint.config import Config
 
@@ -56,13 +56,12 @@ _NEWLINE = rb"(?:\r\n|\r|\n)"
 #: backslash continuations, empty pieces and the next piece's string prefix
 _BETWEEN_PIECES = rb"""["'](?:[\s"']|\\""" + _NEWLINE + rb"""|#[^\r\n]*|[rRbBuUfF]{1,2}(?=["']))*["']"""
 _RAW_PREFIXES = frozenset({b"r", b"br", b"rb", b"fr", b"rf"})
-#: what may follow a prefix of a text for the scan to look closer (a letter would make it longer)
-_STOPS = rb"""[/"'{}\\]"""
 
 
-def _escapes(chars: Iterable[str], continuation: bool = True) -> bytes:
+def _escapes(chars: Iterable[str], continuation: bool = True, named: bool = True) -> bytes:
     """A regex for an escape producing one of ``chars``: a numeric escape or any named escape
-    (``(?P<name>...)``, checked afterwards), or a backslash-newline ``continuation``."""
+    (``(?P<name>...)``, checked afterwards), or a backslash-newline ``continuation``. Without
+    ``named`` groups it can be inlined into a bigger pattern."""
     forms = [_NEWLINE] if continuation else []
     for char in sorted(set(chars)):
         code = ord(char)
@@ -74,8 +73,8 @@ def _escapes(chars: Iterable[str], continuation: bool = True) -> bytes:
         if code < 0x10000:
             forms.append(b"u" + _hex(code, 4))
         forms.append(b"U" + _hex(code, 8))
-    forms.append(rb"N\{(?P<name>[^}\r\n]{1,100})\}")
-    return rb"(?P<escape>\\)(?:" + b"|".join(forms) + b")"
+    forms.append(rb"N\{(?P<name>[^}\r\n]{1,100})\}" if named else rb"N\{[^}\r\n]{1,100}\}")
+    return (rb"(?P<escape>\\)(?:" if named else rb"\\(?:") + b"|".join(forms) + b")"
 
 
 def _hex(code: int, width: int) -> bytes:
@@ -86,22 +85,32 @@ def _hex(code: int, width: int) -> bytes:
 
 
 def _prefix_trie(texts: Iterable[bytes]) -> bytes:
-    """A regex matching the longest non-empty prefix of one of ``texts`` (greedy, so the engine
-    falls back to shorter ones), sharing common prefixes."""
+    """A regex matching a non-empty prefix of one of ``texts`` that is followed by what can end
+    or continue it: a quote or backslash after a proper prefix, also ``/``, ``{`` or ``}`` after a
+    whole text. Longer prefixes are tried first and common prefixes are shared. After the first
+    character alone (``"a/"`` ends many strings) the continuation itself is required."""
+    whole = set(texts)
     tree: Dict[int, Dict] = {}
-    for text in texts:
+    for text in whole:
         node = tree
         for byte in text:
             node = node.setdefault(byte, {})
 
-    def build(node: Dict[int, Dict]) -> bytes:
-        if not node:
-            return b""
-        parts = [re.escape(bytes([byte])) + build(child) for byte, child in sorted(node.items())]
-        return b"(?:" + b"|".join(parts) + b")?"
+    def build(node: Dict[int, Dict], prefix: bytes) -> bytes:
+        parts = [
+            re.escape(bytes([byte])) + build(child, prefix + bytes([byte])) for byte, child in sorted(node.items())
+        ]
+        if prefix in whole:
+            parts.append(rb"""(?=[/"'{}\\])""")
+        elif len(prefix) == 1 and all(byte < 0x80 for byte in node):
+            following = frozenset(chr(byte) for byte in node)
+            parts.append(b"(?=" + _continuation_regex(following, named=False) + b")")
+        else:
+            parts.append(rb"""(?=["'\\])""")
+        return b"(?:" + b"|".join(parts) + b")"
 
-    roots = [re.escape(bytes([byte])) + build(child) for byte, child in sorted(tree.items())]
-    return b"(?:" + b"|".join(roots) + b")"
+    roots = [re.escape(bytes([byte])) + build(child, bytes([byte])) for byte, child in sorted(tree.items())]
+    return roots[0] if len(roots) == 1 else b"(?:" + b"|".join(roots) + b")"
 
 
 def _minimal_prefixes(texts: Iterable[str]) -> Tuple[str, ...]:
@@ -113,63 +122,70 @@ def _minimal_prefixes(texts: Iterable[str]) -> Tuple[str, ...]:
     return tuple(kept)
 
 
-@dataclass(frozen=True)
 class _LiteralFinder:
     """Finds a literal whose value starts with one of ``texts``, however it is spelled."""
 
-    texts: Tuple[str, ...]
-    #: what may follow a whole text (a regex; ``\\`` only in an ``escape`` group)
-    after_whole: bytes
-    #: first step: a prefix of a text followed by a character that can end or continue it
-    scan: Pattern[bytes] = field(init=False)
-    #: first step for a value whose very first character is escaped
-    first_escaped: Pattern[bytes] = field(init=False)
-    #: the characters named escapes must produce to matter
-    chars: FrozenSet[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        encoded = [t.encode("utf-8") for t in self.texts]
-        object.__setattr__(self, "scan", re.compile(_prefix_trie(encoded) + b"(?=" + _STOPS + b")"))
-        object.__setattr__(self, "first_escaped", re.compile(_escapes((t[0] for t in self.texts), continuation=False)))
-        object.__setattr__(self, "chars", frozenset("".join(self.texts)))
+    def __init__(self, texts: Tuple[str, ...], after_whole: bytes) -> None:
+        self.texts = texts
+        #: what may follow a whole text (a regex; a backslash only in an ``escape`` group)
+        self.after_whole = re.compile(after_whole)
+        #: first step: a prefix of a text followed by something that can end or continue it
+        self.scan = re.compile(_prefix_trie(t.encode("utf-8") for t in texts))
+        #: first step for a value whose very first character is escaped
+        self.firsts = frozenset(t[0] for t in texts)
+        self.first_escaped = re.compile(_escapes(self.firsts, continuation=False))
+        #: the characters named escapes must produce to matter
+        self.chars = frozenset("".join(texts))
+        self.whole = frozenset(t.encode("utf-8") for t in texts)
+        #: proper prefix -> the characters that can come next
+        following: Dict[bytes, set] = {}
+        for text in texts:
+            for k in range(1, len(text)):
+                following.setdefault(text[:k].encode("utf-8"), set()).add(text[k])
+        self.following = {prefix: frozenset(chars) for prefix, chars in following.items()}
 
     def found(self, data: bytes) -> bool:
-        return self._found(data, self.scan, self._check_prefix) or self._found(
-            data, self.first_escaped, lambda d, m: self._escape_ok(d, m, m.start(), frozenset(t[0] for t in self.texts))
-        )
+        return any(True for _ in self.starts(data))
 
-    def _found(self, data: bytes, pattern: Pattern[bytes], check) -> bool:  # type: ignore[no-untyped-def]
+    def starts(self, data: bytes) -> Iterator[int]:
+        """Where, in ``data``, the value of such a literal may start (at least everywhere it does)."""
+        yield from self._starts(data, self.scan, self._check_prefix)
+        yield from self._starts(data, self.first_escaped, lambda d, m: self._escape_ok(d, m, m.start(), self.firsts))
+
+    @staticmethod
+    def _starts(data: bytes, pattern: Pattern[bytes], check: Callable[[bytes, Match[bytes]], bool]) -> Iterator[int]:
         search = pattern.search
         match = search(data)
         while match is not None:
             start = match.start()
             if start and (data[start - 1] in _OPENERS or _after_continuation(data, start)) and check(data, match):
-                return True
+                yield start
             match = search(data, start + 1)
-        return False
 
     def _check_prefix(self, data: bytes, match: Match[bytes]) -> bool:
         start, end = match.span()
         prefix = data[start:end]
-        if prefix in self._whole():
-            tail = _compile(self.after_whole).match(data, end)
+        if prefix in self.whole:
+            tail = self.after_whole.match(data, end)
             if tail is not None and self._escape_ok(data, tail, start, frozenset("/")):
                 return True
-        following = self._following().get(prefix)
+        following = self.following.get(prefix)
         if following:
             tail = _continuation(following).match(data, end)
             if tail is not None and (tail.group("split") or self._escape_ok(data, tail, start, following)):
                 return True
         return False
 
-    def _escape_ok(self, data: bytes, match: Match[bytes], start: int, wanted: FrozenSet[str]) -> bool:
+    @staticmethod
+    def _escape_ok(data: bytes, match: Match[bytes], start: int, wanted: FrozenSet[str]) -> bool:
         """An escape counts if it is one (not in a raw string) and, if named, names a wanted
         character."""
-        if match.group("escape") is None:
+        groups = match.groupdict()
+        if groups.get("escape") is None:
             return True
-        if match.groupdict().get("split") is None and _in_raw_string(data, start):
+        if groups.get("split") is None and _in_raw_string(data, start):
             return False
-        name = match.group("name")
+        name = groups.get("name")
         if name is None:
             return True
         try:
@@ -177,32 +193,21 @@ class _LiteralFinder:
         except (KeyError, UnicodeDecodeError):
             return False
 
-    @functools.lru_cache(maxsize=None)
-    def _whole(self) -> FrozenSet[bytes]:
-        return frozenset(t.encode("utf-8") for t in self.texts)
-
-    @functools.lru_cache(maxsize=None)
-    def _following(self) -> Dict[bytes, FrozenSet[str]]:
-        """Proper prefix -> the characters that can come next."""
-        following: Dict[bytes, set] = {}
-        for text in self.texts:
-            for k in range(1, len(text)):
-                following.setdefault(text[:k].encode("utf-8"), set()).add(text[k])
-        return {prefix: frozenset(chars) for prefix, chars in following.items()}
-
-
-@functools.lru_cache(maxsize=None)
-def _compile(pattern: bytes) -> Pattern[bytes]:
-    return re.compile(pattern)
-
 
 @functools.lru_cache(maxsize=None)
 def _continuation(following: FrozenSet[str]) -> Pattern[bytes]:
+    return re.compile(_continuation_regex(following, named=True))
+
+
+def _continuation_regex(following: FrozenSet[str], named: bool) -> bytes:
     """After a proper prefix: an escape or continuation in the same piece, or the next piece
     starting with the next character (raw or escaped)."""
     raw = b"[" + b"".join(re.escape(c.encode("utf-8")) for c in sorted(following)) + b"]"
+    escaped = _escapes(following, named=named)
+    if not named:
+        return b"(?:" + _BETWEEN_PIECES + b"(?:" + raw + b"|" + escaped + b")|" + escaped + b")"
     # the raw character only after a split: right after the prefix it would make a longer one
-    return re.compile(b"(?P<split>" + _BETWEEN_PIECES + b")?(?:(?(split)" + raw + b"|(?!))|" + _escapes(following) + b")")
+    return b"(?P<split>" + _BETWEEN_PIECES + b")?(?:(?(split)" + raw + b"|(?!))|" + escaped + b")"
 
 
 #: after a whole temp dir: a path boundary, the end of the piece, an escaped ``/`` or a
@@ -259,44 +264,73 @@ class Prefilter:
             return True
         if data.isascii() and not _declares_encoding(data):
             return False
-        return self._scan_decoded(data)
+        return self._scan_unusual(data)
+
+    def literal_starts(self, data: bytes) -> List[int]:
+        """Offsets in ``data`` where a literal TMP006 (or TMP007) may report starts: a superset
+        of them, however they are spelled (for the detector to skip statements without one)."""
+        dirs, env = _finders(self)
+        return [start for finder in (dirs, env) if finder is not None for start in finder.starts(data)]
 
     def matches_text(self, text: str) -> bool:
         """The same decision for already decoded source (the flake8 plugin's)."""
         encoded = text.encode("utf-8", "surrogatepass")
-        return self._scan(encoded) or (not text.isascii() and self._scan_normalized(text, encoded))
+        return self._scan(encoded) or (not text.isascii() and self._normalized_names(encoded))
 
     # -- internals
 
-    def _scan(self, data: bytes, identifiers: Optional[bytes] = None) -> bool:
-        """``identifiers``: where to look for names, when not in ``data`` (NFKC-normalized text)."""
-        names = data if identifiers is None else identifiers
-        if self.tempfile and TEMPFILE in names and _IMPORT.search(names):
+    def _scan(self, data: bytes) -> bool:
+        if self.tempfile and TEMPFILE in data and _IMPORT.search(data):
             return True
         dirs, env = _finders(self)
-        if dirs is not None and identifiers is None and dirs.found(data):
+        if dirs is not None and dirs.found(data):
             return True
-        return env is not None and any(n in names for n in _ENV_IDENTIFIERS) and env.found(data)
+        return env is not None and any(n in data for n in _ENV_IDENTIFIERS) and env.found(data)
 
-    def _scan_decoded(self, data: bytes) -> bool:
-        from tmplint.detector import DetectorError, decode_source
+    def _scan_unusual(self, data: bytes) -> bool:
+        """Non-ASCII source or a coding cookie: scan it as Python decodes it, and look for
+        names spelled with characters that NFKC-normalize to ASCII."""
+        if _declares_encoding(data):
+            from tmplint.detector import DetectorError, decode_source
 
-        try:
-            text = decode_source(data, "")
-        except DetectorError:
-            return False  # Python cannot read it, so it has no findings (only an error)
-        encoded = text.encode("utf-8", "surrogatepass")
-        if not data.endswith(encoded) and self._scan(encoded):
-            return True  # a coding cookie other than UTF-8
-        return self._scan_normalized(text, encoded)
+            try:
+                text = decode_source(data, "")
+            except DetectorError:
+                return False  # Python cannot read it, so it has no findings (only an error)
+            encoded = text.encode("utf-8", "surrogatepass")
+            if not data.endswith(encoded):  # not UTF-8 (with or without a BOM)
+                if self._scan(encoded):
+                    return True
+                data = encoded
+        return not data.isascii() and self._normalized_names(data)
 
-    def _scan_normalized(self, text: str, encoded: bytes) -> bool:
-        """Identifiers are NFKC-normalized (``import ｔempfile`` imports tempfile); string
-        values are not, so only names are looked up in the normalized text."""
-        if unicodedata.is_normalized("NFKC", text):
-            return False
-        normalized = unicodedata.normalize("NFKC", text).encode("utf-8", "surrogatepass")
-        return self._scan(encoded, identifiers=normalized)
+    def _normalized_names(self, data: bytes) -> bool:
+        """Identifiers are NFKC-normalized (``import ｔempfile`` imports tempfile); string values
+        are not, so only names are looked up in normalized text: the import statements with
+        non-ASCII characters, and the whole file for TMP007's ``environ``/``getenv``."""
+        if self.tempfile:
+            for pattern in _IMPORT_STATEMENTS:
+                for match in pattern.finditer(data):
+                    statement = match.group()
+                    if not statement.isascii() and _IMPORT.search(_nfkc(statement)):
+                        return True
+        _, env = _finders(self)
+        if env is not None:
+            names = _nfkc(data)
+            return any(n in names for n in _ENV_IDENTIFIERS) and env.found(data)
+        return False
+
+
+#: an import statement's text up to its end (or a comment or ``;``); two patterns, each with a
+#: literal prefix, are much faster than one with an alternation
+_IMPORT_STATEMENTS = tuple(
+    re.compile(keyword + rb"(?:[^\r\n;#\\]|\\(?:\r\n|\r|\n)?)*") for keyword in (b"import", b"from")
+)
+
+
+def _nfkc(data: bytes) -> bytes:
+    text = data.decode("utf-8", "replace")
+    return unicodedata.normalize("NFKC", text).encode("utf-8", "surrogatepass")
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,0 +1,380 @@
+"""Benchmark tmplint against ruff, bandit, flake8 (+ flake8-bandit) and plain libcst on one tree.
+
+    python benchmarks/run.py [TREE] [--repeat N] [--only NAME,...] [--json FILE]
+
+TREE defaults to the running interpreter's ``Lib/`` (sysconfig's stdlib dir). Installs nothing:
+the tools come from the ``bench`` extra (``pip install -e '.[bench]'``: ruff, bandit,
+flake8-bandit) in the same environment as this interpreter; a missing one is reported as
+unavailable. Every tool runs once untimed (warm-up, findings count, sampled memory) and then
+``--repeat`` times, round-robin so background load hits all of them alike. It prints a markdown
+table of median and min wall time, findings and peak memory, and the ratios against the goals
+of issue 7, all measured in this one run.
+
+Peak memory: "max RSS" is the largest single process of a tool's process tree (``wait4``'s
+``ru_maxrss``, portable); "tree RSS" is the peak sum over the tree, sampled from ``/proc`` every
+20 ms during the untimed run (Linux only). "CPU s" is the median user + system time of the whole
+process tree, which background load on the machine disturbs much less than wall time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = HERE / ".work"
+PYTHON = sys.executable
+
+#: issue 7's goals, as (label, numerator row, denominator row, limit)
+GOALS = [
+    ("tmplint check cold <= 2.0x ruff", "tmplint check (cold, --no-cache)", "ruff S108,S306", 2.0),
+    ("tmplint check warm <= 1.0x ruff", "tmplint check (warm, cached)", "ruff S108,S306", 1.0),
+    ("tmplint fix --diff <= 0.25x libcst parse", "tmplint fix --diff", "libcst parse_module, pool", 0.25),
+]
+PLUGIN_GOAL = 0.03
+FIX_RSS_GOAL_MB = 300
+
+
+@dataclass
+class Tool:
+    name: str
+    argv: List[str]
+    #: findings from the output: a Counter by code
+    count: Callable[[str, str], Counter]
+    env: Dict[str, str] = field(default_factory=dict)
+    #: exit codes that mean the tool worked
+    ok_codes: Sequence[int] = (0, 1)
+    #: runs before the measured ones that are not timed (priming a cache)
+    setup: Optional[Callable[[], None]] = None
+    unavailable: Optional[str] = None
+    times: List[float] = field(default_factory=list)
+    #: user + system CPU seconds of the whole process tree, per timed run
+    cpu: List[float] = field(default_factory=list)
+    max_rss_kb: int = 0
+    tree_rss_kb: int = 0
+    findings: Counter = field(default_factory=Counter)
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- counting
+
+
+def _count(pattern: str) -> Callable[[str, str], Counter]:
+    regex = re.compile(pattern, re.MULTILINE)
+
+    def count(stdout: str, stderr: str) -> Counter:
+        return Counter(match.group(1) for match in regex.finditer(stdout))
+
+    return count
+
+
+def _count_diff(stdout: str, stderr: str) -> Counter:
+    return Counter({"files changed": len(re.findall(r"^\+\+\+ ", stdout, re.MULTILINE)),
+                    "hunks": len(re.findall(r"^@@ ", stdout, re.MULTILINE))})
+
+
+def _count_libcst(stdout: str, stderr: str) -> Counter:
+    data = json.loads(stdout.strip().splitlines()[-1])
+    return Counter({"parsed": data["parsed"], "failed": data["failed"]})
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def _descendants_rss_kb(root: int) -> int:
+    """The summed RSS of ``root`` and its descendants, from /proc (Linux)."""
+    parents: Dict[int, int] = {}
+    rss: Dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    tree, frontier = {root}, [root]
+    while frontier:
+        current = frontier.pop()
+        for pid, parent in parents.items():
+            if parent == current and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def run_once(tool: Tool, sample_memory: bool = False) -> tuple:
+    """Run ``tool`` once: (seconds, exit code, stdout, stderr, max RSS KB, sampled tree RSS KB,
+    CPU seconds)."""
+    WORK.mkdir(exist_ok=True)
+    out_path, err_path = WORK / "stdout.txt", WORK / "stderr.txt"
+    env = {**os.environ, **tool.env}
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(tool.argv, stdout=out, stderr=err, env=env, cwd=WORK)
+        peak = [0]
+        stop = threading.Event()
+        sampler = None
+        if sample_memory and Path("/proc").is_dir():
+            def sample() -> None:
+                while not stop.wait(0.02):
+                    peak[0] = max(peak[0], _descendants_rss_kb(process.pid))
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stop.set()
+        if sampler is not None:
+            sampler.join()
+    stdout = out_path.read_text(errors="replace")
+    stderr = err_path.read_text(errors="replace")
+    max_rss = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss // 1024
+    return elapsed, process.returncode, stdout, stderr, max_rss, peak[0], usage.ru_utime + usage.ru_stime
+
+
+def _first_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return lines[-1][:160] if lines else "no output"
+
+
+def measure(tools: List[Tool], repeat: int) -> None:
+    for tool in tools:
+        if tool.unavailable:
+            continue
+        if tool.setup:
+            tool.setup()
+        elapsed, code, stdout, stderr, max_rss, tree_rss, _ = run_once(tool, sample_memory=True)
+        if code not in tool.ok_codes or "Traceback (most recent call last)" in stderr:
+            tool.unavailable = f"failed (exit {code}): {_first_error_line(stderr)}"
+            continue
+        tool.findings = tool.count(stdout, stderr)
+        tool.max_rss_kb, tool.tree_rss_kb = max_rss, tree_rss
+        print(f"  warm-up {tool.name}: {elapsed:.2f} s", file=sys.stderr)
+    for round_number in range(repeat):
+        for tool in tools:
+            if tool.unavailable:
+                continue
+            elapsed, code, _, stderr, max_rss, _, cpu = run_once(tool)
+            if code not in tool.ok_codes:
+                tool.unavailable = f"failed on run {round_number + 1} (exit {code}): {_first_error_line(stderr)}"
+                continue
+            tool.times.append(elapsed)
+            tool.cpu.append(cpu)
+            tool.max_rss_kb = max(tool.max_rss_kb, max_rss)
+        print(f"  round {round_number + 1}/{repeat} done", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- the tools
+
+
+def find_executable(name: str) -> Optional[str]:
+    here = Path(PYTHON).parent
+    for candidate in (here / name, here / f"{name}.exe"):
+        if candidate.is_file():
+            return str(candidate)
+    return shutil.which(name)
+
+
+def module_available(name: str) -> bool:
+    return subprocess.run([PYTHON, "-c", f"import {name}"], capture_output=True).returncode == 0
+
+
+def excluded_names() -> List[str]:
+    sys.path.insert(0, str(REPO))
+    from tmplint.config import DEFAULT_EXCLUDE
+
+    return list(DEFAULT_EXCLUDE)
+
+
+def build_tools(tree: Path) -> List[Tool]:
+    excludes = excluded_names()
+    cache = WORK / "tmplint-cache"
+    tmplint = [PYTHON, "-m", "tmplint"]
+    flake8 = [PYTHON, str(HERE / "flake8_plugins.py")]
+    flake8_args = ["--extend-exclude", ",".join(excludes), str(tree)]
+    bandit_excludes = ",".join(f"/{name}/" for name in excludes if "*" not in name)
+
+    def prime_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    tools = [
+        Tool("tmplint check (cold, --no-cache)", tmplint + ["check", "--no-cache", str(tree)],
+             _count(r": (TMP\d+) "), ok_codes=(0, 1, 2)),
+        Tool("tmplint check (warm, cached)", tmplint + ["check", str(tree)], _count(r": (TMP\d+) "),
+             env={"TMPLINT_CACHE_DIR": str(cache)}, ok_codes=(0, 1, 2), setup=prime_cache),
+        Tool("ruff S108,S306", [find_executable("ruff") or "ruff", "check", "--select", "S108,S306", "--no-cache",
+                                "--output-format", "concise", str(tree)], _count(r": (S\d+) ")),
+        Tool("bandit -t B108,B306", [PYTHON, "-m", "bandit", "-q", "-r", "-t", "B108,B306", "-x", bandit_excludes,
+                                     str(tree)], _count(r"Issue: \[(B\d+)")),
+        Tool("flake8 + flake8-bandit S108,S306", flake8 + ["--keep", "flake8-bandit", "--", "--select", "S108,S306"]
+             + flake8_args, _count(r": ([A-Z]+\d+) ")),
+        Tool("flake8 E,F,W", flake8 + ["--keep", "", "--", "--select", "E,F,W"] + flake8_args,
+             _count(r": ([A-Z]+)\d+ ")),
+        Tool("flake8 E,F,W + tmplint plugin", flake8 + ["--keep", "tmplint", "--", "--select", "E,F,W,TMP"]
+             + flake8_args, _count(r": ([A-Z]+)\d+ ")),
+        Tool("tmplint fix --diff", tmplint + ["fix", "--diff", str(tree)], _count_diff, ok_codes=(0, 1, 2)),
+        Tool("libcst parse_module, pool", [PYTHON, str(HERE / "libcst_parse.py"), str(tree)], _count_libcst),
+    ]
+    if find_executable("ruff") is None:
+        tools[2].unavailable = "ruff not installed (pip install -e '.[bench]')"
+    if not module_available("bandit"):
+        tools[3].unavailable = "bandit not installed (pip install -e '.[bench]')"
+    if not module_available("flake8_bandit"):
+        tools[4].unavailable = "flake8-bandit not installed (pip install -e '.[bench]')"
+    if not module_available("tmplint.fix"):
+        tools[7].unavailable = "tmplint fix not available yet (tmplint/fix.py)"
+    return tools
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    sys.path.insert(0, str(REPO))
+    from tmplint.check import default_jobs
+
+    system = f"{platform.system()} {platform.release()}"
+    return f"{system}, {default_jobs()} CPUs ({cpu}), Python {platform.python_version()}"
+
+
+def versions() -> str:
+    script = (
+        "import importlib.metadata as m\n"
+        "for name in ('tmplint', 'ruff', 'bandit', 'flake8', 'flake8-bandit', 'libcst'):\n"
+        "    try: print(name, m.version(name))\n"
+        "    except m.PackageNotFoundError: print(name, 'not installed')\n"
+    )
+    output = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True).stdout
+    return ", ".join(output.strip().splitlines())
+
+
+def _mb(kb: int) -> str:
+    return f"{kb / 1024:.0f} MB" if kb else "-"
+
+
+def _findings(counter: Counter) -> str:
+    if not counter:
+        return "0"
+    if len(counter) > 6:
+        return f"{sum(counter.values())} total"
+    return ", ".join(f"{key}: {value}" for key, value in sorted(counter.items()))
+
+
+def report(tools: List[Tool], tree: Path, file_count: int, repeat: int) -> str:
+    by_name = {tool.name: tool for tool in tools}
+    lines = [
+        f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        f"Machine: {machine()}",
+        f"Tools: {versions()}",
+        f"Tree: {tree} ({file_count} Python files after the default excludes); {repeat} timed runs each",
+        "",
+        "| tool | median s | min s | CPU s | findings | max RSS | tree RSS |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for tool in tools:
+        if tool.unavailable or not tool.times:
+            lines.append(f"| {tool.name} | - | - | - | unavailable: {tool.unavailable} | - | - |")
+            continue
+        lines.append(
+            f"| {tool.name} | {statistics.median(tool.times):.2f} | {min(tool.times):.2f} | "
+            f"{statistics.median(tool.cpu):.2f} | {_findings(tool.findings)} | {_mb(tool.max_rss_kb)} | "
+            f"{_mb(tool.tree_rss_kb)} |"
+        )
+    lines += ["", "| goal | median ratio | min ratio | result |", "| --- | ---: | ---: | --- |"]
+
+    def timed(name: str) -> Optional[Tool]:
+        tool = by_name.get(name)
+        return tool if tool and tool.times and not tool.unavailable else None
+
+    for label, numerator, denominator, limit in GOALS:
+        top, bottom = timed(numerator), timed(denominator)
+        if top is None or bottom is None:
+            lines.append(f"| {label} | - | - | not measured |")
+            continue
+        median = statistics.median(top.times) / statistics.median(bottom.times)
+        best = min(top.times) / min(bottom.times)
+        lines.append(f"| {label} | {median:.2f}x | {best:.2f}x | {'met' if median <= limit else 'NOT met'} |")
+    with_plugin, without = timed("flake8 E,F,W + tmplint plugin"), timed("flake8 E,F,W")
+    if with_plugin and without:
+        median = statistics.median(with_plugin.times) / statistics.median(without.times) - 1
+        best = min(with_plugin.times) / min(without.times) - 1
+        verdict = "met" if median <= PLUGIN_GOAL else "NOT met"
+        lines.append(f"| flake8 plugin overhead <= 3 % | {median:+.1%} | {best:+.1%} | {verdict} |")
+    else:
+        lines.append("| flake8 plugin overhead <= 3 % | - | - | not measured |")
+    fix = timed("tmplint fix --diff")
+    if fix:
+        peak = max(fix.tree_rss_kb, fix.max_rss_kb)
+        verdict = "met" if peak / 1024 <= FIX_RSS_GOAL_MB else "NOT met"
+        lines.append(f"| tmplint fix peak RSS <= {FIX_RSS_GOAL_MB} MB | {_mb(peak)} | | {verdict} |")
+    else:
+        lines.append(f"| tmplint fix peak RSS <= {FIX_RSS_GOAL_MB} MB | - | - | not measured |")
+    return "\n".join(lines) + "\n"
+
+
+def count_files(tree: Path) -> int:
+    sys.path.insert(0, str(REPO))
+    from tmplint.config import load_config
+    from tmplint.files import iter_python_files
+
+    return sum(1 for _, error in iter_python_files([tree], load_config(start=tree)) if error is None)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tree", nargs="?", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
+                        help="the tree to run on (default: this interpreter's Lib/)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per tool (default: 3)")
+    parser.add_argument("--only", help="comma-separated substrings of tool names to run")
+    parser.add_argument("--json", type=Path, help="also write the raw times here")
+    args = parser.parse_args()
+    tree = args.tree.resolve()
+    if not tree.is_dir():
+        parser.error(f"{tree} is not a directory")
+    tools = build_tools(tree)
+    if args.only:
+        wanted = [part.strip().lower() for part in args.only.split(",")]
+        tools = [tool for tool in tools if any(part in tool.name.lower() for part in wanted)]
+    file_count = count_files(tree)
+    print(f"benchmarking {len(tools)} tools on {tree} ({file_count} files), {args.repeat} runs each", file=sys.stderr)
+    measure(tools, max(1, args.repeat))
+    print(report(tools, tree, file_count, args.repeat))
+    if args.json:
+        raw = {
+            tool.name: {"times": tool.times, "cpu": tool.cpu, "max_rss_kb": tool.max_rss_kb,
+                        "tree_rss_kb": tool.tree_rss_kb, "findings": dict(tool.findings),
+                        "unavailable": tool.unavailable}
+            for tool in tools
+        }
+        args.json.write_text(json.dumps(raw, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""The result cache of ``tmplint check``: results by file content, in a cache dir like ruff's.
+
+Layout: ``<cache dir>/<tmplint version>/<key>/*.json``, where the cache dir is ``$TMPLINT_CACHE_DIR``
+or ``.tmplint_cache`` in the project root, and ``key`` hashes everything besides the file's bytes
+that decides its result: the enabled rules, the temp dirs, the suppression setting, the Python
+version (``ast`` differs), flake8's version (its noqa regex) and the source of the modules that
+compute findings (so a development checkout never reads results of older code).
+
+Inside, entries are keyed by a hash of the file's content (not its path or mtime): a warm run
+reads and hashes every file and parses none. Files without findings are a set of digests, files
+with findings or errors store them (the path is filled in when read back).
+
+Concurrent runs never write the same file: each run that learned something writes its own shard
+(a temp file renamed into place, so readers see whole files or none), a reader merges all shards,
+and when there are many, a run merges them into one and deletes the ones it read (a shard written
+meanwhile is not among them, so nothing is lost). Unreadable, corrupt or foreign files are
+ignored; a cache that cannot be written is silently not written. Entries not used for 30 days are
+dropped when shards are merged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from tmplint import __version__
+from tmplint.config import Config
+from tmplint.detector import Finding
+
+CACHE_DIR_ENV = "TMPLINT_CACHE_DIR"
+CACHE_DIR_NAME = ".tmplint_cache"
+FORMAT = 1
+#: entries unused for this long are dropped when shards are merged
+MAX_AGE_DAYS = 30
+#: an entry used again after this many days is rewritten with the new date
+REFRESH_DAYS = 7
+#: merge the shards when a run finds more than this many
+MAX_SHARDS = 8
+DIGEST_SIZE = 16
+#: the modules whose code decides a file's findings
+_CODE_MODULES = ("detector.py", "prefilter.py", "registry.py", "config.py")
+
+#: a cached result: ``None`` (no findings), a list of findings as tuples, or an error message
+Payload = Any
+
+
+def digest(data: bytes) -> bytes:
+    """The content key of a file's bytes."""
+    return hashlib.sha256(data).digest()[:DIGEST_SIZE]
+
+
+def cache_dir(config: Config) -> Path:
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env) if env else config.root_dir / CACHE_DIR_NAME
+
+
+def config_key(config: Config) -> str:
+    """A hash of everything besides the content that decides a file's result."""
+    import flake8
+
+    package = Path(__file__).parent
+    code = hashlib.sha256()
+    for name in _CODE_MODULES:
+        try:
+            code.update((package / name).read_bytes())
+        except OSError:
+            code.update(name.encode())
+    settings = {
+        "format": FORMAT,
+        "version": __version__,
+        "python": [sys.implementation.name, *sys.version_info[:2]],
+        "flake8": flake8.__version__,
+        "code": code.hexdigest(),
+        "enabled": sorted(config.enabled_codes),
+        "temp_dirs": list(config.all_temp_dirs),
+        "honor_other_suppressions": config.honor_other_suppressions,
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _today() -> int:
+    return int(time.time() // 86400)
+
+
+def encode_findings(findings: List[Finding]) -> List[list]:
+    return [[f.line, f.col, f.code, f.message, f.fixable, f.end_line, f.end_col, f.target] for f in findings]
+
+
+def decode_findings(rows: List[list], path: str) -> List[Finding]:
+    findings = []
+    for line, col, code, message, fixable, end_line, end_col, target in rows:
+        if not (isinstance(line, int) and isinstance(col, int) and isinstance(code, str) and isinstance(message, str)):
+            raise ValueError("bad finding")
+        findings.append(Finding(path, line, col, code, message, bool(fixable), end_line, end_col, target))
+    return findings
+
+
+class ResultCache:
+    """Results of one configuration, read from and written to one shard directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.today = _today()
+        #: digest -> day last used, for files without findings
+        self._clean: Dict[bytes, int] = {}
+        #: digest -> (day last used, findings rows or {"error": message})
+        self._results: Dict[bytes, Tuple[int, Any]] = {}
+        #: what this run learned or used after a while: written as this run's shard
+        self._new_clean: Dict[bytes, int] = {}
+        self._new_results: Dict[bytes, Tuple[int, Any]] = {}
+        self._shards: List[Path] = []
+
+    @classmethod
+    def open(cls, config: Config) -> "ResultCache":
+        cache = cls(cache_dir(config) / __version__ / config_key(config))
+        cache._load()
+        return cache
+
+    # -- reading
+
+    def _load(self) -> None:
+        try:
+            shards = sorted(self.directory.glob("*.json"))
+        except OSError:
+            return
+        for shard in shards:
+            self._shards.append(shard)
+            try:
+                data = json.loads(shard.read_bytes())
+                if not isinstance(data, dict) or data.get("format") != FORMAT:
+                    continue
+                for day, blob in data.get("clean", {}).items():
+                    day, raw = int(day), bytes.fromhex(blob)
+                    for i in range(0, len(raw) - DIGEST_SIZE + 1, DIGEST_SIZE):
+                        key = raw[i:i + DIGEST_SIZE]
+                        if self._clean.get(key, -1) < day:
+                            self._clean[key] = day
+                for hex_key, (day, payload) in data.get("results", {}).items():
+                    key = bytes.fromhex(hex_key)
+                    if len(key) == DIGEST_SIZE and self._results.get(key, (-1,))[0] < int(day):
+                        self._results[key] = (int(day), payload)
+            except (OSError, ValueError, TypeError, AttributeError):
+                continue  # a corrupt or unreadable shard is just not used
+
+    def get(self, key: bytes, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+        """``(findings, error)`` cached for content ``key``, or None on a miss."""
+        day = self._clean.get(key)
+        if day is not None:
+            if day < self.today - REFRESH_DAYS:
+                self._new_clean[key] = self.today
+            return [], None
+        entry = self._results.get(key)
+        if entry is None:
+            return None
+        day, payload = entry
+        try:
+            if isinstance(payload, dict):
+                result: Tuple[List[Finding], Optional[str]] = ([], str(payload["error"]))
+            else:
+                result = (decode_findings(payload, path), None)
+        except (KeyError, ValueError, TypeError):
+            return None
+        if day < self.today - REFRESH_DAYS:
+            self._new_results[key] = (self.today, payload)
+        return result
+
+    # -- writing
+
+    def put(self, key: bytes, findings: List[Finding], error: Optional[str] = None) -> None:
+        if error is not None:
+            self._new_results[key] = (self.today, {"error": error})
+        elif findings:
+            self._new_results[key] = (self.today, encode_findings(findings))
+        else:
+            self._new_clean[key] = self.today
+
+    def save(self) -> None:
+        """Write what this run learned as a new shard (merging all when there are many)."""
+        if not (self._new_clean or self._new_results) and len(self._shards) <= MAX_SHARDS:
+            return
+        try:
+            self._prepare_directory()
+            if len(self._shards) + 1 > MAX_SHARDS:
+                self._merge_shards()
+            else:
+                self._write_shard(self._new_clean, self._new_results)
+        except OSError:
+            pass  # a read-only or full disk: run without a cache
+
+    def _merge_shards(self) -> None:
+        oldest = self.today - MAX_AGE_DAYS
+        clean = {k: d for k, d in self._clean.items() if d >= oldest}
+        clean.update(self._new_clean)
+        results = {k: v for k, v in self._results.items() if v[0] >= oldest}
+        results.update(self._new_results)
+        for key in results:
+            clean.pop(key, None)
+        self._write_shard(clean, results)
+        for shard in self._shards:
+            try:
+                shard.unlink()
+            except OSError:
+                pass
+        self._remove_stale_temp_files()
+
+    def _write_shard(self, clean: Dict[bytes, int], results: Dict[bytes, Tuple[int, Any]]) -> None:
+        by_day: Dict[int, List[bytes]] = {}
+        for key, day in clean.items():
+            by_day.setdefault(day, []).append(key)
+        document = {
+            "format": FORMAT,
+            "clean": {str(day): b"".join(sorted(keys)).hex() for day, keys in by_day.items()},
+            "results": {key.hex(): [day, payload] for key, (day, payload) in results.items()},
+        }
+        name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}"
+        temp = self.directory / f".{name}.tmp"
+        try:
+            temp.write_bytes(json.dumps(document, separators=(",", ":")).encode())
+            os.replace(temp, self.directory / f"{name}.json")
+        except BaseException:  # also Ctrl-C: leave no temp file behind
+            try:
+                temp.unlink()
+            except OSError:
+                pass
+            raise
+
+    def _prepare_directory(self) -> None:
+        root = self.directory.parent.parent
+        if not root.is_dir():
+            root.mkdir(parents=True, exist_ok=True)
+            # like ruff's: keep the cache out of git and out of backups
+            (root / ".gitignore").write_text("# Automatically created by tmplint.\n*\n")
+            (root / "CACHEDIR.TAG").write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n"
+                "# This file is a cache directory tag created by tmplint.\n"
+            )
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files a killed run left behind (an hour is far longer than any write)."""
+        limit = time.time() - 3600
+        for temp in self.directory.glob(".*.tmp"):
+            try:
+                if temp.stat().st_mtime < limit:
+                    temp.unlink()
+            except OSError:
+                pass
