@@ -305,14 +305,23 @@ class _Tty(io.StringIO):
         return True
 
 
-def test_progress_only_on_a_tty(tmp_path: Path) -> None:
+def test_progress_only_on_a_terminal(tmp_path: Path, monkeypatch) -> None:
+    import functools
+
+    import tmplint.fix as fix_module
+    from tmplint.progress import Progress
+
     root = tree(tmp_path / "p", {"a.py": FIXABLE.encode(), "b.py": FIXABLE.encode()})
     code, _, err = fix([root], check=True)
     assert "\r" not in err
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setattr(fix_module, "Progress", functools.partial(Progress, delay=0))
     tty = _Tty()
     run_fix([root], Config(), diff=False, check=True, unsafe_fixes=False, add_noqa=False, jobs=1,
             stdout=io.StringIO(), stderr=tty)
-    assert "\rtmplint fix: 2/2 files" in tty.getvalue()
+    assert "/2 files  fixing" in tty.getvalue() and "scanning" in tty.getvalue()
+    assert tty.getvalue().startswith("\r[")
 
 
 # --------------------------------------------------------------------------- command lines

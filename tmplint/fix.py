@@ -10,7 +10,7 @@ written.
 Output: ``--diff`` prints a unified diff on stdout (git style ``a/``/``b/`` paths relative to the
 current dir: apply it with ``git apply`` or ``patch -p1`` from that dir) and writes nothing;
 ``--check`` writes nothing. Reports, errors (``path: error: ...``) and the summary go to stderr;
-a progress line only when stderr is a TTY.
+a progress bar (``tmplint.progress``) only when stderr is a terminal.
 
 Exit codes: 2 when any file could not be read, parsed or rewritten (the others are still
 processed); else 1 when findings remain (sites that could not be fixed and were not marked with
@@ -33,6 +33,7 @@ from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, check_bytes, decode_source, prefilter_needles
 from tmplint.files import FileError, atomic_write, iter_python_files, read_bytes
+from tmplint.progress import Progress
 
 
 @dataclass
@@ -152,29 +153,6 @@ def _write_out(stream: TextIO, data: bytes) -> None:
         stream.write(data.decode("utf-8", "surrogateescape"))
 
 
-# --------------------------------------------------------------------------- progress
-
-
-class _Progress:
-    def __init__(self, stream: TextIO, total: int) -> None:
-        isatty = getattr(stream, "isatty", None)
-        self.enabled = bool(isatty and isatty()) and total > 0
-        self.stream = stream
-        self.total = total
-        self.done = 0
-
-    def step(self) -> None:
-        self.done += 1
-        if self.enabled:
-            self.stream.write(f"\rtmplint fix: {self.done}/{self.total} files")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -202,22 +180,25 @@ def run_fix(
         errors += 1
         stderr.write(f"{display_path(path)}: error: {message}\n")
 
-    for path, problem in iter_python_files(paths, config):
-        if problem is not None:
-            error(path, problem)
-            continue
-        scanned += 1
-        try:
-            data = read_bytes(path)
-            findings = check_bytes(data, str(path), config, needles)
-        except (FileError, DetectorError) as exc:
-            error(path, str(exc))
-            continue
-        except Exception as exc:  # a detector bug must cost one file, not the run
-            error(path, f"internal error: {type(exc).__name__}: {exc}")
-            continue
-        if findings:
-            tasks.append((path, data, findings))
+    files = list(iter_python_files(paths, config))
+    with Progress(len(files), "scanning", stream=stderr) as bar:
+        for path, problem in files:
+            bar.advance()
+            if problem is not None:
+                error(path, problem)
+                continue
+            scanned += 1
+            try:
+                data = read_bytes(path)
+                findings = check_bytes(data, str(path), config, needles)
+            except (FileError, DetectorError) as exc:
+                error(path, str(exc))
+                continue
+            except Exception as exc:  # a detector bug must cost one file, not the run
+                error(path, f"internal error: {type(exc).__name__}: {exc}")
+                continue
+            if findings:
+                tasks.append((path, data, findings))
 
     outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr)
 
@@ -270,7 +251,7 @@ def _short_target(target: str) -> str:
 
 def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, unsafe_fixes: bool,
                add_noqa: bool, jobs: int, stderr: TextIO) -> List[FileOutcome]:
-    progress = _Progress(stderr, len(tasks))
+    progress = Progress(len(tasks), "fixing", stream=stderr)
     payloads = [(str(path), data, findings, config, unsafe_fixes, add_noqa) for path, data, findings in tasks]
     results: Dict[int, FileOutcome] = {}
     workers = min(jobs if jobs and jobs > 0 else (os.cpu_count() or 1), len(payloads))
@@ -278,7 +259,7 @@ def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, u
         if workers <= 1:
             for index, payload in enumerate(payloads):
                 results[index] = _worker(payload)
-                progress.step()
+                progress.advance()
         else:
             try:
                 with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -291,7 +272,7 @@ def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, u
                             results[index] = FileOutcome(error="internal error: the worker process died")
                         except Exception as exc:  # pragma: no cover - fix_file never raises
                             results[index] = FileOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
-                        progress.step()
+                        progress.advance()
             except (BrokenProcessPool, OSError) as exc:  # pragma: no cover - no pool on this platform
                 for index, payload in enumerate(payloads):
                     if index not in results:
