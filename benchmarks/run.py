@@ -286,11 +286,18 @@ def _findings(counter: Counter) -> str:
     return ", ".join(f"{key}: {value}" for key, value in sorted(counter.items()))
 
 
-def report(tools: List[Tool], tree: Path, file_count: int, repeat: int) -> str:
+def _load() -> str:
+    try:
+        return "load average %.2f %.2f %.2f" % os.getloadavg()
+    except (AttributeError, OSError):
+        return "load average unknown"
+
+
+def report(tools: List[Tool], tree: Path, file_count: int, repeat: int, load_before: str) -> str:
     by_name = {tool.name: tool for tool in tools}
     lines = [
         f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
-        f"Machine: {machine()}",
+        f"Machine: {machine()}; {load_before} before the run, {_load()} after",
         f"Tools: {versions()}",
         f"Tree: {tree} ({file_count} Python files after the default excludes); {repeat} timed runs each",
         "",
@@ -363,8 +370,9 @@ def main() -> int:
         tools = [tool for tool in tools if any(part in tool.name.lower() for part in wanted)]
     file_count = count_files(tree)
     print(f"benchmarking {len(tools)} tools on {tree} ({file_count} files), {args.repeat} runs each", file=sys.stderr)
+    load_before = _load()
     measure(tools, max(1, args.repeat))
-    print(report(tools, tree, file_count, args.repeat))
+    print(report(tools, tree, file_count, args.repeat, load_before))
     if args.json:
         raw = {
             tool.name: {"times": tool.times, "cpu": tool.cpu, "max_rss_kb": tool.max_rss_kb,
