@@ -129,11 +129,8 @@ def check_errors(stderr: str) -> Counter:
 def _compare_chunk(paths: List[str]) -> List[str]:
     """The detector with its shortcuts (the prefilter, skipping statements without a tracked name
     or temp literal) against the plain one, file by file."""
-    from tmplint import detector
     from tmplint.config import Config
-    from tmplint.detector import DetectorError, check_bytes
-
-    detector_lines_of = detector._lines_of
+    from tmplint.detector import DetectorError, check_bytes, detect_bytes
 
     configs = {
         "default": Config(),
@@ -146,13 +143,10 @@ def _compare_chunk(paths: List[str]) -> List[str]:
         except OSError:
             continue
         for name, config in configs.items():
-            detector._lines_of = lambda *args: None
             try:
-                unfiltered = check_bytes(data, path, config, lambda _: True)  # type: ignore[arg-type]
+                unfiltered = detect_bytes(data, path, config, skip_statements=False)
             except (DetectorError, RecursionError):
                 unfiltered = None
-            finally:
-                detector._lines_of = detector_lines_of
             try:
                 filtered = check_bytes(data, path, config)
             except (DetectorError, RecursionError):

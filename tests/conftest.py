@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 

@@ -215,10 +215,10 @@ def test_parallel_run_matches_serial_run(project, monkeypatch):
 def test_a_crash_in_one_file_is_an_error_for_that_file_only(project, monkeypatch):
     original = detector.find_findings
 
-    def explode(tree, source, config, path="<unknown>"):
+    def explode(tree, source, config, path="<unknown>", *rest):
         if path.endswith("bad.py"):
             raise KeyError("boom")
-        return original(tree, source, config, path)
+        return original(tree, source, config, path, *rest)
 
     monkeypatch.setattr(detector, "find_findings", explode)
     results = run(project, use_cache=False)

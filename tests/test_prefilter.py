@@ -23,9 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, fixture_config
-from tmplint import detector
 from tmplint.config import Config
-from tmplint.detector import DetectorError, Finding, check_bytes
+from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
 from tmplint.prefilter import prefilter_for
 
 ROOT = Path(__file__).parent.parent
@@ -39,19 +38,10 @@ CONFIGS = {
 }
 
 
-def _everything(data: bytes) -> bool:
-    return True
-
-
 def reference_findings(data: bytes, path: str, config: Config) -> List[Finding]:
     """The detector without any shortcut: no prefilter, and a walk of every statement (the
     pass normally skips statements without a tracked name or temp literal on their lines)."""
-    skipping = detector._lines_of
-    detector._lines_of = lambda *args: None
-    try:
-        return check_bytes(data, path, config, _everything)  # type: ignore[arg-type]
-    finally:
-        detector._lines_of = skipping
+    return detect_bytes(data, path, config, skip_statements=False)
 
 
 def compare(data: bytes, path: str, config: Config) -> Tuple[Optional[List[Finding]], Optional[List[Finding]]]:
@@ -273,7 +263,7 @@ def test_prefilter_finds_obfuscated_spellings(source):
     b'x = "/share/workflows/1/tmp"\n', b"sep = '/'\npathsep = ':'\n", "x = 'caf\u00e9'\n".encode(),
 ])
 def test_prefilter_turns_away_files_that_cannot_have_findings(source):
-    assert check_bytes(source, "clean.py", Config(), _everything) == []  # type: ignore[arg-type]
+    assert detect_bytes(source, "clean.py", Config(), skip_statements=False) == []
     assert not prefilter_for(Config())(source)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from tmplint.config import Config
-from tmplint.detector import DetectorError, Finding, check_bytes
+from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
 from tmplint.files import FileError, iter_python_files, read_bytes
 from tmplint.prefilter import Prefilter, prefilter_for
 from tmplint.progress import Progress
@@ -35,14 +35,17 @@ class FileResult:
     error: Optional[str] = None
 
 
-def check_data(data: bytes, path: str, config: Config, prefilter: Optional[Prefilter] = None) -> FileResult:
-    """The result for one file's bytes; never raises (a detector bug is an error result)."""
+def check_data(data: bytes, path: str, config: Config, prefilter: Optional[Prefilter] = None,
+               prefiltered: bool = False) -> FileResult:
+    """The result for one file's bytes; never raises (a detector bug is an error result).
+    ``prefiltered``: the caller already ran the prefilter on these bytes."""
     # An AST is a tree of a million objects without cycles, freed by reference counting; the
     # cyclic GC would walk it again and again while it is built (about 10 % of the time).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return FileResult(path, check_bytes(data, path, config, prefilter))
+        detect = detect_bytes(data, path, config) if prefiltered else check_bytes(data, path, config, prefilter)
+        return FileResult(path, detect)
     except DetectorError as exc:
         return FileResult(path, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one file's crash must not end the run
@@ -93,13 +96,8 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _let_through(data: bytes) -> bool:
-    """The prefilter for files the main process already ran the real one on."""
-    return True
-
-
 def _check_chunk(config: Config, items: List[Tuple[str, bytes]]) -> List[FileResult]:
-    return [check_data(data, path, config, _let_through) for path, data in items]  # type: ignore[arg-type]
+    return [check_data(data, path, config, prefiltered=True) for path, data in items]
 
 
 class _Parser:
@@ -138,7 +136,7 @@ class _Parser:
         """Every added file's result, as they come."""
         if self.pool is None:
             for index, path, data in self.pending:
-                yield index, check_data(data, path, self.config, _let_through)  # type: ignore[arg-type]
+                yield index, check_data(data, path, self.config, prefiltered=True)
             return
         from concurrent.futures.process import BrokenProcessPool
 

@@ -72,16 +72,6 @@ class DetectorError(Exception):
 # --------------------------------------------------------------------------- prefilter
 
 
-def prefilter_needles(config: Config) -> Prefilter:
-    """The byte prefilter for ``config``: a callable saying whether a file's bytes can contain a
-    finding at all (sound and as tight as it can be; see :mod:`tmplint.prefilter`)."""
-    return prefilter_for(config)
-
-
-def may_have_findings(data: bytes, prefilter: Prefilter) -> bool:
-    return prefilter(data)
-
-
 # --------------------------------------------------------------------------- scopes
 
 
@@ -641,13 +631,19 @@ def _lines_of(source: str, names: Iterable[str], config: Optional[Config] = None
     return _line_numbers(data, positions)
 
 
-def find_findings(tree: ast.Module, source: str, config: Config, path: str = "<unknown>") -> List[Finding]:
-    """All enabled, unsuppressed findings of one parsed module, sorted by position."""
+def find_findings(
+    tree: ast.Module, source: str, config: Config, path: str = "<unknown>", skip_statements: bool = True
+) -> List[Finding]:
+    """All enabled, unsuppressed findings of one parsed module, sorted by position.
+
+    ``skip_statements=False`` walks every statement instead of only those spanning a line with a
+    tracked name or temp literal: the reference the tests compare the shortcut against."""
     modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
+    lines_of = _lines_of if skip_statements else lambda *args: None
     # every import of a module names it: only statements spanning such a line can hold one
-    tracked = _imported_names(tree, modules, _lines_of(source, modules))
+    tracked = _imported_names(tree, modules, lines_of(source, modules))
     # the modules too: ``from tempfile import *`` binds names it does not spell out
-    lines = _lines_of(source, tracked | set(modules), config)
+    lines = lines_of(source, tracked | set(modules), config)
     found = FindingPass(config, path, tracked, lines).run(tree)
     enabled = config.enabled_codes
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
@@ -679,13 +675,18 @@ def parse_source(text: str, path: str) -> ast.Module:
         raise DetectorError(f"cannot parse: {reason}") from None
 
 
-def check_bytes(data: bytes, path: str, config: Config, prefilter: Optional[Prefilter] = None) -> List[Finding]:
-    """Prefilter, decode, parse and detect one file's bytes. Raises DetectorError."""
-    if not (prefilter or prefilter_for(config))(data):
-        return []
+def detect_bytes(data: bytes, path: str, config: Config, skip_statements: bool = True) -> List[Finding]:
+    """Decode, parse and detect one file's bytes, without the prefilter. Raises DetectorError."""
     text = decode_source(data, path)
     tree = parse_source(text, path)
     try:
-        return find_findings(tree, text, config, path)
+        return find_findings(tree, text, config, path, skip_statements)
     except RecursionError:
         raise DetectorError("cannot analyse: too deeply nested") from None
+
+
+def check_bytes(data: bytes, path: str, config: Config, prefilter: Optional[Prefilter] = None) -> List[Finding]:
+    """Prefilter, then :func:`detect_bytes`. Raises DetectorError."""
+    if not (prefilter or prefilter_for(config))(data):
+        return []
+    return detect_bytes(data, path, config)

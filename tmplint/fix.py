@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
 from tmplint.config import Config
-from tmplint.detector import DetectorError, Finding, check_bytes, decode_source, prefilter_needles
+from tmplint.detector import DetectorError, Finding, check_bytes, decode_source
 from tmplint.files import FileError, atomic_write, iter_python_files, read_bytes
+from tmplint.prefilter import prefilter_for
 from tmplint.progress import Progress
 
 
@@ -170,7 +171,7 @@ def run_fix(
 ) -> int:
     """Fix (or with ``diff``/``check``, only show) every finding under ``paths``; returns the exit code."""
     started = time.monotonic()
-    needles = prefilter_needles(config)
+    prefilter = prefilter_for(config)
     errors = 0
     scanned = 0
     tasks: List[Tuple[Path, bytes, List[Finding]]] = []
@@ -190,7 +191,7 @@ def run_fix(
             scanned += 1
             try:
                 data = read_bytes(path)
-                findings = check_bytes(data, str(path), config, needles)
+                findings = check_bytes(data, str(path), config, prefilter)
             except (FileError, DetectorError) as exc:
                 error(path, str(exc))
                 continue
