@@ -10,7 +10,8 @@ from libcst.codemod import CodemodContext
 
 from tmplint.config import Config
 from tmplint.detector import Finding, check_bytes
-from tmplint.codemods.base import FixReport, TmplintCommand
+from tmplint.codemods.base import TmplintCommand
+from tmplint.codemods.triage import FixReport, sites_left_unparsed
 
 
 @dataclass
@@ -41,6 +42,11 @@ def fix_bytes(
         return FixResult(data, FixReport(), False)
     if command is None:
         from tmplint.codemods.migrate import MigrateToHelper as command  # noqa: N813
+
+        if not add_noqa:
+            report = sites_left_unparsed(data, path, findings, config, unsafe_fixes)
+            if report is not None:  # every site is left whatever the tree: no need to parse it
+                return FixResult(data, report, False)
     module = cst.parse_module(data)
     transform = command(
         CodemodContext(filename=path), config=config, findings=findings,

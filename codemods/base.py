@@ -41,6 +41,7 @@ from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
 from tmplint.codemods.parents import FastParentProvider
 from tmplint.codemods import speedups
+from tmplint.codemods.triage import FixReport, SiteOutcome, reason_left_before_planning, workflow_id_possible
 
 speedups.install()
 
@@ -49,30 +50,6 @@ Builder = Callable[[cst.CSTNode], cst.CSTNode]
 
 class Unfixable(Exception):
     """A site the codemod leaves alone; ``str(exc)`` is the reason shown to the user."""
-
-
-# --------------------------------------------------------------------------- reports
-
-
-@dataclass(frozen=True)
-class SiteOutcome:
-    code: str
-    line: int
-    #: 0-based, as in :class:`tmplint.detector.Finding`
-    col: int
-    target: str
-    #: why it was left, or the note about its lifetime; empty for a plain fix
-    message: str = ""
-
-
-@dataclass
-class FixReport:
-    fixed: List[SiteOutcome] = field(default_factory=list)
-    left: List[SiteOutcome] = field(default_factory=list)
-    #: fixed sites whose lifetime was left as the original had it, and why
-    notes: List[SiteOutcome] = field(default_factory=list)
-    #: how many left sites got a ``# noqa`` comment (``--add-noqa``)
-    noqa_marked: int = 0
 
 
 # --------------------------------------------------------------------------- plans
@@ -137,13 +114,6 @@ class Site:
 
 
 Planner = Callable[["TmplintCommand", Site], SitePlan]
-
-#: the reason a site the detector itself marks as not fixable is left, by rule
-_NO_FIX_REASONS = {
-    "TMP007": "a temp dir read from the environment has no automatic fix",
-    "TMP008": "an explicit dir= is kept (TMP008 has no automatic fix)",
-}
-
 
 # --------------------------------------------------------------------------- the command
 
@@ -440,20 +410,17 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                 self.report.notes.append(replace(outcome, message=plan.note))
 
     def _plan(self, finding: Finding, node: Optional[cst.CSTNode]) -> SitePlan:
-        if finding.code in _NO_FIX_REASONS:
-            raise Unfixable(_NO_FIX_REASONS[finding.code])
-        if finding.code == "TMP006" and not self.unsafe_fixes:
-            raise Unfixable("rewriting a literal path is an unsafe fix (use --unsafe-fixes)")
+        reason = reason_left_before_planning(
+            finding, self.config, unsafe_fixes=self.unsafe_fixes,
+            rewritable=None if self.REPORT_ALL else self.PLANNERS,
+            id_possible=workflow_id_possible(self.config, self._used_names.__contains__))
+        if reason is not None:
+            raise Unfixable(reason)
         if node is None:
             raise Unfixable("could not locate the site in the syntax tree")
-        planner = self.PLANNERS.get(finding.target)
-        if finding.target == "tempfile.tempdir":
-            raise Unfixable("tempfile.tempdir is read or assigned; it has no automatic fix")
         if finding.target != "literal" and not isinstance(node, cst.Call):
             raise Unfixable(f"{finding.target} is used without being called (e.g. passed as a factory)")
-        if planner is None:
-            raise Unfixable(f"{finding.target} has no automatic fix")
-        plan = planner(self, Site(finding, node))
+        plan = self.PLANNERS[finding.target](self, Site(finding, node))
         if not finding.fixable and finding.code != "TMP006":
             # the planner found nothing wrong, but the detector knows better
             raise Unfixable("the detector marks this site as not fixable")

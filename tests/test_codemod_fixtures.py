@@ -10,6 +10,13 @@ from pathlib import Path
 
 import pytest
 
+import libcst as cst
+
+from tmplint.codemods import api
+from tmplint.codemods.migrate import MigrateToHelper
+from tmplint.config import Config
+from tmplint.detector import CREATORS, TEMPDIR_GETTERS
+
 from tests.test_codemod_support import after_path, cases, marker_mismatches, run_case
 
 CASES = cases()
@@ -30,6 +37,36 @@ def test_fixture_pair_is_idempotent(before: Path) -> None:
     again = run_case(before, data=after.read_bytes())
     assert again.data == after.read_bytes()
     assert again.report.fixed == []
+
+
+@pytest.mark.parametrize("before", CASES, ids=lambda p: p.name[: -len(".before.py")])
+def test_skipping_libcst_reports_exactly_what_the_engine_does(before: Path) -> None:
+    # fix_bytes skips the parse when the findings alone show every site is left; naming the
+    # command explicitly always runs the engine
+    skipped = run_case(before)
+    parsed = run_case(before, command=MigrateToHelper)
+    assert (skipped.data, skipped.report) == (parsed.data, parsed.report)
+
+
+def test_the_all_rules_command_has_a_planner_for_every_target_the_detector_reports() -> None:
+    # codemods.triage relies on it to sort files without importing the planners
+    targets = {f"tempfile.{name}" for name in CREATORS} | set(TEMPDIR_GETTERS) | {"literal"}
+    assert targets <= set(MigrateToHelper.PLANNERS)
+
+
+def test_a_module_without_any_workflow_id_is_not_parsed(monkeypatch) -> None:
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("libcst parsed a module it did not need to")
+
+    monkeypatch.setattr(cst, "parse_module", no_parsing)
+    source = "import tempfile\n\ndef work():\n    return tempfile.mkdtemp(), '/tmp/x'\n"
+    result = api.fix_bytes(source, Config(), unsafe_fixes=True)
+    assert not result.changed
+    assert [(o.code, o.message.split(" (")[0]) for o in result.report.left] == [
+        ("TMP003", "no workflow id in this module"), ("TMP006", "no workflow id in this module")]
+    # one spelled id anywhere, and the module is parsed (and its sites planned) as before
+    with pytest.raises(AssertionError, match="did not need to"):
+        api.fix_bytes(source + "# the job_id comes later\n", Config(), unsafe_fixes=True)
 
 
 def test_every_pair_is_complete() -> None:

@@ -29,7 +29,7 @@ UNFIXABLE = (
     "import tempfile\n"
     "\n"
     "\n"
-    "def anywhere(*args):\n"
+    "def anywhere(job_id, *args):\n"
     "    return tempfile.mkstemp(*args)\n"
 )
 CLEAN = "import os\n\nprint(os.sep)\n"
@@ -308,6 +308,7 @@ class _Tty(io.StringIO):
 def test_progress_only_on_a_terminal(tmp_path: Path, monkeypatch) -> None:
     import functools
 
+    import tmplint.check as check_module
     import tmplint.fix as fix_module
     from tmplint.progress import Progress
 
@@ -317,10 +318,11 @@ def test_progress_only_on_a_terminal(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("TERM", "xterm")
     monkeypatch.setattr(fix_module, "Progress", functools.partial(Progress, delay=0))
+    monkeypatch.setattr(check_module, "Progress", functools.partial(Progress, delay=0))
     tty = _Tty()
     run_fix([root], Config(), diff=False, check=True, unsafe_fixes=False, add_noqa=False, jobs=1,
             stdout=io.StringIO(), stderr=tty)
-    assert "/2 files  fixing" in tty.getvalue() and "scanning" in tty.getvalue()
+    assert "/2 files  fixing" in tty.getvalue() and "/2 files  checking" in tty.getvalue()
     assert tty.getvalue().startswith("\r[")
 
 

@@ -50,9 +50,10 @@ def fix_options(path: Path) -> Dict[str, bool]:
     return {"unsafe_fixes": "--unsafe-fixes" in words, "add_noqa": "--add-noqa" in words}
 
 
-def run_case(before: Path, data: bytes = None) -> FixResult:
+def run_case(before: Path, data: bytes = None, **options) -> FixResult:
     config = fixture_config(before)
-    return fix_bytes(before.read_bytes() if data is None else data, config, path=str(before), **fix_options(before))
+    return fix_bytes(before.read_bytes() if data is None else data, config, path=str(before), **fix_options(before),
+                     **options)
 
 
 def markers(path: Path) -> Dict[str, Dict[int, List[str]]]:

@@ -15,7 +15,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
@@ -33,6 +33,8 @@ class FileResult:
     findings: List[Finding] = field(default_factory=list)
     #: one line saying why the file could not be checked
     error: Optional[str] = None
+    #: the bytes the findings are for (``check_paths(keep_data=True)``, files with findings only)
+    data: Optional[bytes] = None
 
 
 def check_data(data: bytes, path: str, config: Config, prefilter: Optional[Prefilter] = None,
@@ -158,12 +160,14 @@ class _Parser:
 
 def check_paths(
     paths: Iterable[Path], config: Config, jobs: Optional[int] = None, use_cache: bool = True,
-    progress: Optional[bool] = None,
+    progress: Optional[bool] = None, keep_data: bool = False, stream: Optional[TextIO] = None,
 ) -> Iterator[FileResult]:
     """Results for every Python file under ``paths``, in discovery order.
 
     ``jobs``: worker processes at most (default: the CPU count); ``use_cache``: read and write the
-    result cache; ``progress``: a progress bar on stderr (default: when it is a terminal)."""
+    result cache; ``progress``: a progress bar on ``stream`` (default: stderr) when it is a terminal
+    (or as told);
+    ``keep_data``: results with findings carry the bytes they are for (``tmplint fix``)."""
     files: List[str] = []
     early: List[FileResult] = []
     for path, error in iter_python_files(paths, config):
@@ -182,7 +186,9 @@ def check_paths(
     parser = _Parser(config, jobs or default_jobs())
     results: List[Optional[FileResult]] = [None] * len(files)
     keys: Dict[int, bytes] = {}
-    with Progress(len(files), "checking", enabled=progress) as bar:
+    #: the bytes of the files that may have findings, while their results are out
+    kept: Dict[int, bytes] = {}
+    with Progress(len(files), "checking", stream=stream, enabled=progress) as bar:
         for index, path in enumerate(files):
             try:
                 data = read_bytes(Path(path))
@@ -194,11 +200,13 @@ def check_paths(
                 key = keys[index] = digest(data)
                 cached = cache.get(key, path)
                 if cached is not None:
-                    results[index] = FileResult(path, cached[0], cached[1])
+                    results[index] = FileResult(path, cached[0], cached[1], data if keep_data and cached[0] else None)
                     bar.advance()
                     continue
             if prefilter(data):
                 parser.add(index, path, data)
+                if keep_data:
+                    kept[index] = data
             else:
                 results[index] = FileResult(path)
                 if cache is not None:
@@ -206,6 +214,9 @@ def check_paths(
                 bar.advance()
         for index, result in parser.results():
             result.path = files[index]
+            data = kept.pop(index, None)
+            if result.findings:
+                result.data = data
             results[index] = result
             if cache is not None and not (result.error or "").startswith("internal error"):
                 cache.put(keys[index], result.findings, result.error)

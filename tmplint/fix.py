@@ -1,7 +1,9 @@
 """``tmplint fix``: run the codemods over files (DESIGN: "The codemod (`tmplint fix`)").
 
-Per file: read the bytes once; the detector pass (prefilter + ``ast``) decides whether there is
-anything to do; only files with findings are parsed by libcst (in a process pool, ``--jobs``);
+Per file: read the bytes once; the detector pass (``check_paths``, as ``tmplint check`` without
+its cache) decides whether there is anything to do; files whose every finding is left whatever
+their syntax tree (``codemods.triage``: e.g. no workflow id anywhere in the module) are reported
+without libcst; only the rest are parsed by libcst (in a process pool, ``--jobs``);
 every rewritten module is compiled again before anything is written, and written atomically
 (``files.atomic_write``: temp file in the same dir, fsync, ``os.replace``, mode kept). libcst keeps
 the encoding (coding cookie, BOM) and the line endings; files that do not change are never
@@ -30,10 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
+from tmplint.check import check_paths
+from tmplint.codemods.triage import FixReport, sites_left_unparsed
 from tmplint.config import Config
-from tmplint.detector import DetectorError, Finding, check_bytes, decode_source
-from tmplint.files import FileError, atomic_write, iter_python_files, read_bytes
-from tmplint.prefilter import prefilter_for
+from tmplint.detector import DetectorError, Finding, decode_source
+from tmplint.files import FileError, atomic_write
 from tmplint.progress import Progress
 
 
@@ -47,6 +50,15 @@ class FileOutcome:
     notes: List[Tuple[str, int, int, str, str]] = field(default_factory=list)
     noqa: int = 0
     error: Optional[str] = None
+
+    @classmethod
+    def from_report(cls, report: FixReport) -> "FileOutcome":
+        return cls(
+            fixed=[(o.code, o.line, o.col, o.target) for o in report.fixed],
+            left=[(o.code, o.line, o.col, o.target, o.message) for o in report.left],
+            notes=[(o.code, o.line, o.col, o.target, o.message) for o in report.notes],
+            noqa=report.noqa_marked,
+        )
 
 
 def fix_file(path: str, data: bytes, findings: Sequence[Finding], config: Config,
@@ -65,13 +77,7 @@ def fix_file(path: str, data: bytes, findings: Sequence[Finding], config: Config
         return FileOutcome(error="internal error: too deeply nested to rewrite")
     except Exception as exc:  # a bug must cost one file, not the run
         return FileOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
-    report = result.report
-    outcome = FileOutcome(
-        fixed=[(o.code, o.line, o.col, o.target) for o in report.fixed],
-        left=[(o.code, o.line, o.col, o.target, o.message) for o in report.left],
-        notes=[(o.code, o.line, o.col, o.target, o.message) for o in report.notes],
-        noqa=report.noqa_marked,
-    )
+    outcome = FileOutcome.from_report(result.report)
     if result.changed:
         problem = _check_compiles(result.data, data, path)
         if problem is not None:
@@ -171,37 +177,32 @@ def run_fix(
 ) -> int:
     """Fix (or with ``diff``/``check``, only show) every finding under ``paths``; returns the exit code."""
     started = time.monotonic()
-    prefilter = prefilter_for(config)
     errors = 0
     scanned = 0
     tasks: List[Tuple[Path, bytes, List[Finding]]] = []
+    settled: Dict[int, FileOutcome] = {}
 
     def error(path: Path, message: str) -> None:
         nonlocal errors
         errors += 1
         stderr.write(f"{display_path(path)}: error: {message}\n")
 
-    files = list(iter_python_files(paths, config))
-    with Progress(len(files), "scanning", stream=stderr) as bar:
-        for path, problem in files:
-            bar.advance()
-            if problem is not None:
-                error(path, problem)
-                continue
-            scanned += 1
-            try:
-                data = read_bytes(path)
-                findings = check_bytes(data, str(path), config, prefilter)
-            except (FileError, DetectorError) as exc:
-                error(path, str(exc))
-                continue
-            except Exception as exc:  # a detector bug must cost one file, not the run
-                error(path, f"internal error: {type(exc).__name__}: {exc}")
-                continue
-            if findings:
-                tasks.append((path, data, findings))
+    # no result cache: --diff and --check write nothing, and a fix changes the files anyway
+    for result in check_paths(paths, config, jobs, use_cache=False, keep_data=True, stream=stderr):
+        if result.error is not None:
+            error(Path(result.path), result.error)
+            continue
+        scanned += 1
+        if not result.findings:
+            continue
+        assert result.data is not None
+        if not add_noqa:
+            report = sites_left_unparsed(result.data, result.path, result.findings, config, unsafe_fixes)
+            if report is not None:  # every site is left whatever the tree: libcst need not parse it
+                settled[len(tasks)] = FileOutcome.from_report(report)
+        tasks.append((Path(result.path), result.data, result.findings))
 
-    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr)
+    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr, settled)
 
     fixed_by_rule: Counter = Counter()
     left: List[str] = []
@@ -251,20 +252,22 @@ def _short_target(target: str) -> str:
 
 
 def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, unsafe_fixes: bool,
-               add_noqa: bool, jobs: int, stderr: TextIO) -> List[FileOutcome]:
-    progress = Progress(len(tasks), "fixing", stream=stderr)
-    payloads = [(str(path), data, findings, config, unsafe_fixes, add_noqa) for path, data, findings in tasks]
-    results: Dict[int, FileOutcome] = {}
+               add_noqa: bool, jobs: int, stderr: TextIO, settled: Dict[int, FileOutcome]) -> List[FileOutcome]:
+    """Every task's outcome: ``settled`` ones as they are, the others from libcst, in a pool."""
+    results: Dict[int, FileOutcome] = dict(settled)
+    payloads = {index: (str(path), data, findings, config, unsafe_fixes, add_noqa)
+                for index, (path, data, findings) in enumerate(tasks) if index not in settled}
+    progress = Progress(len(payloads), "fixing", stream=stderr)
     workers = min(jobs if jobs and jobs > 0 else (os.cpu_count() or 1), len(payloads))
     try:
         if workers <= 1:
-            for index, payload in enumerate(payloads):
+            for index, payload in payloads.items():
                 results[index] = _worker(payload)
                 progress.advance()
         else:
             try:
                 with ProcessPoolExecutor(max_workers=workers) as pool:
-                    futures = {pool.submit(_worker, payload): index for index, payload in enumerate(payloads)}
+                    futures = {pool.submit(_worker, payload): index for index, payload in payloads.items()}
                     for future in as_completed(futures):
                         index = futures[future]
                         try:
@@ -275,12 +278,12 @@ def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, u
                             results[index] = FileOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
                         progress.advance()
             except (BrokenProcessPool, OSError) as exc:  # pragma: no cover - no pool on this platform
-                for index, payload in enumerate(payloads):
+                for index in payloads:
                     if index not in results:
                         results[index] = FileOutcome(error=f"internal error: worker pool failed: {exc}")
     finally:
         progress.close()
-    return [results[i] for i in range(len(payloads))]
+    return [results[i] for i in range(len(tasks))]
 
 
 def _summary(stream: TextIO, *, scanned: int, with_findings: int, changed: int, fixed: Counter,

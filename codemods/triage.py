@@ -1,0 +1,101 @@
+"""What happened to each site (the report), and why a site is left when the detector's finding
+alone tells, before libcst parses anything.
+
+The engine asks :func:`reason_left_before_planning` first for every site; ``tmplint fix`` and
+``fix_bytes`` use :func:`sites_left_unparsed` to skip libcst altogether for a module whose every
+site is left (most files of a codebase that has no workflow ids yet). Either way a module's report
+is the same. This module does not import libcst, so the main process of ``tmplint fix`` can sort
+files without paying for it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Collection, List, Optional, Sequence
+
+from tmplint.config import Config
+from tmplint.detector import Finding, decode_source
+
+
+@dataclass(frozen=True)
+class SiteOutcome:
+    code: str
+    line: int
+    #: 0-based, as in :class:`tmplint.detector.Finding`
+    col: int
+    target: str
+    #: why it was left, or the note about its lifetime; empty for a plain fix
+    message: str = ""
+
+
+@dataclass
+class FixReport:
+    fixed: List[SiteOutcome] = field(default_factory=list)
+    left: List[SiteOutcome] = field(default_factory=list)
+    #: fixed sites whose lifetime was left as the original had it, and why
+    notes: List[SiteOutcome] = field(default_factory=list)
+    #: how many left sites got a ``# noqa`` comment (``--add-noqa``)
+    noqa_marked: int = 0
+
+
+#: the reason a site the detector itself marks as not fixable is left, by rule
+NO_FIX_REASONS = {
+    "TMP007": "a temp dir read from the environment has no automatic fix",
+    "TMP008": "an explicit dir= is kept (TMP008 has no automatic fix)",
+}
+
+
+def workflow_id_possible(config: Config, spells: Callable[[str], bool]) -> bool:
+    """Whether any site of a module could get a workflow id: a fallback or a new parameter is
+    configured, or the module spells one of the configured id names or attributes."""
+    if config.workflow_id_fallback is not None or config.add_workflow_param:
+        return True
+    return any(spells(name) for name in (*config.workflow_id_names, *config.workflow_id_attributes))
+
+
+def no_workflow_id_reason(config: Config) -> str:
+    names = ", ".join(dict.fromkeys((*config.workflow_id_names, *config.workflow_id_attributes)))
+    return (f"no workflow id in this module (nothing named {names}; "
+            "set workflow-id-fallback or add-workflow-param)")
+
+
+def reason_left_before_planning(finding: Finding, config: Config, *, unsafe_fixes: bool,
+                                rewritable: Optional[Collection[str]], id_possible: bool) -> Optional[str]:
+    """The reason ``finding``'s site is left whatever its syntax tree, or None.
+
+    ``rewritable``: the targets the command has a planner for; None for the all-rules command,
+    which has one for every target the detector reports (tested). ``id_possible``:
+    :func:`workflow_id_possible` for the module."""
+    if finding.code in NO_FIX_REASONS:
+        return NO_FIX_REASONS[finding.code]
+    if finding.code == "TMP006" and not unsafe_fixes:
+        return "rewriting a literal path is an unsafe fix (use --unsafe-fixes)"
+    if finding.target == "tempfile.tempdir":
+        return "tempfile.tempdir is read or assigned; it has no automatic fix"
+    if rewritable is not None and finding.target not in rewritable:
+        return f"{finding.target} has no automatic fix"
+    if not id_possible:
+        return no_workflow_id_reason(config)
+    return None
+
+
+def spelled_in(text: str) -> Callable[[str], bool]:
+    """A conservative ``spells`` for :func:`workflow_id_possible` from a module's source text:
+    true when the name occurs as a word anywhere (comments and strings included), so it is true
+    whenever the syntax tree has an identifier of that name."""
+    return lambda name: re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+
+
+def sites_left_unparsed(data: bytes, path: str, findings: Sequence[Finding], config: Config,
+                        unsafe_fixes: bool) -> Optional[FixReport]:
+    """The all-rules command's report when the findings alone show that no site of the module can
+    be fixed (so libcst need not parse it), else None. Not for ``--add-noqa``, which edits."""
+    id_possible = workflow_id_possible(config, spelled_in(decode_source(data, path)))
+    report = FixReport()
+    for finding in findings:
+        reason = reason_left_before_planning(finding, config, unsafe_fixes=unsafe_fixes, rewritable=None,
+                                             id_possible=id_possible)
+        if reason is None:
+            return None
+        report.left.append(SiteOutcome(finding.code, finding.line, finding.col, finding.target, reason))
+    return report
