@@ -8,7 +8,8 @@ enclosing block ends. Everything that could keep it alive counts as an escape:
 * stored on an attribute, in a subscript, in a global, or in a container via ``append``, ``add``,
   ``put``, ``extend``, ``insert``, ``setdefault``, ``update``, ``register``, ``submit`` ...;
 * handed to something that may outlive the call (``Thread``, ``Process``, ``Popen``, ``Timer``,
-  ``create_task``, ``run_in_executor``, ``weakref.finalize`` ...);
+  ``create_task``, ``run_in_executor``, ``weakref.finalize`` ...), or to a temp object that deletes
+  what it made inside the dir when it is collected (``NamedTemporaryFile(dir=d)``);
 * captured by a nested function, lambda or class;
 * used outside the rest of the block (after an ``if`` that made it, in a later loop turn), rebound,
   deleted, declared ``global``/``nonlocal``, or bound with ``:=``.
@@ -47,6 +48,9 @@ ASYNC_SINKS = frozenset({
     "addModuleCleanup", "callback", "push_async_callback", "add_done_callback", "after", "after_idle",
     "defer", "chdir", "fchdir", "putenv", "symlink", "link",
 })
+#: objects that delete the file or dir they made (in ``dir=``) when they are closed or collected,
+#: possibly after the block: removing their dir first would make that fail
+SELF_DELETING = frozenset({"NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "TemporaryDirectory"})
 #: a function reference passed next to the path (``addCleanup(shutil.rmtree, d)``,
 #: ``atexit.register(os.unlink, p)``): the path is removed later, by the code that is there
 CLEANUP_REFERENCE_NAMES = frozenset({"unlink", "remove", "rmtree", "rmdir", "removedirs", "cleanup_temp_path"})
@@ -265,6 +269,10 @@ class Analysis:
                 if any(arg is not parent and _reference_name(arg.value) in CLEANUP_REFERENCE_NAMES
                        for arg in call.args):
                     state.cleanup_line = line  # a deferred cleanup: addCleanup(shutil.rmtree, d)
+                    return
+                if simple & SELF_DELETING:
+                    state.escape = (f"{label} is handed to {next(iter(simple & SELF_DELETING))}(), which deletes "
+                                    f"what it made in it when it is collected (line {line})")
                     return
                 if names & PATH_FUNCTIONS:
                     current = call
