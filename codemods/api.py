@@ -43,10 +43,9 @@ def fix_bytes(
     if command is None:
         from tmplint.codemods.migrate import MigrateToHelper as command  # noqa: N813
 
-        if not add_noqa:
-            report = sites_left_unparsed(data, path, findings, config, unsafe_fixes)
-            if report is not None:  # every site is left whatever the tree: no need to parse it
-                return FixResult(data, report, False)
+        report = sites_left_unparsed(data, path, findings, config, unsafe_fixes, add_noqa)
+        if report is not None:  # every site is left whatever the tree: no need to parse it
+            return FixResult(data, report, False)
     module = cst.parse_module(data)
     transform = command(
         CodemodContext(filename=path), config=config, findings=findings,

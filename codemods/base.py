@@ -414,7 +414,6 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     def _plan(self, finding: Finding, node: Optional[cst.CSTNode]) -> SitePlan:
         reason = reason_left_before_planning(
             finding, self.config, unsafe_fixes=self.unsafe_fixes,
-            rewritable=None if self.REPORT_ALL else self.PLANNERS,
             id_possible=workflow_id_possible(self.config, self._used_names.__contains__))
         if reason is not None:
             raise Unfixable(reason)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Collection, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from tmplint.config import Config
 from tmplint.detector import Finding, decode_source
@@ -60,20 +60,17 @@ def no_workflow_id_reason(config: Config) -> str:
 
 
 def reason_left_before_planning(finding: Finding, config: Config, *, unsafe_fixes: bool,
-                                rewritable: Optional[Collection[str]], id_possible: bool) -> Optional[str]:
-    """The reason ``finding``'s site is left whatever its syntax tree, or None.
-
-    ``rewritable``: the targets the command has a planner for; None for the all-rules command,
-    which has one for every target the detector reports (tested). ``id_possible``:
-    :func:`workflow_id_possible` for the module."""
+                                id_possible: bool) -> Optional[str]:
+    """The reason ``finding``'s site is left whatever its syntax tree, or None. (Every target the
+    detector reports has a planner in the all-rules command, which is tested; the one-rewrite
+    commands only see their own targets.) ``id_possible``: :func:`workflow_id_possible` for the
+    module."""
     if finding.code in NO_FIX_REASONS:
         return NO_FIX_REASONS[finding.code]
     if finding.code == "TMP006" and not unsafe_fixes:
         return "rewriting a literal path is an unsafe fix (use --unsafe-fixes)"
     if finding.target == "tempfile.tempdir":
         return "tempfile.tempdir is read or assigned; it has no automatic fix"
-    if rewritable is not None and finding.target not in rewritable:
-        return f"{finding.target} has no automatic fix"
     if not id_possible:
         return no_workflow_id_reason(config)
     return None
@@ -87,14 +84,16 @@ def spelled_in(text: str) -> Callable[[str], bool]:
 
 
 def sites_left_unparsed(data: bytes, path: str, findings: Sequence[Finding], config: Config,
-                        unsafe_fixes: bool) -> Optional[FixReport]:
+                        unsafe_fixes: bool, add_noqa: bool) -> Optional[FixReport]:
     """The all-rules command's report when the findings alone show that no site of the module can
-    be fixed (so libcst need not parse it), else None. Not for ``--add-noqa``, which edits."""
+    be fixed (so libcst need not parse it), else None; always None with ``add_noqa``, which edits
+    the module."""
+    if add_noqa:
+        return None
     id_possible = workflow_id_possible(config, spelled_in(decode_source(data, path)))
     report = FixReport()
     for finding in findings:
-        reason = reason_left_before_planning(finding, config, unsafe_fixes=unsafe_fixes, rewritable=None,
-                                             id_possible=id_possible)
+        reason = reason_left_before_planning(finding, config, unsafe_fixes=unsafe_fixes, id_possible=id_possible)
         if reason is None:
             return None
         report.left.append(SiteOutcome(finding.code, finding.line, finding.col, finding.target, reason))

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import write_project
 from tmplint.baseline import BaselineError, Baseline, load_baseline, new_findings, write_baseline
-from tmplint.check import check_file
+from tmplint.check import check_data
 from tmplint.cli import main
 from tmplint.config import Config
 
@@ -184,7 +184,8 @@ def test_write_baseline_with_unreadable_files_still_exits_2(project, capsys, mon
 
 
 def test_api_round_trip(project):
-    findings = check_file(project / "app" / "io.py", Config()).findings
+    path = project / "app" / "io.py"
+    findings = check_data(path.read_bytes(), str(path), Config()).findings
     assert len(findings) == 2
     target = project / "b.json"
     assert write_baseline(target, findings) == 2

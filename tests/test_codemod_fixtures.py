@@ -49,7 +49,7 @@ def test_skipping_libcst_reports_exactly_what_the_engine_does(before: Path) -> N
 
 
 def test_the_all_rules_command_has_a_planner_for_every_target_the_detector_reports() -> None:
-    # codemods.triage relies on it to sort files without importing the planners
+    # the engine looks the planner up by target, and codemods.triage sorts files without them
     targets = {f"tempfile.{name}" for name in CREATORS} | set(TEMPDIR_GETTERS) | {"literal"}
     assert targets <= set(MigrateToHelper.PLANNERS)
 

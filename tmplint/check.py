@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional,
 from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
 from tmplint.files import FileError, iter_python_files, read_bytes
-from tmplint.prefilter import Prefilter, prefilter_for
+from tmplint.prefilter import prefilter_for
 from tmplint.progress import Progress
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ class FileResult:
     data: Optional[bytes] = None
 
 
-def check_data(data: bytes, path: str, config: Config, prefilter: Optional[Prefilter] = None,
-               prefiltered: bool = False) -> FileResult:
+def check_data(data: bytes, path: str, config: Config, prefiltered: bool = False) -> FileResult:
     """The result for one file's bytes; never raises (a detector bug is an error result).
     ``prefiltered``: the caller already ran the prefilter on these bytes."""
     # An AST is a tree of a million objects without cycles, freed by reference counting; the
@@ -46,8 +45,7 @@ def check_data(data: bytes, path: str, config: Config, prefilter: Optional[Prefi
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        detect = detect_bytes(data, path, config) if prefiltered else check_bytes(data, path, config, prefilter)
-        return FileResult(path, detect)
+        return FileResult(path, detect_bytes(data, path, config) if prefiltered else check_bytes(data, path, config))
     except DetectorError as exc:
         return FileResult(path, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one file's crash must not end the run
@@ -55,14 +53,6 @@ def check_data(data: bytes, path: str, config: Config, prefilter: Optional[Prefi
     finally:
         if gc_was_enabled:
             gc.enable()
-
-
-def check_file(path: Path, config: Config, prefilter: Optional[Prefilter] = None) -> FileResult:
-    try:
-        data = read_bytes(path)
-    except FileError as exc:
-        return FileResult(str(path), error=str(exc))
-    return check_data(data, str(path), config, prefilter)
 
 
 def default_jobs() -> int:

@@ -196,10 +196,9 @@ def run_fix(
         if not result.findings:
             continue
         assert result.data is not None
-        if not add_noqa:
-            report = sites_left_unparsed(result.data, result.path, result.findings, config, unsafe_fixes)
-            if report is not None:  # every site is left whatever the tree: libcst need not parse it
-                settled[len(tasks)] = FileOutcome.from_report(report)
+        report = sites_left_unparsed(result.data, result.path, result.findings, config, unsafe_fixes, add_noqa)
+        if report is not None:  # every site is left whatever the tree: libcst need not parse it
+            settled[len(tasks)] = FileOutcome.from_report(report)
         tasks.append((Path(result.path), result.data, result.findings))
 
     outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr, settled)
