@@ -89,7 +89,7 @@ ERROR_CASES: Dict[str, tuple] = {
     "NUL bytes": ("bad.py", b"import tempfile\nx = tempfile.mkstemp()\x00\n", "cannot parse"),
     "invalid UTF-8": ("bad.py", b"import tempfile\nx = '\xff\xfe'\ny = tempfile.mkstemp()\n", "cannot decode source"),
     "unknown coding cookie": ("bad.py", b"# coding: klingon\nimport tempfile\n", "cannot decode source"),
-    "deeply nested expression": ("bad.py", b"import tempfile\nx = 1" + b" + 1" * 100_000 + b"\ntempfile.mkstemp()\n",
+    "deeply nested expression": ("bad.py", b"import tempfile\nx = tempfile.mkstemp()" + b" + 1" * 100_000 + b"\n",
                                  "too deeply nested"),
     "symlink loop": ("loop_a.py", _symlink_loop, "cannot read: Too many levels of symbolic links"),
     "unreadable file": ("bad.py", _unreadable, "cannot read:"),

@@ -178,7 +178,7 @@ def test_unwritable_baseline_exits_2(project, capsys, monkeypatch):
 
 
 def test_write_baseline_with_unreadable_files_still_exits_2(project, capsys, monkeypatch):
-    (project / "broken.py").write_text("import tempfile\ndef (:\n", encoding="utf-8")
+    (project / "broken.py").write_text("import tempfile\ndef (:\n    tempfile.mkdtemp()\n", encoding="utf-8")
     code, _, err = run_check(capsys, project, monkeypatch, "--write-baseline", "b.json")
     assert code == 2 and "broken.py: error:" in err and (project / "b.json").exists()
 

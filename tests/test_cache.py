@@ -20,7 +20,7 @@ from tmplint.config import Config
 BAD = "import tempfile\n\n\ndef f():\n    return tempfile.mkstemp()\n"
 LITERAL = "PATH = '/tmp/x.json'\n"
 CLEAN = "def f(workflow_id):\n    return workflow_id\n"
-BROKEN = "import tempfile\ndef f(:\n"
+BROKEN = "import tempfile\ndef f(:\n    return tempfile.mkstemp()\n"
 
 
 @pytest.fixture

@@ -59,11 +59,10 @@ def compare(data: bytes, path: str, config: Config) -> Tuple[Optional[List[Findi
 
 def assert_same(data: bytes, path: str, config: Config) -> None:
     unfiltered, filtered = compare(data, path, config)
-    if unfiltered is None:
-        # unreadable for Python: with the prefilter it is either the same error or skipped
-        # (a file that cannot contain a finding is never parsed, so its error is not reported)
-        assert not filtered, path
-    else:
+    # a file Python cannot read is compared only for not crashing: the prefilter never parses one
+    # without a finding, and the detector parses only the statements it looks at, so the error
+    # may go unreported (tests/test_toplevel.py)
+    if unfiltered is not None:
         assert filtered == unfiltered, path
 
 
@@ -121,8 +120,6 @@ def _compare_files(paths: List[str]) -> List[str]:
             unfiltered, filtered = compare(data, path, config)
             if unfiltered is not None and filtered != unfiltered:
                 differences.append(f"{path} ({name})")
-            if unfiltered is None and filtered:
-                differences.append(f"{path} ({name}): findings in a file Python cannot read")
     return differences
 
 

@@ -25,7 +25,7 @@ SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json")
 
 BAD = "import tempfile\n\n\ndef f(workflow_id):\n    return tempfile.mkstemp()\n"
 TWO = 'import tempfile\n\nPATH = "/tmp/out.json"\nd = tempfile.mkdtemp()\n'
-UNPARSABLE = "import tempfile\ndef (:\n"
+UNPARSABLE = "import tempfile\ndef (:\n    tempfile.mkdtemp()\n"
 
 
 def run_check(capsys, cwd: Path, monkeypatch, *args: str):

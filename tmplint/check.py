@@ -2,8 +2,9 @@
 
 The main process finds the files, reads each once and hashes it; a cached result (by content, see
 :mod:`tmplint.cache`) ends it there. Otherwise the byte prefilter (:mod:`tmplint.prefilter`) rules
-out almost every file without parsing it, and only the rest are parsed: in this process when they
-are few, else in a process pool that starts as soon as there is enough work for it, while the main
+out almost every file without parsing it, and only the rest are parsed (only their top-level
+statements the detector looks at, see :mod:`tmplint.toplevel`): in this process when they are
+few, else in a process pool that starts as soon as there is enough work for it, while the main
 process goes on reading.
 """
 from __future__ import annotations

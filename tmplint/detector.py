@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import ast
 import bisect
+import itertools
 import re
 import tokenize
 import warnings
 from dataclasses import dataclass
 from io import StringIO
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
 from tmplint.config import Config
 from tmplint.prefilter import Prefilter, prefilter_for
 from tmplint.registry import RULES
+from tmplint.toplevel import statement_starts
 
 #: tempfile function -> (rule code, position of ``dir`` in its signature)
 CREATORS: Dict[str, Tuple[str, int]] = {
@@ -638,7 +640,7 @@ def find_findings(
 
     ``skip_statements=False`` walks every statement instead of only those spanning a line with a
     tracked name or temp literal: the reference the tests compare the shortcut against."""
-    modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
+    modules = _modules(config)
     lines_of = _lines_of if skip_statements else lambda *args: None
     # every import of a module names it: only statements spanning such a line can hold one
     tracked = _imported_names(tree, modules, lines_of(source, modules))
@@ -675,10 +677,60 @@ def parse_source(text: str, path: str) -> ast.Module:
         raise DetectorError(f"cannot parse: {reason}") from None
 
 
+def parse_needed(text: str, path: str, config: Config) -> ast.Module:
+    """The module as :func:`find_findings` sees it, parsing only the top-level statements it
+    looks at: those spanning a line that names a tracked module, then those spanning a line with
+    a name their imports bind or a temp literal. The others are left out of the tree unparsed, so
+    a syntax error in them is not reported. Raises DetectorError."""
+    if not text.isascii() or "\0" in text:  # _lines_of cannot narrow it down; NUL: parse's error
+        return parse_source(text, path)
+    # the tokenizer reads \r\n and \r as \n too, so lines and trees do not change
+    code = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    starts = statement_starts(code)
+    if starts is None or len(starts) == 1:
+        return parse_source(text, path)
+    first_lines = [1]
+    for start, end in zip(starts, starts[1:]):
+        first_lines.append(first_lines[-1] + code.count("\n", start, end))
+    parsed: Dict[int, List[ast.stmt]] = {}
+
+    def parse_groups_spanning(lines: Sequence[int]) -> ast.Module:
+        wanted = sorted({bisect.bisect_right(first_lines, line) - 1 for line in lines} - parsed.keys())
+        for first, last in _runs(wanted):
+            end = starts[last + 1] if last + 1 < len(starts) else len(code)
+            # padded with empty lines so that the tree has the module's line numbers
+            snippet = "\n" * (first_lines[first] - 1) + code[starts[first]:end]
+            parsed.update(dict.fromkeys(range(first + 1, last + 1), []))
+            parsed[first] = parse_source(snippet, path).body
+        return ast.Module(body=[s for index in sorted(parsed) for s in parsed[index]], type_ignores=[])
+
+    modules = _modules(config)
+    try:
+        module_lines = _lines_of(code, modules) or []
+        tracked = _imported_names(parse_groups_spanning(module_lines), modules, module_lines)
+        return parse_groups_spanning(_lines_of(code, tracked | set(modules), config) or [])
+    except DetectorError:
+        return parse_source(text, path)  # the whole file's error, as Python reports it
+
+
+def _runs(indexes: Sequence[int]) -> Iterator[Tuple[int, int]]:
+    """Consecutive runs in sorted ``indexes``, as (first, last)."""
+    for _, run in itertools.groupby(enumerate(indexes), lambda pair: pair[1] - pair[0]):
+        numbers = [index for _, index in run]
+        yield numbers[0], numbers[-1]
+
+
+def _modules(config: Config) -> Tuple[str, ...]:
+    """The modules whose imports the enabled rules track."""
+    return _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
+
+
 def detect_bytes(data: bytes, path: str, config: Config, skip_statements: bool = True) -> List[Finding]:
-    """Decode, parse and detect one file's bytes, without the prefilter. Raises DetectorError."""
+    """Decode, parse and detect one file's bytes, without the prefilter. Raises DetectorError.
+
+    ``skip_statements=False``: parse and walk the whole module (the reference for the tests)."""
     text = decode_source(data, path)
-    tree = parse_source(text, path)
+    tree = parse_needed(text, path, config) if skip_statements else parse_source(text, path)
     try:
         return find_findings(tree, text, config, path, skip_statements)
     except RecursionError:

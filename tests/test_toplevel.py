@@ -1,0 +1,161 @@
+"""``statement_starts`` finds top-level statement starts without parsing, and never a wrong one.
+
+The detector parses only the groups of top-level statements it looks at; a boundary inside a
+statement (in a string, in brackets, after a continuation, before an ``else``) would hand the
+parser text out of context. So the groups of real modules are parsed one by one and compared
+with the whole module's tree, and a table pins the cases the lexer has to get right.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import List, Optional
+
+import pytest
+
+from tests.test_prefilter import _stdlib_sample
+from tmplint import detector, toplevel
+from tmplint.config import Config
+from tmplint.detector import DetectorError, detect_bytes
+from tmplint.toplevel import _fields_are_plain, statement_starts
+
+
+def first_lines(source: str) -> Optional[List[int]]:
+    starts = statement_starts(source)
+    return None if starts is None else [source.count("\n", 0, start) + 1 for start in starts]
+
+
+def groups_tree(source: str, starts: List[int]) -> ast.Module:
+    """The module rebuilt from its groups, each parsed on its own (padded to its lines)."""
+    body = []
+    for start, end in zip(starts, starts[1:] + [len(source)]):
+        body += ast.parse("\n" * source.count("\n", 0, start) + source[start:end]).body
+    return ast.Module(body=body, type_ignores=[])
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("import a\nx = 1\n", [1, 2]),
+        # code at column 0 inside a string is not a statement
+        ('"""\nimport tempfile\ntempfile.mktemp()\n"""\nx = 1\n', [1, 5]),
+        ("x = '''\ny = 1\n''' + '''\nz = 2\n'''\nw = 3\n", [1, 6]),
+        # nor in brackets, nor after a backslash continuation
+        ("x = [\n1,\n]\ny = 2\n", [1, 4]),
+        ("x = f(a,\nb)\ny = {\n'k': (1,\n2)}\nz = 3\n", [1, 3, 6]),
+        ("x = 1 + \\\n2\ny = 3\n", [1, 3]),
+        # a backslash in a comment continues nothing
+        ("x = 1  # \\\ny = 2\n", [1, 2]),
+        # brackets, quotes and '#' in strings and comments do not count
+        ("x = '(['  # )'\ny = \"#\"\nz = 1\n", [1, 2, 3]),
+        ("# it's (\nx = 1\n", [1, 2]),
+        ("x = 'a\\'b'\ny = r'\\''\nz = 1\n", [1, 2, 3]),
+        ("x = 'a\\\nb'\ny = 1\n", [1, 3]),
+        # a decorated definition is one group with its decorators
+        ("@dec\n@dec2(\na)\ndef f():\n    pass\nz = 1\n", [1, 6]),
+        # clauses belong to their statement
+        ("if a:\n    pass\nelif b:\n    pass\nelse:\n    pass\nx = 1\n", [1, 7]),
+        ("try:\n    pass\nexcept E:\n    pass\nfinally:\n    pass\nx = 1\n", [1, 7]),
+        ("try:\n    pass\nexcept* E:\n    pass\nelsewhere = 1\n", [1, 5]),
+        # indented, blank and comment lines start nothing
+        ("def f():\n    x = 1\n\n    # c\n    return x\n\n\nclass C:\n    pass\n", [1, 8]),
+        # a file the lexer cannot read: an unterminated string
+        ("x = 'abc\ny = 1\n", None),
+        ("x = '''abc\ny = 1\n", None),
+        ('x = """abc\'\'\'\ny = 1\n', None),
+    ],
+)
+def test_statement_starts(source, expected):
+    assert first_lines(source) == expected
+    if expected is not None:
+        assert ast.dump(groups_tree(source, statement_starts(source)), include_attributes=True) == ast.dump(
+            ast.parse(source), include_attributes=True
+        )
+
+
+@pytest.mark.parametrize(
+    "lexeme, plain",
+    [
+        ('f"{x}"', True),
+        ('f"{x!r:>{width}}"', True),
+        ('f"{{literal}} {x}"', True),
+        ("f'''{x}\n{y}'''", True),
+        ('f"{d[\'k\']}"', False),  # a string in a field: on 3.12+ it may use the same quote
+        ('f"{a # c}"', False),
+        ('f"{a\\n}"', False),
+        ('f"{x"', False),  # the field is still open where the regex saw the string end
+    ],
+)
+def test_fstring_fields_the_string_regex_can_follow(lexeme, plain):
+    assert _fields_are_plain(lexeme) is plain
+
+
+@pytest.mark.parametrize("fields_are_code", [False, True])
+def test_fstrings_the_regex_cannot_follow_on_312_are_parsed_whole(monkeypatch, fields_are_code):
+    # on 3.12+ this is one f-string (PEP 701); before, the regex's reading is the tokenizer's
+    monkeypatch.setattr(toplevel, "_FIELDS_ARE_CODE", fields_are_code)
+    assert first_lines('x = f"{d["k"]}"\ny = 1\n') == (None if fields_are_code else [1, 2])
+    assert first_lines('x = f"{d}" rf"{e:>{w}}"\ny = 1\n') == [1, 2]
+    assert first_lines('x = "{d["\ny = 1\n') == [1, 2]  # not an f-string
+
+
+def test_stdlib_groups_parse_to_the_same_tree():
+    compared = 0
+    for path in _stdlib_sample():
+        try:
+            source = detector.decode_source(Path(path).read_bytes(), path)
+            whole = ast.dump(ast.parse(source), include_attributes=True)
+        except (DetectorError, SyntaxError, ValueError):
+            continue
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
+        starts = statement_starts(source)
+        if starts is None:
+            continue
+        assert ast.dump(groups_tree(source, starts), include_attributes=True) == whole, path
+        compared += 1
+    assert compared > 150
+
+
+# --------------------------------------------------------------------------- in the detector
+
+UNRELATED = "class Unrelated:\n    def method(self):\n        return [1, 2, 3]\n"
+
+
+def parsed_snippets(monkeypatch) -> List[str]:
+    snippets: List[str] = []
+    original = detector.parse_source
+    monkeypatch.setattr(detector, "parse_source", lambda text, path: snippets.append(text) or original(text, path))
+    return snippets
+
+
+def test_only_groups_with_a_tracked_name_are_parsed(monkeypatch):
+    source = "import tempfile as tf\n" + UNRELATED + "def make():\n    return tf.mkdtemp()\n" + UNRELATED
+    snippets = parsed_snippets(monkeypatch)
+    findings = detect_bytes(source.encode(), "m.py", Config())
+    assert [(f.line, f.code) for f in findings] == [(6, "TMP003")]
+    assert snippets and not any("Unrelated" in snippet for snippet in snippets)
+    assert detect_bytes(source.encode(), "m.py", Config(), skip_statements=False) == findings
+
+
+def test_syntax_error_outside_the_parsed_groups_is_not_reported():
+    source = "import tempfile\nx = tempfile.mktemp()\ndef broken(:\n    pass\n"
+    findings = detect_bytes(source.encode(), "m.py", Config())
+    assert [(f.line, f.code) for f in findings] == [(2, "TMP004")]
+
+
+def test_syntax_error_in_a_parsed_group_is_the_whole_files_error():
+    source = "import tempfile\ndef f(:\n    return tempfile.mktemp()\nx = 1\n"
+    with pytest.raises(DetectorError) as raised:
+        detect_bytes(source.encode(), "m.py", Config())
+    with pytest.raises(DetectorError) as whole:
+        detect_bytes(source.encode(), "m.py", Config(), skip_statements=False)
+    assert str(raised.value) == str(whole.value)
+    assert "line 2" in str(raised.value)
+
+
+@pytest.mark.parametrize("line_end", ["\r\n", "\r"])
+def test_crlf_and_cr_sources_keep_their_line_numbers(line_end):
+    source = line_end.join(["import tempfile", UNRELATED.replace("\n", line_end), "x = tempfile.mktemp()", ""])
+    findings = detect_bytes(source.encode(), "m.py", Config())
+    assert findings == detect_bytes(source.encode(), "m.py", Config(), skip_statements=False)
+    assert [f.line for f in findings] == [6]
