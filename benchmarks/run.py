@@ -372,15 +372,16 @@ def report(tools: List[Tool], tree: Path, file_count: int, repeat: int, load_bef
         ratio = statistics.median(migration.times) / statistics.median(parse.times)
         lines.append(f"| (no goal) fix with a fallback id, every site planned, vs libcst parse | {ratio:.2f}x | "
                      f"{min(migration.times) / min(parse.times):.2f}x | for information |")
-    for name in ("tmplint fix --diff", "tmplint fix --diff --unsafe-fixes, fallback id"):
+    # the goal is for the fix run on the tree as it is; the migration case is for information
+    for name, goal in (("tmplint fix --diff", True), ("tmplint fix --diff --unsafe-fixes, fallback id", False)):
+        label = f"{name}: peak RSS <= {FIX_RSS_GOAL_MB} MB" if goal else f"(no goal) {name}: peak RSS"
         fix = timed(name)
         if fix is None:
-            lines.append(f"| {name}: peak RSS <= {FIX_RSS_GOAL_MB} MB | - | - | not measured |")
+            lines.append(f"| {label} | - | - | not measured |")
             continue
         peak = max(fix.tree_rss_kb, fix.max_rss_kb)
-        verdict = "met" if peak / 1024 <= FIX_RSS_GOAL_MB else "NOT met"
-        lines.append(f"| {name}: peak RSS <= {FIX_RSS_GOAL_MB} MB (all processes) | {_mb(peak)} | "
-                     f"largest process {_mb(fix.max_rss_kb)} | {verdict} |")
+        verdict = ("met" if peak / 1024 <= FIX_RSS_GOAL_MB else "NOT met") if goal else "for information"
+        lines.append(f"| {label} (all processes) | {_mb(peak)} | largest process {_mb(fix.max_rss_kb)} | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
