@@ -23,7 +23,7 @@ from tests.test_prefilter import reference_findings
 from tests.test_toplevel import groups_tree
 from tmplint.config import Config
 from tmplint.detector import DetectorError, check_bytes
-from tmplint.toplevel import statement_starts
+from tmplint.toplevel import statement_starts, universal_newlines
 
 ALL_RULES = Config(select=("TMP001", "TMP002", "TMP003", "TMP004", "TMP005", "TMP006", "TMP007", "TMP008"))
 FIX_CONFIGS = [
@@ -231,7 +231,7 @@ def test_the_generated_programs_are_mostly_valid_and_have_findings():
 @given(source=st.one_of(hypothesmith.from_grammar(), injected()))
 def test_statement_groups_parse_to_the_module_on_arbitrary_programs(source):
     assume(_compiles(source))
-    code = source.replace("\r\n", "\n").replace("\r", "\n")
+    code = universal_newlines(source)
     starts = statement_starts(code)
     if starts is not None:
         with warnings.catch_warnings():

@@ -17,7 +17,7 @@ from tests.test_prefilter import _stdlib_sample
 from tmplint import detector, toplevel
 from tmplint.config import Config
 from tmplint.detector import DetectorError, detect_bytes
-from tmplint.toplevel import _fields_are_plain, statement_starts
+from tmplint.toplevel import _fields_are_plain, statement_starts, universal_newlines
 
 
 def first_lines(source: str) -> Optional[List[int]]:
@@ -107,7 +107,7 @@ def test_stdlib_groups_parse_to_the_same_tree():
             whole = ast.dump(ast.parse(source), include_attributes=True)
         except (DetectorError, SyntaxError, ValueError):
             continue
-        source = source.replace("\r\n", "\n").replace("\r", "\n")
+        source = universal_newlines(source)
         starts = statement_starts(source)
         if starts is None:
             continue

@@ -20,7 +20,7 @@ from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 from tmplint.config import Config
 from tmplint.prefilter import Prefilter, prefilter_for
 from tmplint.registry import RULES
-from tmplint.toplevel import statement_starts
+from tmplint.toplevel import statement_starts, universal_newlines
 
 #: tempfile function -> (rule code, position of ``dir`` in its signature)
 CREATORS: Dict[str, Tuple[str, int]] = {
@@ -684,25 +684,26 @@ def parse_needed(text: str, path: str, config: Config) -> ast.Module:
     a syntax error in them is not reported. Raises DetectorError."""
     if not text.isascii() or "\0" in text:  # _lines_of cannot narrow it down; NUL: parse's error
         return parse_source(text, path)
-    # the tokenizer reads \r\n and \r as \n too, so lines and trees do not change
-    code = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    code = universal_newlines(text)
     starts = statement_starts(code)
     if starts is None or len(starts) == 1:
         return parse_source(text, path)
     first_lines = [1]
     for start, end in zip(starts, starts[1:]):
         first_lines.append(first_lines[-1] + code.count("\n", start, end))
-    parsed: Dict[int, List[ast.stmt]] = {}
+    parsed: Set[int] = set()
+    #: the first group of each run parsed at once -> the run's statements
+    bodies: Dict[int, List[ast.stmt]] = {}
 
     def parse_groups_spanning(lines: Sequence[int]) -> ast.Module:
-        wanted = sorted({bisect.bisect_right(first_lines, line) - 1 for line in lines} - parsed.keys())
+        wanted = sorted({bisect.bisect_right(first_lines, line) - 1 for line in lines} - parsed)
         for first, last in _runs(wanted):
             end = starts[last + 1] if last + 1 < len(starts) else len(code)
             # padded with empty lines so that the tree has the module's line numbers
             snippet = "\n" * (first_lines[first] - 1) + code[starts[first]:end]
-            parsed.update(dict.fromkeys(range(first + 1, last + 1), []))
-            parsed[first] = parse_source(snippet, path).body
-        return ast.Module(body=[s for index in sorted(parsed) for s in parsed[index]], type_ignores=[])
+            bodies[first] = parse_source(snippet, path).body
+            parsed.update(range(first, last + 1))
+        return ast.Module(body=[s for first in sorted(bodies) for s in bodies[first]], type_ignores=[])
 
     modules = _modules(config)
     try:

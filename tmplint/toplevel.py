@@ -50,12 +50,18 @@ _FIELDS_ARE_CODE = sys.version_info >= (3, 12)
 _PREFIX_LETTERS = frozenset("rRbBuUfFtT")
 
 
+def universal_newlines(text: str) -> str:
+    """``text`` with ``\r\n`` and ``\r`` line ends as ``\n``, as Python's tokenizer reads them
+    (so line numbers and trees do not change): what :func:`statement_starts` takes."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 class _Unlexable(Exception):
     """The lexer cannot be sure where this file's strings end."""
 
 
 def statement_starts(code: str) -> Optional[List[int]]:
-    """Offsets in ``code`` (with ``\\n`` line ends only) where groups of top-level statements
+    """Offsets in ``code`` (see :func:`universal_newlines`) where groups of top-level statements
     start, 0 first; each group ends where the next starts. None when it cannot tell."""
     try:
         blanked = _LEXEME.sub(_blank, code)
