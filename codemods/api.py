@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Type, Union
+from typing import Collection, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -20,6 +20,8 @@ class FixResult:
     data: bytes
     report: FixReport
     changed: bool
+    #: the ``keep_imports`` modules whose import the rewrite would have removed, and kept
+    kept_imports: FrozenSet[str] = frozenset()
 
 
 def fix_bytes(
@@ -31,9 +33,12 @@ def fix_bytes(
     unsafe_fixes: bool = False,
     add_noqa: bool = False,
     command: Optional[Type[TmplintCommand]] = None,
+    keep_imports: Collection[str] = (),
 ) -> FixResult:
     """Fix one module. ``findings`` are the detector's for exactly these bytes (computed here when
-    not given). Raises ``libcst.ParserSyntaxError`` when libcst cannot parse the module."""
+    not given). ``keep_imports``: modules whose imports are never removed, even when the rewrites
+    leave them unused (e.g. ``{"tempfile"}`` when a test patches ``pkg.mod.tempfile``).
+    Raises ``libcst.ParserSyntaxError`` when libcst cannot parse the module."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     if findings is None:
@@ -47,18 +52,20 @@ def fix_bytes(
         if report is not None:  # every site is left whatever the tree: no need to parse it
             return FixResult(data, report, False)
     module = cst.parse_module(data)
+    extra = {"keep_imports": keep_imports} if keep_imports else {}
     transform = command(
         CodemodContext(filename=path), config=config, findings=findings,
-        unsafe_fixes=unsafe_fixes, add_noqa=add_noqa,
+        unsafe_fixes=unsafe_fixes, add_noqa=add_noqa, **extra,
     )
     result = transform.transform_module(module)
     if result is module:  # nothing rewritten: the bytes stay exactly as they were
         return FixResult(data, transform.report, False)
+    kept = frozenset(getattr(transform, "kept_imports", ()))
     new = result.bytes
     roundtrip = module.bytes
     if roundtrip != data:
         new = restore_roundtrip_losses(data, roundtrip, new)
-    return FixResult(new, transform.report, new != data)
+    return FixResult(new, transform.report, new != data, kept if new != data else frozenset())
 
 
 def _lines(data: bytes) -> List[bytes]:

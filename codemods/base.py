@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Collection  # TmplintCommand(keep_imports=...)
 
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
@@ -141,8 +142,14 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         workflow_id_fallback: Optional[str] = None,
         add_workflow_param: bool = False,
         tmplint_config: Optional[str] = None,
+        keep_imports: Collection[str] = (),
     ) -> None:
         super().__init__(context)
+        #: modules whose imports are never removed, even when the rewrites leave them unused
+        #: (``tmplint fix``: a test patches ``pkg.mod.tempfile``, so the attribute must stay)
+        self.keep_imports = frozenset(keep_imports)
+        #: the kept modules whose import would otherwise have been removed (last module rewritten)
+        self.kept_imports: Set[str] = set()
         self._given_config = config
         self._given_findings = list(findings) if findings is not None else None
         self.unsafe_fixes = unsafe_fixes
@@ -451,8 +458,45 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
             return any((s.start.line, s.start.column) <= start and end <= (s.end.line, s.end.column) for s in spans)
 
+        self.kept_imports = set()
+
+        def kept_module(node: cst.CSTNode) -> Optional[str]:
+            """The kept module that ``node``'s root name is imported from, if any."""
+            if not self.keep_imports:
+                return None
+            root = node
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if not isinstance(root, cst.Name):
+                return None
+            scope = self.scope(root)
+            if scope is None:
+                return None
+            for assignment in scope[root.value]:
+                if not isinstance(assignment, ImportAssignment):
+                    continue
+                statement = assignment.node
+                if isinstance(statement, cst.ImportFrom):
+                    if statement.relative or statement.module is None:
+                        continue
+                    names = [_dotted_name(statement.module)]
+                elif isinstance(statement, cst.Import):  # the alias that binds the root name
+                    names = [alias.evaluated_name for alias in statement.names
+                             if (alias.evaluated_alias or alias.evaluated_name.split(".")[0]) == root.value]
+                else:
+                    continue
+                for name in names:
+                    for module in self.keep_imports:
+                        if name == module or name.startswith(module + "."):
+                            return module
+            return None
+
         for node in removed:
             if self._import_may_become_unused(node, inside):
+                module = kept_module(node)
+                if module is not None:
+                    self.kept_imports.add(module)
+                    continue
                 try:
                     RemoveImportsVisitor.remove_unused_import_by_node(self.context, node)
                 except ValueError:  # a relative import libcst cannot resolve: keep the imports
