@@ -7,7 +7,9 @@ default root points there, and the root environment variable is always set to a 
 from __future__ import annotations
 
 import ast
+import enum
 import importlib.util
+import io
 import itertools
 import os
 import re
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Callable, Iterator, List
@@ -191,9 +194,14 @@ def test_rendered_module_is_stdlib_only_and_typed() -> None:
         if isinstance(fn, ast.FunctionDef) and fn.name in public:
             assert ast.get_docstring(fn), fn.name
     assert public == {
-        "get_temp_path", "get_temp_dir", "make_temp_file", "make_temp_dir",
+        "get_temp_path", "get_temp_dir", "make_temp_file", "make_temp_dir", "open_temp_file",
         "cleanup_temp_path", "sweep_stale",
     }
+    all_names = next(
+        node.value for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "__all__"
+    )
+    assert {elt.value for elt in all_names.elts} == public
 
 
 def test_rendered_module_has_no_temp_dir_usage() -> None:
@@ -354,37 +362,128 @@ def test_get_temp_dir(tp: ModuleType, root: Path) -> None:
     assert (root / WID / "tmp").is_dir()
 
 
-@pytest.mark.parametrize("wid", ["a", "Z", "0", "job-1", "Job_1.v2", "a..b", "x" * 100])
-def test_valid_workflow_ids(tp: ModuleType, root: Path, wid: str) -> None:
-    assert tp.get_temp_dir(wid) == str(root / wid / "tmp")
+AIRFLOW_SCHEDULED = "scheduled__2024-01-01T00:00:00+00:00"
+AIRFLOW_MANUAL = "manual__2024-01-01T00:00:00.123+00:00"
+CELERY_ID = "d3b07384-d9a0-4c6e-9f3e-7a4b1c2d3e4f"
+FIXED_UUID = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
+
+class JobNumber(enum.IntEnum):
+    SEVEN = 7
+
+
+#: (workflow_id, the directory name it must get)
+GOOD_IDS = [
+    ("a", "a"), ("Z", "Z"), ("0", "0"), ("job-1", "job-1"), ("Job_1.v2", "Job_1.v2"),
+    ("a..b", "a..b"), ("...", "..."), ("x" * 100, "x" * 100),
+    (AIRFLOW_SCHEDULED, AIRFLOW_SCHEDULED), (AIRFLOW_MANUAL, AIRFLOW_MANUAL),
+    (CELERY_ID, CELERY_ID), ("etl-worker-7d9f8b6c5-x2x7q", "etl-worker-7d9f8b6c5-x2x7q"),
+    ("-x", "-x"), ("_x", "_x"), (".hidden", ".hidden"), ("~", "~"), ("$HOME", "$HOME"),
+    ("a b", "a b"), (" ", " "), (" padded ", " padded "), ("a:b", "a:b"), ("lost+found", "lost+found"),
+    ("é", "é"), ("ｊｏｂ", "ｊｏｂ"), ("日本語ジョブ", "日本語ジョブ"), ("a\u2028b", "a\u2028b"),
+    ("x" * 255, "x" * 255), ("é" * 127 + "x", "é" * 127 + "x"),  # exactly 255 bytes
+    (42, "42"), (0, "0"), (-7, "-7"), (JobNumber.SEVEN, "7"),
+    (FIXED_UUID, "12345678-1234-5678-1234-567812345678"),
+]
+GOOD_ID_NAMES = [repr(wid)[:40] for wid, _ in GOOD_IDS]
 
 BAD_IDS = [
-    "../x", "a/b", "", ".", "..", "/abs", "/etc/passwd", "a\0b", "\0", "-x", "_x", ".hidden",
-    "a b", "a\nb", "job\n", "x/..", "a\\b", "é", "ｊｏｂ",
+    "", ".", "..", "../x", "..\\x", "a/..", "x/..", "a\\..", "../../etc", "a/b", "a\\b", "/", "\\",
+    "/abs", "/etc/passwd", "\\\\server\\share", "x/", "x\\",
+    "x\x00y", "\x00", "a\nb", "job\n", "\t", "\r", "\x1b[31m", "\x1f", "\x7f", "\x80", "a\x85b", "\x9f",
+    "x" * 256, "é" * 128, "é" * 127 + "xx", "\udcff", "a\ud800b",
 ]
+NON_IDS = [None, True, False, b"job", bytearray(b"job"), 1.0, Path("job"), ["job"], object()]
+
 CREATORS: List[Callable[[ModuleType, object], object]] = [
     lambda tp, wid: tp.get_temp_path(wid),
     lambda tp, wid: tp.get_temp_dir(wid),
     lambda tp, wid: tp.make_temp_file(wid),
     lambda tp, wid: tp.make_temp_dir(wid),
+    lambda tp, wid: tp.open_temp_file(wid).close(),
 ]
-CREATOR_IDS = ["get_temp_path", "get_temp_dir", "make_temp_file", "make_temp_dir"]
+CREATOR_IDS = ["get_temp_path", "get_temp_dir", "make_temp_file", "make_temp_dir", "open_temp_file"]
+
+
+def create_everything(tp: ModuleType, wid: object) -> List[str]:
+    """Every kind of path the module hands out for ``wid``."""
+    fd, file_path = tp.make_temp_file(wid)
+    os.close(fd)
+    with tp.open_temp_file(wid) as handle:
+        opened = handle.name
+    return [tp.get_temp_dir(wid), tp.get_temp_path(wid), file_path, tp.make_temp_dir(wid), opened]
+
+
+@pytest.mark.parametrize("wid, dirname", GOOD_IDS, ids=GOOD_ID_NAMES)
+def test_valid_workflow_ids(tp: ModuleType, root: Path, wid: object, dirname: str) -> None:
+    assert tp.get_temp_dir(wid) == str(root / dirname / "tmp")
+    assert os.listdir(root) == [dirname]
+
+
+@pytest.mark.parametrize("wid, dirname", GOOD_IDS, ids=GOOD_ID_NAMES)
+def test_valid_ids_stay_under_the_root(tp: ModuleType, root: Path, wid: object, dirname: str) -> None:
+    tmp = os.path.realpath(root / dirname / "tmp")
+    real_root = os.path.realpath(root)
+    for path in create_everything(tp, wid):
+        real = os.path.realpath(path)
+        assert real == tmp or os.path.dirname(real) == tmp, path
+        assert os.path.commonpath([real, real_root]) == real_root
+        parts = Path(path).relative_to(root).parts
+        assert parts[:2] == (dirname, "tmp") and len(parts) <= 3, parts
+    assert os.listdir(root) == [dirname]  # nothing anywhere else
+    assert len(os.listdir(tmp)) == 3  # file, opened file, dir (get_temp_path makes none)
 
 
 @pytest.mark.parametrize("create", CREATORS, ids=CREATOR_IDS)
-@pytest.mark.parametrize("wid", BAD_IDS)
+@pytest.mark.parametrize("wid", BAD_IDS, ids=[repr(wid)[:30] for wid in BAD_IDS])
 def test_bad_workflow_id(tp: ModuleType, root: Path, create: Callable, wid: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="workflow_id"):
         create(tp, wid)
     assert not root.exists()
 
 
 @pytest.mark.parametrize("create", CREATORS, ids=CREATOR_IDS)
-@pytest.mark.parametrize("wid", [None, 1, b"job", Path("job"), ["job"]])
+@pytest.mark.parametrize("wid", NON_IDS, ids=[type(wid).__name__ + repr(wid)[:10] for wid in NON_IDS])
 def test_non_str_workflow_id(tp: ModuleType, root: Path, create: Callable, wid: object) -> None:
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises(TypeError, match=r"workflow_id must be a str, an int or a uuid\.UUID, not "):
         create(tp, wid)
+    assert not root.exists()
+
+
+def test_bad_id_messages(tp: ModuleType, root: Path) -> None:
+    with pytest.raises(ValueError, match=r"'\.\./x'.*contains '/'"):
+        tp.get_temp_dir("../x")
+    with pytest.raises(ValueError, match="256 bytes"):
+        tp.get_temp_dir("x" * 256)
+    with pytest.raises(ValueError, match="empty"):
+        tp.get_temp_dir("..")
+    with pytest.raises(TypeError, match="not bool"):
+        tp.get_temp_dir(True)
+    assert not root.exists()
+
+
+def test_int_and_uuid_ids_name_the_same_dir_as_their_str(tp: ModuleType, root: Path) -> None:
+    job = uuid.uuid4()
+    assert tp.get_temp_dir(job) == tp.get_temp_dir(str(job)) == str(root / str(job) / "tmp")
+    assert tp.get_temp_path(42).startswith(str(root / "42" / "tmp") + os.sep)
+    with tp.open_temp_file(job) as handle:
+        assert os.path.dirname(handle.name) == str(root / str(job) / "tmp")
+    assert sorted(os.listdir(root)) == sorted(["42", str(job)])
+
+
+def test_id_that_is_not_one_component_after_join_is_refused(
+    tp: ModuleType, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On Windows os.path.join(root, "C:x") == "C:x": a drive resets the path.
+    real_join = os.path.join
+
+    def drive_join(a: str, *p: str) -> str:
+        return p[0] if p and p[0] == "C:x" else real_join(a, *p)
+
+    monkeypatch.setattr(os.path, "join", drive_join)
+    for create in CREATORS:
+        with pytest.raises(ValueError, match="not one path component"):
+            create(tp, "C:x")
     assert not root.exists()
 
 
@@ -393,6 +492,7 @@ AFFIX_CALLS = {
     "get_temp_path": lambda tp, **kw: tp.get_temp_path(WID, **kw),
     "make_temp_file": lambda tp, **kw: tp.make_temp_file(WID, **kw),
     "make_temp_dir": lambda tp, **kw: tp.make_temp_dir(WID, **kw),
+    "open_temp_file": lambda tp, **kw: tp.open_temp_file(WID, **kw).close(),
 }
 
 
