@@ -1,32 +1,53 @@
-"""Which expression holds the workflow id at a site (DESIGN: "Workflow id, first that applies").
+"""Which expression holds the workflow id at a site (the rewrite rules' "Workflow id").
+
+First that applies:
 
 1. a parameter, or a local assigned before the site, named in ``workflow-id-names``;
 2. an attribute chain ending in ``workflow-id-attributes`` that the function already uses
-   (``workflow_context.workflow_id``, ``self.workflow_id``), or ``self.<attr>`` when the class
-   assigns it in ``__init__``;
-3. with ``add-workflow-param``: a new keyword parameter ``workflow_id: Optional[str] = None``,
-   used as ``workflow_id or <fallback>`` (``"default"`` when no fallback is configured);
-4. ``workflow-id-fallback`` alone.
+   (``workflow_context.workflow_id``, ``self.workflow_id``);
+3. ``self.<name>`` for an id name or attribute that the class, or a base class defined in the same
+   module, assigns in ``__init__`` or declares as a dataclass/attrs/pydantic field;
+4. with ``add-workflow-param``: a new keyword parameter ``workflow_id: Optional[str] = None``,
+   used as ``workflow_id or <fallback>`` (``"default"`` when no fallback is configured), only on
+   functions whose signature the project owns (:func:`signature_not_owned`);
+5. ``workflow-id-fallback`` alone.
 
-Module- and class-level sites (no enclosing function) use only the fallback. Otherwise the site is
-unfixable.
+An id that may be None (a parameter defaulting to None, ``self.x = None``, an ``Optional`` field,
+``d.get("job_id")``) is used as ``id or <fallback>``; with no fallback the site is left. Sites that
+run at import time (module level, class bodies, default values, decorators) are never rewritten:
+a helper call there would create directories when the module is imported.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, List, Optional
+import ast
+import builtins
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import Assignment, BuiltinAssignment, FunctionScope, ImportAssignment
 
 from tmplint.codemods import build
 from tmplint.codemods.base import SitePlan, Unfixable
+from tmplint.config import first_name, split_fallback
 
 if TYPE_CHECKING:  # pragma: no cover
     from tmplint.codemods.base import TmplintCommand
 
 NEW_PARAM = "workflow_id"
 DEFAULT_FALLBACK = '"default"'
+IMPORT_TIME = ("runs at import time (module level, class body, default value or decorator): "
+               "a helper call there would create directories whenever the module is imported")
+#: methods unittest (and pytest's xunit style) calls with a fixed signature
+TEST_HOOKS = frozenset({
+    "setUp", "tearDown", "setUpClass", "tearDownClass", "asyncSetUp", "asyncTearDown",
+    "setup_method", "teardown_method", "setup_class", "teardown_class", "setup_function",
+    "teardown_function", "setup_module", "teardown_module", "setUpModule", "tearDownModule",
+})
+#: class decorators and bases whose annotated class attributes are instance fields
+FIELD_DECORATORS = frozenset({"dataclass", "s", "attrs", "define", "frozen", "mutable"})
+FIELD_BASES = frozenset({"BaseModel", "BaseSettings", "NamedTuple", "TypedDict"})
 
 
 @dataclass
@@ -37,66 +58,176 @@ class WorkflowId:
     #: the function that gets the new ``workflow_id`` parameter (add-workflow-param)
     param_function: Optional[cst.FunctionDef] = None
     needs_optional: bool = False
+    imports: List[Tuple[str, Optional[str]]] = field(default_factory=list)
 
     def apply(self, plan: SitePlan) -> None:
-        """Record what using this id needs (the new parameter and its import) in ``plan``."""
+        """Record what using this id needs (the new parameter, imports) in ``plan``."""
         if self.param_function is not None:
             plan.params.append((self.param_function, self.needs_optional))
             if self.needs_optional:
                 plan.imports.append(("typing", "Optional"))
+        plan.imports.extend(self.imports)
 
 
-def _fallback(engine: "TmplintCommand") -> Optional[Callable[[], cst.BaseExpression]]:
+@dataclass
+class _Candidate:
+    source: str
+    make: Callable[[], cst.BaseExpression]
+    #: why the value may be None ("" when it cannot)
+    may_be_none: str = ""
+
+
+@dataclass
+class _Fallback:
+    text: str
+    imports: List[Tuple[str, Optional[str]]]
+
+    def make(self) -> cst.BaseExpression:
+        return cst.parse_expression(self.text)
+
+
+def _fallback(engine: "TmplintCommand", site: cst.CSTNode) -> Optional[_Fallback]:
+    """The configured fallback, checked at ``site``: every name it uses must be defined there
+    (or be imported by its ``module:`` form), so the output never has an undefined name."""
     text = engine.config.workflow_id_fallback
     if text is None:
         return None
-    return lambda: cst.parse_expression(text)
+    module, expression = split_fallback(text)
+    tree = ast.parse(expression, mode="eval")
+    imported = first_name(tree.body) if module is not None else None
+    scope = engine.scope(site)
+    for name in sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}):
+        if name == imported:
+            bound = list(scope[name]) if scope is not None else []
+            if any(not _imports_name(a, module, name) for a in bound):
+                raise Unfixable(f"the fallback imports `{name}` from {module}, but `{name}` is already "
+                                "bound to something else here")
+            continue
+        if scope is None or not any(True for _ in scope[name]) and not hasattr(builtins, name):
+            raise Unfixable(f"the workflow-id-fallback uses `{name}`, which is not defined in this module; "
+                            f"write it as module:expression (e.g. \"app.ctx:{expression}\") so it is imported")
+    return _Fallback(expression, [(module, imported)] if module is not None else [])
+
+
+def _imports_name(assignment: object, module: Optional[str], name: str) -> bool:
+    node = getattr(assignment, "node", None)
+    return isinstance(assignment, ImportAssignment) and isinstance(node, cst.ImportFrom) \
+        and node.module is not None and get_full_name_for_node(node.module) == module
+
+
+def _or(left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BaseExpression:
+    if build.needs_parentheses_in_or(right):
+        right = build.parenthesize(right)
+    return cst.BooleanOperation(left=left, operator=cst.Or(), right=right)
 
 
 def resolve(engine: "TmplintCommand", node: cst.CSTNode) -> WorkflowId:
-    kind, function = engine.enclosing(node)
-    fallback = _fallback(engine)
+    kind, _ = engine.enclosing(node)
     if kind != "function":
-        if fallback is not None:
-            return WorkflowId("workflow-id-fallback", fallback)
-        raise Unfixable(f"no workflow id at {kind} level (set workflow-id-fallback)")
-
-    config = engine.config
-    possible = (set(config.workflow_id_names) | set(config.workflow_id_attributes)) & engine.used_names
-    if possible or config.add_workflow_param:
-        found = _from_names(engine, node)
-        if found is not None:
-            return found
-    definition = engine.enclosing_def(node)
-    if definition is not None and (possible or config.add_workflow_param):
-        found = _from_attribute_chains(engine, node, definition) or _from_init(engine, node, definition)
-        if found is not None:
-            return found
-        if engine.config.add_workflow_param:
-            found = _from_new_param(engine, definition)
-            if found is not None:
-                return found
+        raise Unfixable(IMPORT_TIME)
+    found = _candidate(engine, node)
+    if isinstance(found, WorkflowId):
+        return found
+    if found is not None and not found.may_be_none:
+        return WorkflowId(found.source, found.make)
+    fallback = _fallback(engine, node)
+    if found is not None:
+        if fallback is None:
+            raise Unfixable(f"the workflow id {found.source} may be None ({found.may_be_none}); "
+                            "set workflow-id-fallback to use `id or <fallback>`")
+        candidate = found
+        return WorkflowId(f"{found.source} or fallback", lambda: _or(candidate.make(), fallback.make()),
+                          imports=fallback.imports)
     if fallback is not None:
-        return WorkflowId("workflow-id-fallback", fallback)
+        return WorkflowId("workflow-id-fallback", fallback.make, imports=fallback.imports)
     names = ", ".join(engine.config.workflow_id_names)
+    definition = engine.enclosing_def(node)
+    owner = signature_not_owned(engine, definition) if definition is not None else "not in a def"
+    hint = (f"no workflow_id parameter added to {definition.name.value}(): {owner}"  # type: ignore[union-attr]
+            if engine.config.add_workflow_param and owner else "set workflow-id-fallback or add-workflow-param")
     raise Unfixable(
         f"no workflow id in scope (no parameter or local named {names}, no "
-        f"`.{'/.'.join(engine.config.workflow_id_attributes)}` in use; "
-        "set workflow-id-fallback or add-workflow-param)"
+        f"`.{'/.'.join(engine.config.workflow_id_attributes)}` in use; {hint})"
     )
+
+
+def _candidate(engine: "TmplintCommand", node: cst.CSTNode) -> "Optional[_Candidate | WorkflowId]":
+    config = engine.config
+    possible = (set(config.workflow_id_names) | set(config.workflow_id_attributes)) & engine.used_names
+    definition = engine.enclosing_def(node)
+    if possible:
+        found = _from_names(engine, node)
+        if found is None and definition is not None:
+            found = _from_attribute_chains(engine, node, definition) or _from_class(engine, node, definition)
+        if found is not None:
+            return found
+    if definition is not None and config.add_workflow_param and signature_not_owned(engine, definition) is None:
+        return _from_new_param(engine, definition, node)
+    return None
 
 
 # --------------------------------------------------------------------------- 1. names
 
 
-def _from_names(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[WorkflowId]:
+def _from_names(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[_Candidate]:
     scope = engine.scope(node)
     if scope is None:
         return None
     for name in engine.config.workflow_id_names:
         if _bound_at(engine, scope, name, node):
-            return WorkflowId(f"name {name}", lambda name=name: build.name(name))
+            reasons = [_binding_may_be_none(engine, a) for a in scope[name]]
+            return _Candidate(f"`{name}`", lambda name=name: build.name(name),
+                              next((r for r in reasons if r), ""))
     return None
+
+
+def _annotation_optional(annotation: Optional[cst.Annotation]) -> bool:
+    if annotation is None:
+        return False
+    text = cst.Module([]).code_for_node(annotation.annotation)
+    return "Optional" in text or "None" in text
+
+
+def _is_none(node: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def value_may_be_none(value: Optional[cst.BaseExpression]) -> str:
+    """Why an assigned value may be None, or ""."""
+    if _is_none(value):
+        return "it is assigned None"
+    if isinstance(value, cst.Call):
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("get", "getenv"):
+            return f"it comes from .{func.attr.value}(), which may return None"
+        if isinstance(func, cst.Name) and func.value == "getattr" and len(value.args) == 3 \
+                and _is_none(value.args[2].value):
+            return "it comes from getattr(..., None)"
+    return ""
+
+
+def _param_may_be_none(param: cst.Param) -> str:
+    if _is_none(param.default):
+        return f"parameter `{param.name.value}` defaults to None"
+    if _annotation_optional(param.annotation):
+        return f"parameter `{param.name.value}` is annotated Optional"
+    return ""
+
+
+def _binding_may_be_none(engine: "TmplintCommand", assignment: object) -> str:
+    node = getattr(assignment, "node", None)
+    if isinstance(node, cst.Param):
+        return _param_may_be_none(node)
+    parent = engine.parent(node) if isinstance(node, cst.CSTNode) else None
+    if isinstance(parent, cst.AssignTarget):
+        parent = engine.parent(parent)
+    if isinstance(parent, cst.AnnAssign):
+        if _annotation_optional(parent.annotation):
+            return "it is annotated Optional"
+        return value_may_be_none(parent.value)
+    if isinstance(parent, cst.Assign):
+        return value_may_be_none(parent.value)
+    return ""
 
 
 def _bound_at(engine: "TmplintCommand", scope, name: str, site: cst.CSTNode) -> bool:
@@ -191,15 +322,20 @@ def _is_store(engine: "TmplintCommand", node: cst.CSTNode) -> bool:
     return isinstance(parent, cst.Del)
 
 
-def _from_attribute_chains(engine: "TmplintCommand", node: cst.CSTNode,
-                           definition: cst.FunctionDef) -> Optional[WorkflowId]:
+def _attribute_uses(engine: "TmplintCommand", definition: cst.FunctionDef) -> List[cst.Attribute]:
+    """Attributes named like an id (``x.workflow_id``) in the function's own body, in source order."""
     cache = engine.cache("attribute-uses")
     if definition not in cache:
-        uses = _AttributeUses(engine.config.workflow_id_attributes)
+        uses = _AttributeUses((*engine.config.workflow_id_attributes, *engine.config.workflow_id_names))
         definition.body.visit(uses)
         cache[definition] = sorted(
             uses.found, key=lambda a: (engine.position(a).start.line, engine.position(a).start.column))
-    ordered = cache[definition]
+    return cache[definition]  # type: ignore[return-value]
+
+
+def _from_attribute_chains(engine: "TmplintCommand", node: cst.CSTNode,
+                           definition: cst.FunctionDef) -> Optional[_Candidate]:
+    ordered = [a for a in _attribute_uses(engine, definition) if a.attr.value in engine.config.workflow_id_attributes]
     scope = engine.scope(node)
     if scope is None:
         return None
@@ -222,7 +358,11 @@ def _from_attribute_chains(engine: "TmplintCommand", node: cst.CSTNode,
         assigned = stores.get(dotted, [])
         if assigned and not any(definitely_before(engine, store, node) for store in assigned):
             continue
-        return WorkflowId(f"attribute {dotted}", lambda dotted=dotted: build.dotted(dotted))
+        none_reason = ""
+        parts = dotted.split(".")
+        if len(parts) == 2 and parts[0] == _self_name(engine, definition):
+            none_reason = _class_fields(engine, definition).get(parts[1], "")
+        return _Candidate(f"`{dotted}`", lambda dotted=dotted: build.dotted(dotted), none_reason)
     return None
 
 
@@ -242,35 +382,152 @@ def _root_bound_at(engine: "TmplintCommand", scope, name: str, site: cst.CSTNode
     return _bound_at(engine, scope, name, site)
 
 
-def _from_init(engine: "TmplintCommand", node: cst.CSTNode, definition: cst.FunctionDef) -> Optional[WorkflowId]:
+def _self_name(engine: "TmplintCommand", definition: cst.FunctionDef) -> Optional[str]:
+    """The first parameter of a method (not a static or class method), else None."""
+    if _class_of(engine, definition) is None:
+        return None
+    if any(get_full_name_for_node(d.decorator) in ("staticmethod", "classmethod") for d in definition.decorators):
+        return None
+    return _first_param(definition)
+
+
+def _class_of(engine: "TmplintCommand", definition: cst.FunctionDef) -> Optional[cst.ClassDef]:
     block = engine.parent(definition)
     klass = engine.parent(block) if block is not None else None
-    if not isinstance(klass, cst.ClassDef):
-        return None
-    for decorator in definition.decorators:
-        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value in ("staticmethod", "classmethod"):
-            return None
-    self_name = _first_param(definition)
+    return klass if isinstance(klass, cst.ClassDef) else None
+
+
+def _module_classes(engine: "TmplintCommand") -> Dict[str, cst.ClassDef]:
+    cache = engine.cache("module-classes")
+    if engine.module not in cache:
+        cache[engine.module] = {
+            s.name.value: s for s in engine.module.body if isinstance(s, cst.ClassDef)}
+    return cache[engine.module]  # type: ignore[return-value]
+
+
+def class_and_bases(engine: "TmplintCommand", klass: cst.ClassDef) -> Iterator[cst.ClassDef]:
+    """``klass`` and its base classes defined at the top of the same module, nearest first."""
+    classes = _module_classes(engine)
+    seen: List[cst.ClassDef] = []
+    work = [klass]
+    while work:
+        current = work.pop(0)
+        if any(current is c for c in seen):
+            continue
+        seen.append(current)
+        yield current
+        for base in current.bases:
+            if base.keyword is None and isinstance(base.value, cst.Name) and base.value.value in classes:
+                work.append(classes[base.value.value])
+
+
+def _has_fields(klass: cst.ClassDef) -> bool:
+    for decorator in klass.decorators:
+        node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        name = get_full_name_for_node(node) or ""
+        if name.rpartition(".")[2] in FIELD_DECORATORS:
+            return True
+    return any((get_full_name_for_node(b.value) or "").rpartition(".")[2] in FIELD_BASES for b in klass.bases)
+
+
+def _class_fields(engine: "TmplintCommand", definition: cst.FunctionDef) -> Dict[str, str]:
+    """Instance attributes named like an id that the method's class (or a base class of the
+    module) sets: in ``__init__`` or as a dataclass-style field; name -> why it may be None."""
+    klass = _class_of(engine, definition)
+    if klass is None:
+        return {}
+    cache = engine.cache("class-fields")
+    if klass not in cache:
+        wanted = set(engine.config.workflow_id_attributes) | set(engine.config.workflow_id_names)
+        fields: Dict[str, str] = {}
+        for current in class_and_bases(engine, klass):
+            for name, reason in _fields_of(current, wanted):
+                fields[name] = fields.get(name) or reason
+        cache[klass] = fields
+    return cache[klass]  # type: ignore[return-value]
+
+
+def _fields_of(klass: cst.ClassDef, wanted: set) -> Iterator[Tuple[str, str]]:
+    body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+    with_fields = _has_fields(klass)
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) \
+                        and small.target.value in wanted and with_fields:
+                    optional = _annotation_optional(small.annotation)
+                    yield small.target.value, ("the field is annotated Optional" if optional
+                                               else value_may_be_none(small.value))
+        elif isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            yield from _init_assignments(statement, wanted)
+
+
+def _init_assignments(init: cst.FunctionDef, wanted: set) -> Iterator[Tuple[str, str]]:
+    self_name = _first_param(init)
     if self_name is None:
-        return None
+        return
+    params = {p.name.value: p for p in (*init.params.posonly_params, *init.params.params, *init.params.kwonly_params)}
+    found: List[Tuple[str, str]] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is init
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def _check(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression],
+                   annotation: Optional[cst.Annotation] = None) -> None:
+            if isinstance(target, cst.Attribute) and target.attr.value in wanted \
+                    and isinstance(target.value, cst.Name) and target.value.value == self_name:
+                reason = value_may_be_none(value)
+                if isinstance(value, cst.Name) and value.value in params:
+                    reason = reason or _param_may_be_none(params[value.value])
+                if _annotation_optional(annotation):
+                    reason = reason or "it is annotated Optional"
+                found.append((target.attr.value, reason))
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                self._check(target.target, node.value)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            if node.value is not None:
+                self._check(node.target, node.value, node.annotation)
+
+    init.visit(Finder())
+    yield from found
+
+
+def _from_class(engine: "TmplintCommand", node: cst.CSTNode, definition: cst.FunctionDef) -> Optional[_Candidate]:
+    """``self.<id>`` when the class or a base class of the module sets that attribute."""
+    self_name = _self_name(engine, definition)
     scope = engine.scope(node)
-    if scope is None or not _bound_at(engine, scope, self_name, node):
+    if self_name is None or scope is None or not _bound_at(engine, scope, self_name, node):
         return None
-    init = next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
-    if init is None:
-        return None
-    init_self = _first_param(init)
-    if init_self is None:
-        return None
-    for attribute in engine.config.workflow_id_attributes:
-        for assigned in _self_assignments(init, init_self, attribute):
-            if init is definition and not (
-                engine.position(assigned).end.line < engine.position(node).start.line
-                and definitely_before(engine, assigned, node)
-            ):
-                continue
-            return WorkflowId(f"self.{attribute} set in __init__",
-                              lambda a=attribute: build.dotted(f"{self_name}.{a}"))
+    if definition.name.value == "__init__":
+        return _set_before_in_init(engine, node, definition, self_name)
+    fields = _class_fields(engine, definition)
+    for attribute in (*engine.config.workflow_id_attributes, *engine.config.workflow_id_names):
+        if attribute in fields:
+            return _Candidate(f"`{self_name}.{attribute}`",
+                              lambda a=attribute: build.dotted(f"{self_name}.{a}"), fields[attribute])
+    return None
+
+
+def _set_before_in_init(engine: "TmplintCommand", node: cst.CSTNode, init: cst.FunctionDef,
+                        self_name: str) -> Optional[_Candidate]:
+    """In ``__init__`` itself: ``self.<id>`` assigned by a statement that certainly ran before."""
+    wanted = (*engine.config.workflow_id_attributes, *engine.config.workflow_id_names)
+    stores = [a for a in _attribute_uses(engine, init) if _is_store(engine, a)]
+    for attribute in wanted:
+        for store in stores:
+            if store.attr.value == attribute and get_full_name_for_node(store.value) == self_name \
+                    and definitely_before(engine, store, node):
+                assign = engine.parent(engine.parent(store))
+                reason = value_may_be_none(assign.value) if isinstance(assign, cst.Assign) else ""
+                return _Candidate(f"`{self_name}.{attribute}`",
+                                  lambda a=attribute: build.dotted(f"{self_name}.{a}"), reason)
     return None
 
 
@@ -279,56 +536,48 @@ def _first_param(definition: cst.FunctionDef) -> Optional[str]:
     return params[0].name.value if params else None
 
 
-def _self_assignments(init: cst.FunctionDef, self_name: str, attribute: str) -> List[cst.CSTNode]:
-    found: List[cst.CSTNode] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is init
-
-        def _check(self, target: cst.BaseExpression) -> None:
-            if isinstance(target, cst.Attribute) and target.attr.value == attribute \
-                    and isinstance(target.value, cst.Name) and target.value.value == self_name:
-                found.append(target)
-
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            self._check(node.target)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            if node.value is not None:
-                self._check(node.target)
-
-    init.visit(Finder())
-    return found
-
-
 # --------------------------------------------------------------------------- 3. new parameter
 
 
-def _from_new_param(engine: "TmplintCommand", definition: cst.FunctionDef) -> Optional[WorkflowId]:
+def signature_not_owned(engine: "TmplintCommand", definition: cst.FunctionDef) -> Optional[str]:
+    """Why a new parameter must not be added to ``definition`` (its signature belongs to a
+    framework, a test runner, Python's data model or a base class), or None."""
+    name = definition.name.value
+    for decorator in definition.decorators:
+        if get_full_name_for_node(decorator.decorator) not in ("staticmethod", "classmethod"):
+            return "it is decorated (a framework may read or call its signature)"
+    if name.startswith("test") or name in TEST_HOOKS:
+        return "a test or test hook (its runner calls it)"
+    if name.startswith("__") and name.endswith("__"):
+        return "a special method (Python calls it)"
+    klass = _class_of(engine, definition)
+    if klass is not None:
+        for base in list(class_and_bases(engine, klass))[1:]:
+            body = base.body.body if isinstance(base.body, cst.IndentedBlock) else ()
+            if any(isinstance(s, cst.FunctionDef) and s.name.value == name for s in body):
+                return f"it overrides {base.name.value}.{name}"
+    return None
+
+
+def _from_new_param(engine: "TmplintCommand", definition: cst.FunctionDef,
+                    site: cst.CSTNode) -> Optional[WorkflowId]:
     params = definition.params
     if isinstance(params.star_kwarg, cst.Param):
         return None  # callers may pass workflow_id= through **kwargs today
     if NEW_PARAM in _names_in(definition):
         return None
-    fallback_text = engine.config.workflow_id_fallback or DEFAULT_FALLBACK
-
-    def make() -> cst.BaseExpression:
-        fallback = cst.parse_expression(fallback_text)
-        if build.needs_parentheses_in_or(fallback):
-            fallback = build.parenthesize(fallback)
-        return cst.BooleanOperation(left=build.name(NEW_PARAM), operator=cst.Or(), right=fallback)
-
+    fallback = _fallback(engine, site) or _Fallback(DEFAULT_FALLBACK, [])
     scope = engine.scope(definition)
     optional_ok = True
     if scope is not None:
         for assignment in scope["Optional"]:
             node = assignment.node
             if not (isinstance(assignment, ImportAssignment) and isinstance(node, cst.ImportFrom)
-                    and node.module is not None and cst.Module([]).code_for_node(node.module) == "typing"):
+                    and node.module is not None and get_full_name_for_node(node.module) == "typing"):
                 optional_ok = False
     # without a usable `Optional` the parameter is added unannotated
-    return WorkflowId("new parameter workflow_id", make, param_function=definition, needs_optional=optional_ok)
+    return WorkflowId("new parameter workflow_id", lambda: _or(build.name(NEW_PARAM), fallback.make()),
+                      param_function=definition, needs_optional=optional_ok, imports=fallback.imports)
 
 
 def _names_in(node: cst.CSTNode) -> set:

@@ -126,15 +126,38 @@ def _module(value: Any, where: str) -> str:
     return value
 
 
+def split_fallback(text: str) -> Tuple[Optional[str], str]:
+    """``("pkg.ctx", "current_id()")`` for ``"pkg.ctx:current_id()"``; ``(None, text)`` for a plain
+    expression. The module form makes the codemod import the expression's first name from it."""
+    module, colon, expression = text.partition(":")
+    if colon and _MODULE_RE.match(module.strip()):
+        return module.strip(), expression.strip()
+    return None, text
+
+
 def _expression(value: Any, where: str) -> str:
     import ast
 
     text = _str(value, where)
+    module, expression = split_fallback(text)
     try:
-        ast.parse(text, mode="eval")
+        tree = ast.parse(expression, mode="eval")
     except SyntaxError:
-        raise ConfigError(f"{where}: {value!r} is not a Python expression") from None
+        raise ConfigError(f"{where}: {value!r} is not a Python expression "
+                          "(nor module:expression, e.g. \"app.ctx:current_workflow_id()\")") from None
+    if module is not None and first_name(tree.body) is None:
+        raise ConfigError(f"{where}: {value!r}: the expression after the colon must start with a name "
+                          f"to import from {module}")
     return text
+
+
+def first_name(node: Any) -> Optional[str]:
+    """The first name an expression uses, in source order: ``current`` in ``current().id if ok
+    else 'boot'`` (the name a ``module:expression`` fallback imports)."""
+    import ast
+
+    names = [n for n in ast.walk(node) if isinstance(n, ast.Name)]
+    return min(names, key=lambda n: (n.lineno, n.col_offset)).id if names else None
 
 
 _KEYS = {
