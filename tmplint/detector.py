@@ -119,6 +119,23 @@ class Scope:
         return None
 
 
+def _is_type_checking(test: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` / ``if typing.TYPE_CHECKING:`` (any module's ``TYPE_CHECKING``)."""
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING" and isinstance(test.value, ast.Name)
+
+
+def _is_zero(node: ast.AST) -> bool:
+    """A literal ``max_size`` that never rolls a SpooledTemporaryFile over (0, or any false
+    number: tempfile tests ``if max_size and file.tell() > max_size``)."""
+    return (
+        isinstance(node, ast.Constant)
+        and (node.value is None or isinstance(node.value, (int, float)))
+        and not node.value
+    )
+
+
 def _all_args(args: ast.arguments) -> List[ast.arg]:
     result = list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs)
     result += [a for a in (args.vararg, args.kwarg) if a is not None]
@@ -163,6 +180,11 @@ def _short(text: str) -> str:
 #: modules whose names the rules look up; only names bound from these are tracked
 _TEMPFILE_MODULES = ("tempfile",)
 _ENV_MODULES = ("os",)
+#: tracked only in sources that spell ``partial``, and then only ``functools`` and ``partial``
+_PARTIAL_MODULES = ("functools",)
+_PARTIALS = frozenset({"functools.partial"})
+#: builtins whose arguments (or tuples / ``|`` unions of them) are classes, not calls
+_TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
@@ -194,7 +216,8 @@ def _imported_names(tree: ast.Module, modules: Tuple[str, ...], lines: Optional[
                 for alias in node.names:
                     if alias.name == "*":
                         names.update(TEMPFILE_ALL if node.module == "tempfile" else ())
-                    else:
+                        names.update({"partial"} if node.module == "functools" else ())
+                    elif node.module != "functools" or alias.name == "partial":
                         names.add(alias.asname or alias.name)
         else:
             for field in ("body", "orelse", "finalbody", "handlers", "cases"):
@@ -226,6 +249,12 @@ class FindingPass:
         #: nodes reported under another finding (a creator's temp ``dir=``)
         self.skip: Set[int] = set()
         self.scopes: Dict[int, Scope] = {}
+        #: walking an annotation: references there create nothing
+        self.in_annotation = False
+        #: walking the body of ``if TYPE_CHECKING:``: its imports bind names that do not exist at run time
+        self.type_checking = False
+        #: ids of references in a class position (``isinstance(x, tempfile.SpooledTemporaryFile)``)
+        self.type_refs: Set[int] = set()
         self._handlers = {
             ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function,
             ast.Lambda: self._function, ast.ClassDef: self._class,
@@ -236,8 +265,10 @@ class FindingPass:
             ast.Name: self._name, ast.Attribute: self._attribute, ast.Call: self._call,
             ast.Subscript: self._subscript, ast.NamedExpr: self._named_expr,
             ast.Expr: self._expr, ast.Constant: self._literal, ast.JoinedStr: self._joined_str,
-            ast.ExceptHandler: self._binder,
+            ast.ExceptHandler: self._binder, ast.AnnAssign: self._ann_assign, ast.If: self._if,
         }
+        if hasattr(ast, "TypeAlias"):
+            self._handlers[ast.TypeAlias] = self._type_alias
         for name in ("MatchAs", "MatchStar", "MatchMapping"):
             if hasattr(ast, name):
                 self._handlers[getattr(ast, name)] = self._binder
@@ -287,8 +318,7 @@ class FindingPass:
         # decorators, defaults and annotations are evaluated in the enclosing scope
         self._all(getattr(node, "decorator_list", ()), scope)
         self._all(args.defaults + args.kw_defaults, scope)
-        self._all([a.annotation for a in _all_args(args)], scope)
-        self._all([getattr(node, "returns", None)], scope)
+        self._annotations([a.annotation for a in _all_args(args)] + [getattr(node, "returns", None)], scope)
         inner = self.scopes[id(node)] = Scope(scope, "function")
         for arg in _all_args(args):
             self._bind(inner, arg.arg)
@@ -314,19 +344,22 @@ class FindingPass:
         self._all([getattr(node, part, None) for part in ("elt", "key", "value")], inner)
 
     def _import(self, node: ast.AST, scope: Scope) -> None:
+        # under ``if TYPE_CHECKING:`` the names are bound for the type checker only: at run time
+        # they are not the module (a use is a NameError, or another binding of the name)
+        runtime = not self.type_checking
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
-                self._bind(scope, alias.asname or top, alias.name if alias.asname else top)
+                self._bind(scope, alias.asname or top, (alias.name if alias.asname else top) if runtime else "")
             return
         module = node.module if not node.level else None  # type: ignore[attr-defined]
         for alias in node.names:  # type: ignore[attr-defined]
             if alias.name == "*":
-                if module == "tempfile":
-                    for name in TEMPFILE_ALL:
-                        self._bind(scope, name, f"tempfile.{name}")
+                star = TEMPFILE_ALL if module == "tempfile" else {"partial"} if module == "functools" else ()
+                for name in star:
+                    self._bind(scope, name, f"{module}.{name}" if runtime else "")
             else:
-                self._bind(scope, alias.asname or alias.name, f"{module}.{alias.name}" if module else "")
+                self._bind(scope, alias.asname or alias.name, f"{module}.{alias.name}" if module and runtime else "")
 
     def _global(self, node: ast.AST, scope: Scope) -> None:
         target = scope.globals if isinstance(node, ast.Global) else scope.nonlocals
@@ -346,12 +379,58 @@ class FindingPass:
             self._bind(scope, name)
         self._children(node, scope)
 
+    # -- annotations and other places where a name only stands for a type
+
+    def _annotations(self, nodes: Iterable[Optional[ast.AST]], scope: Scope) -> None:
+        outer, self.in_annotation = self.in_annotation, True
+        try:
+            self._all(nodes, scope)
+        finally:
+            self.in_annotation = outer
+
+    def _ann_assign(self, node: ast.AnnAssign, scope: Scope) -> None:
+        self._walk(node.target, scope)
+        self._annotations([node.annotation], scope)
+        self._all([node.value], scope)
+
+    def _type_alias(self, node: ast.AST, scope: Scope) -> None:
+        # ``type X = ...`` (3.12): the value is evaluated lazily, and only as a type
+        self._walk(node.name, scope)  # type: ignore[attr-defined]
+        self._annotations([node.value], scope)  # type: ignore[attr-defined]
+
+    def _if(self, node: ast.If, scope: Scope) -> None:
+        self._walk(node.test, scope)
+        if _is_type_checking(node.test):
+            outer, self.type_checking = self.type_checking, True
+            try:
+                self._all(node.body, scope)
+            finally:
+                self.type_checking = outer
+        else:
+            self._all(node.body, scope)
+        self._all(node.orelse, scope)
+
+    def _mark_type_refs(self, node: ast.AST) -> None:
+        """The classes ``isinstance``/``issubclass`` are given: a name, an attribute, or a tuple
+        or ``|`` union of them."""
+        if isinstance(node, ast.Tuple):
+            for element in node.elts:
+                self._mark_type_refs(element)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            self._mark_type_refs(node.left)
+            self._mark_type_refs(node.right)
+        elif isinstance(node, (ast.Name, ast.Attribute)):
+            self.type_refs.add(id(node))
+
     # -- uses of tracked names
+
+    def _ref_kind(self, node: ast.AST) -> str:
+        return "type" if self.in_annotation or id(node) in self.type_refs else "ref"
 
     def _name(self, node: ast.Name, scope: Scope) -> None:
         if node.id in self.tracked:
             if isinstance(node.ctx, ast.Load):
-                self.uses.append((node, scope, node.id, (), "ref"))
+                self.uses.append((node, scope, node.id, (), self._ref_kind(node)))
             else:
                 scope.bind(node.id)
 
@@ -368,18 +447,26 @@ class FindingPass:
     def _attribute(self, node: ast.Attribute, scope: Scope) -> None:
         chain = self._chain(node)
         if chain is not None:
-            self.uses.append((node, scope, chain[0], chain[1], "ref"))
+            self.uses.append((node, scope, chain[0], chain[1], self._ref_kind(node)))
         else:
             self._walk(node.value, scope)
 
     def _call(self, node: ast.Call, scope: Scope) -> None:
         chain = self._chain(node.func) if self.tracked else None
-        if chain is not None:
-            self.uses.append((node, scope, chain[0], chain[1], "call"))
-        else:
-            self._walk(node.func, scope)
-        self._all(node.args, scope)
-        self._all([k.value for k in node.keywords], scope)
+        # a call in an annotation (``Annotated[T, f(x)]``) runs when the annotation is evaluated
+        outer, self.in_annotation = self.in_annotation, False
+        try:
+            if chain is not None:
+                self.uses.append((node, scope, chain[0], chain[1], "call"))
+            else:
+                self._walk(node.func, scope)
+                if isinstance(node.func, ast.Name) and node.func.id in _TYPE_CHECKS:
+                    for arg in node.args:
+                        self._mark_type_refs(arg)
+            self._all(node.args, scope)
+            self._all([k.value for k in node.keywords], scope)
+        finally:
+            self.in_annotation = outer
 
     def _subscript(self, node: ast.Subscript, scope: Scope) -> None:
         if self.env_rule:
@@ -430,7 +517,7 @@ class FindingPass:
         # creators first: they mark a temp ``dir=`` argument as already reported
         resolved = [(use, self._qualname(use[1], use[2], use[3])) for use in self.uses]
         for (node, scope, _, _, kind), qualname in sorted(resolved, key=lambda r: r[0][4] != "call"):
-            if qualname is None:
+            if qualname is None or kind == "type":
                 continue
             if kind == "call":
                 self._check_call(node, scope, qualname)  # type: ignore[arg-type]
@@ -445,6 +532,8 @@ class FindingPass:
         name = qualname[len("tempfile."):] if qualname.startswith("tempfile.") else None
         if name in CREATORS:
             self._check_creator(node, scope, name)  # type: ignore[arg-type]
+        elif qualname in _PARTIALS:
+            self._check_partial(node, scope)
         elif qualname in TEMPDIR_GETTERS:
             self.add(node, "TMP005", f"{qualname}()", qualname, fixable=True)
         elif qualname == "tempfile.tempdir":
@@ -454,28 +543,79 @@ class FindingPass:
             if key in TEMP_ENV_VARS:
                 self.add(node, "TMP007", f"{qualname}({key!r})", qualname, fixable=False)
 
-    def _check_creator(self, node: ast.Call, scope: Scope, name: str) -> None:
-        code, dir_position = CREATORS[name]
-        qualname = f"tempfile.{name}"
+    @staticmethod
+    def _dir_argument(args: Sequence[ast.expr], keywords: Sequence[ast.keyword], dir_position: int) -> Tuple[Optional[ast.AST], bool]:
+        """The ``dir`` a creator is given (None when it is not, or not knowably), and whether
+        some argument cannot be mapped to a parameter (``*args``, ``**kwargs``)."""
         dir_arg: Optional[ast.AST] = None
         unmappable = False
-        for keyword in node.keywords:
+        for keyword in keywords:
             if keyword.arg == "dir":
                 dir_arg = keyword.value
             elif keyword.arg is None:
                 unmappable = True
-        for index, arg in enumerate(node.args):
+        for index, arg in enumerate(args):
             if isinstance(arg, ast.Starred):
                 unmappable = True
             elif index == dir_position:
                 dir_arg = arg
+        return dir_arg, unmappable
+
+    @staticmethod
+    def _spooled_in_memory(node: ast.Call) -> bool:
+        """A SpooledTemporaryFile call that never rolls over to disk: no ``max_size`` (it
+        defaults to 0) or a literal 0, and no ``*args``/``**kwargs`` that could carry one."""
+        max_size: Optional[ast.AST] = None
+        for keyword in node.keywords:
+            if keyword.arg == "max_size":
+                max_size = keyword.value
+        if max_size is None and node.args:
+            if isinstance(node.args[0], ast.Starred):
+                return False
+            max_size = node.args[0]
+        if max_size is None:
+            return not any(keyword.arg is None for keyword in node.keywords)
+        return _is_zero(max_size)
+
+    def _check_creator(self, node: ast.Call, scope: Scope, name: str) -> None:
+        code, dir_position = CREATORS[name]
+        qualname = f"tempfile.{name}"
+        dir_arg, unmappable = self._dir_argument(node.args, node.keywords, dir_position)
+        if name == "SpooledTemporaryFile" and self._spooled_in_memory(node):
+            # it stays in memory: nothing is written to its dir (nor to a temp dir= literal)
+            if dir_arg is not None:
+                self.skip.add(id(dir_arg))
+            return
+        self._report_creator(node, scope, code, qualname, dir_arg, fixable=not unmappable)
+
+    def _report_creator(
+        self, node: ast.AST, scope: Scope, code: str, qualname: str, dir_arg: Optional[ast.AST], fixable: bool
+    ) -> None:
         no_dir = dir_arg is None or (isinstance(dir_arg, ast.Constant) and dir_arg.value is None)
         if code == "TMP004" or no_dir or self._is_temp_dir_expr(dir_arg, scope):  # type: ignore[arg-type]
             if dir_arg is not None and not no_dir:
                 self.skip.add(id(dir_arg))
-            self.add(node, code, qualname, qualname, fixable=not unmappable)
+            self.add(node, code, qualname, qualname, fixable=fixable)
         else:
             self.add(node, "TMP008", qualname, qualname, fixable=False)
+
+    def _check_partial(self, node: ast.Call, scope: Scope) -> None:
+        """``functools.partial(tempfile.X, ..., dir=D)`` is the creator with that dir, reported
+        at the reference; without a ``dir`` the reference is reported as any other (a factory
+        that creates in the temp dir when called). A SpooledTemporaryFile's max_size can still be
+        given to the call, so it is not looked at."""
+        func = node.args[0] if node.args else None
+        chain = self._chain(func) if func is not None else None
+        qualname = self._qualname(scope, *chain) if chain is not None else None
+        name = qualname[len("tempfile."):] if qualname and qualname.startswith("tempfile.") else None
+        if name not in CREATORS or id(func) in self.skip:
+            return
+        code, dir_position = CREATORS[name]  # type: ignore[index]
+        dir_arg, _ = self._dir_argument(node.args[1:], node.keywords, dir_position)
+        if dir_arg is None:
+            return  # the reference is reported as it is
+        self._report_creator(func, scope, code, qualname, dir_arg, fixable=False)  # type: ignore[arg-type]
+        self.skip.add(id(func))
 
     def _is_temp_dir_expr(self, node: ast.AST, scope: Scope) -> bool:
         """``dir=`` values that mean the system temp dir: a temp literal or gettempdir()."""
@@ -640,7 +780,7 @@ def find_findings(
 
     ``skip_statements=False`` walks every statement instead of only those spanning a line with a
     tracked name or temp literal: the reference the tests compare the shortcut against."""
-    modules = _modules(config)
+    modules = _modules(config, source)
     lines_of = _lines_of if skip_statements else lambda *args: None
     # every import of a module names it: only statements spanning such a line can hold one
     tracked = _imported_names(tree, modules, lines_of(source, modules))
@@ -705,7 +845,7 @@ def parse_needed(text: str, path: str, config: Config) -> ast.Module:
             parsed.update(range(first, last + 1))
         return ast.Module(body=[s for first in sorted(bodies) for s in bodies[first]], type_ignores=[])
 
-    modules = _modules(config)
+    modules = _modules(config, code)
     try:
         module_lines = _lines_of(code, modules) or []
         tracked = _imported_names(parse_groups_spanning(module_lines), modules, module_lines)
@@ -721,9 +861,13 @@ def _runs(indexes: Sequence[int]) -> Iterator[Tuple[int, int]]:
         yield numbers[0], numbers[-1]
 
 
-def _modules(config: Config) -> Tuple[str, ...]:
-    """The modules whose imports the enabled rules track."""
-    return _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
+def _modules(config: Config, source: str) -> Tuple[str, ...]:
+    """The modules whose imports the enabled rules track: ``functools`` (for ``partial``) only
+    in a source that spells ``partial`` (or may spell it in other characters)."""
+    modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
+    if "partial" in source or not source.isascii():
+        modules += _PARTIAL_MODULES
+    return modules
 
 
 def detect_bytes(data: bytes, path: str, config: Config, skip_statements: bool = True) -> List[Finding]:
