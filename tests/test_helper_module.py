@@ -673,6 +673,220 @@ def test_recreates_tmp_dir_swept_away_meanwhile(tp: ModuleType, root: Path, monk
     assert os.path.isfile(path) and state["calls"] == 2
 
 
+# --------------------------------------------------------------------------- open_temp_file
+
+
+def open_fds() -> List[str]:
+    return sorted(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else []
+
+
+def test_open_temp_file_default(tp: ModuleType, root: Path) -> None:
+    with tp.open_temp_file(WID) as handle:
+        assert isinstance(handle, io.BufferedRandom) and handle.mode == "rb+"
+        assert isinstance(handle.name, str) and handle.name == handle.raw.name
+        assert os.path.dirname(handle.name) == str(root / WID / "tmp")
+        match = NAME_RE.fullmatch(os.path.basename(handle.name))
+        assert match and match["prefix"] == "temp_" and match["suffix"] == ""
+        handle.write(b"hello")
+        handle.seek(0)
+        assert handle.read() == b"hello"
+    assert handle.closed
+    assert Path(handle.name).read_bytes() == b"hello"  # delete=False: the file stays
+    tp.cleanup_temp_path(handle.name)
+    assert not os.path.lexists(handle.name)
+
+
+def test_open_temp_file_signature(tp: ModuleType, root: Path) -> None:
+    import inspect
+
+    params = inspect.signature(tp.open_temp_file).parameters
+    assert list(params) == ["workflow_id", "suffix", "mode", "prefix", "open_kwargs"]
+    assert (params["suffix"].default, params["mode"].default, params["prefix"].default) == ("", "w+b", "temp_")
+    assert params["prefix"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert params["open_kwargs"].kind is inspect.Parameter.VAR_KEYWORD
+    with tp.open_temp_file(WID, ".csv", "w", prefix="rows_") as handle:
+        name = os.path.basename(handle.name)
+    assert name.startswith("rows_") and name.endswith(".csv")
+    with tp.open_temp_file(WID, None, prefix=None) as handle:
+        match = NAME_RE.fullmatch(os.path.basename(handle.name))
+    assert match and match["prefix"] == "temp_" and match["suffix"] == ""
+
+
+def test_open_temp_file_reuses_make_temp_file(
+    tp: ModuleType, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = tp.make_temp_file
+
+    def spy(*args: object, **kwargs: object) -> tuple:
+        result = real(*args, **kwargs)
+        calls.append((args, kwargs, result))
+        return result
+
+    monkeypatch.setattr(tp, "make_temp_file", spy)
+    with tp.open_temp_file(WID, ".t", "w", prefix="p_") as text_file:
+        assert text_file.fileno() == calls[0][2][0]  # the very fd make_temp_file created
+    with tp.open_temp_file(WID, ".b", "wb") as binary_file:
+        pass
+    assert [c[2][1] for c in calls] == [text_file.name, binary_file.name]
+    as_dict = [dict(zip(["workflow_id", "suffix", "prefix", "text"], args), **kw) for args, kw, _ in calls]
+    assert as_dict[0] == {"workflow_id": WID, "suffix": ".t", "prefix": "p_", "text": True}
+    assert as_dict[1]["text"] is False
+
+
+def test_open_temp_file_open_flags(tp: ModuleType, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+    real_open = os.open
+
+    def spy(path: str, flags: int, mode: int = 0o777, *args, **kwargs) -> int:
+        seen.append((path, flags, mode))
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    with tp.open_temp_file(WID, mode="x") as handle:
+        pass
+    required = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    [(path, flags, mode_bits)] = seen  # opened once, by make_temp_file's code
+    assert path == handle.name and flags & required == required and mode_bits == 0o600
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX permissions")
+@pytest.mark.parametrize("umask", [0, 0o022, 0o077])
+def test_open_temp_file_is_private_whatever_the_umask(tp: ModuleType, root: Path, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        with tp.open_temp_file(WID, ".bin") as binary, tp.open_temp_file(WID, ".txt", "w") as text:
+            pass
+    finally:
+        os.umask(old)
+    assert mode(binary.name) == 0o600 and mode(text.name) == 0o600
+    for created in (root, root / WID, root / WID / "tmp"):
+        assert mode(created) == 0o700
+
+
+def test_open_temp_file_never_reuses_an_existing_path(
+    tp: ModuleType, root: Path, outside: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tmp = Path(tp.get_temp_dir(WID))
+    (tmp / "taken").write_text("other job's")
+    (tmp / "taken-dir").mkdir()
+    (tmp / "planted").symlink_to(outside / "secret.txt")
+    (tmp / "dangling").symlink_to(outside / "created-through-link")
+    monkeypatch.setattr(tp, "_random_name", names("taken", "taken-dir", "planted", "dangling", "free"))
+    with tp.open_temp_file(WID, mode="w") as handle:  # "w" would truncate a reused file
+        handle.write("mine")
+    assert handle.name == str(tmp / "free") and (tmp / "free").read_text() == "mine"
+    assert (tmp / "taken").read_text() == "other job's"
+    assert_outside_intact(outside)
+    assert not (outside / "created-through-link").exists()
+
+
+MODES = ["w+b", "wb", "w", "w+", "r+", "rb+", "r+b", "a", "a+", "ab", "ab+", "x", "x+", "xb", "x+b", "r", "rb", "wt", "rt"]
+
+
+@pytest.mark.parametrize("file_mode", MODES)
+def test_open_temp_file_every_mode(tp: ModuleType, root: Path, file_mode: str) -> None:
+    binary = "b" in file_mode
+    readable = "r" in file_mode or "+" in file_mode
+    writable = any(c in file_mode for c in "wax+")
+    data = b"abc\n" if binary else "abc\n"
+    with tp.open_temp_file(WID, ".dat", file_mode) as handle:
+        assert handle.name.startswith(str(root / WID / "tmp") + os.sep)
+        assert isinstance(handle, io.TextIOBase) is not binary
+        assert handle.readable() is readable and handle.writable() is writable
+        if readable:
+            assert handle.read() == data[:0]  # fresh and empty
+        else:
+            with pytest.raises(io.UnsupportedOperation):
+                handle.read()
+        if writable:
+            handle.write(data)
+            if readable:
+                handle.seek(0)
+                assert handle.read() == data
+        else:
+            with pytest.raises(io.UnsupportedOperation):
+                handle.write(data)
+    assert Path(handle.name).read_bytes() == (b"abc\n" if writable else b"")
+    assert mode(handle.name) == 0o600 or not POSIX
+
+
+def test_open_temp_file_text_round_trip(tp: ModuleType, root: Path) -> None:
+    with tp.open_temp_file(WID, ".txt", "w+", encoding="utf-16", newline="\r\n") as handle:
+        handle.write("é\nline 2\n")
+        handle.seek(0)
+        assert handle.read() == "é\r\nline 2\r\n"  # newline="\r\n" does not translate back
+        assert handle.encoding == "utf-16"
+    assert Path(handle.name).read_bytes() == "é\r\nline 2\r\n".encode("utf-16")
+    with tp.open_temp_file(WID, ".csv", "w+", encoding="utf-8", newline="") as handle:
+        handle.write("a,b\r\nc,d\n")
+        handle.seek(0)
+        assert handle.read() == "a,b\r\nc,d\n"
+    assert Path(handle.name).read_bytes() == b"a,b\r\nc,d\n"
+    with tp.open_temp_file(WID, mode="w", encoding="ascii", errors="replace") as handle:
+        handle.write("né")
+    assert Path(handle.name).read_bytes() == b"n?"
+
+
+def test_open_temp_file_buffering(tp: ModuleType, root: Path) -> None:
+    with tp.open_temp_file(WID, mode="wb", buffering=0) as raw:
+        assert isinstance(raw, io.FileIO) and isinstance(raw.name, str)
+        raw.write(b"now")
+        assert Path(raw.name).read_bytes() == b"now"  # unbuffered: already on disk
+    with tp.open_temp_file(WID, mode="w", buffering=1, encoding="utf-8") as lines:
+        lines.write("one\n")
+        assert Path(lines.name).read_text() == "one\n"  # line buffered
+
+
+def test_open_temp_file_bad_arguments_create_nothing(tp: ModuleType, root: Path) -> None:
+    for kwargs in ({"delete": False}, {"dir": str(root)}, {"closefd": False}, {"opener": None}):
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            tp.open_temp_file(WID, **kwargs)
+    with pytest.raises(TypeError, match="mode must be a str"):
+        tp.open_temp_file(WID, mode=b"wb")
+    with pytest.raises(ValueError):
+        tp.open_temp_file(WID, "a/b")
+    with pytest.raises(ValueError):
+        tp.open_temp_file(WID, prefix="../")
+    with pytest.raises(ValueError):
+        tp.open_temp_file("../x")
+    with pytest.raises(TypeError):
+        tp.open_temp_file(None)
+    assert not root.exists()
+
+
+@pytest.mark.parametrize(
+    "file_mode, kwargs, error",
+    [
+        ("q", {}, ValueError),
+        ("rw", {}, ValueError),
+        ("", {}, ValueError),
+        ("wb", {"encoding": "utf-8"}, ValueError),
+        ("w", {"encoding": "no-such-codec"}, LookupError),
+        ("w", {"buffering": 0}, ValueError),
+        ("w", {"newline": "x"}, ValueError),
+        ("w", {"errors": 5}, TypeError),
+        ("w", {"buffering": "big"}, TypeError),
+    ],
+)
+def test_open_temp_file_failure_closes_and_removes(
+    tp: ModuleType, root: Path, monkeypatch: pytest.MonkeyPatch, file_mode: str, kwargs: dict, error: type
+) -> None:
+    tmp = Path(tp.get_temp_dir(WID))
+    created = []
+    real = tp.make_temp_file
+    monkeypatch.setattr(tp, "make_temp_file", lambda *a, **k: created.append(real(*a, **k)) or created[-1])
+    fds_before = open_fds()
+    with pytest.raises(error):
+        tp.open_temp_file(WID, ".dat", file_mode, **kwargs)
+    assert len(created) == 1  # the file was made, and then...
+    assert not os.path.lexists(created[0][1])  # ...removed
+    assert os.listdir(tmp) == []
+    assert open_fds() == fds_before  # ...and its fd closed, exactly once
+    with pytest.raises(OSError):
+        os.fstat(created[0][0])
+
+
 # --------------------------------------------------------------------------- concurrency
 
 
@@ -889,6 +1103,15 @@ def test_sweep_removes_only_stale_tmp_dirs(tp: ModuleType, root: Path) -> None:
     assert (root / "old").is_dir()  # the job dir itself stays
     assert (root / "with-outputs" / "result.json").read_text() == "{}"
     assert tp.sweep_stale(3600) == 0
+
+
+def test_sweep_handles_real_world_ids(tp: ModuleType, root: Path) -> None:
+    swept = [make_job(root, wid) for wid in (AIRFLOW_SCHEDULED, CELERY_ID, "42", "é job", " ")]
+    fresh = make_job(root, AIRFLOW_MANUAL, old=False)
+    kept = [make_job(root, name) for name in ("lost+found", "bad\x01name", "bad\x7fname")]
+    assert tp.sweep_stale(3600) == len(swept)
+    assert not any(tmp.exists() for tmp in swept)
+    assert fresh.is_dir() and all(tmp.is_dir() for tmp in kept)
 
 
 def test_sweep_root_argument_and_missing_root(tp: ModuleType, tmp_path: Path, root: Path) -> None:
