@@ -126,6 +126,32 @@ def _is_type_checking(test: ast.AST) -> bool:
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING" and isinstance(test.value, ast.Name)
 
 
+#: SpooledTemporaryFile methods that write it to a file in its dir (the system temp dir without one)
+_ROLLS_OVER = frozenset({"rollover", "fileno"})
+
+
+def _target_key(node: ast.AST) -> Optional[Tuple[str, ...]]:
+    """``f`` -> ("f",), ``self.f`` -> ("self", "f"); None for anything else."""
+    parts: List[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return tuple(reversed(parts))
+
+
+def _enclosing_statement(tree: ast.Module, node: ast.AST) -> Optional[ast.stmt]:
+    """The top-level statement of ``tree`` (with its decorators) that holds ``node``."""
+    line = node.lineno  # type: ignore[attr-defined]
+    for statement in tree.body:
+        start = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+        if start <= line <= statement.end_lineno:  # type: ignore[operator]
+            return statement
+    return None
+
+
 def _is_zero(node: ast.AST) -> bool:
     """A literal ``max_size`` that never rolls a SpooledTemporaryFile over (0, or any false
     number: tempfile tests ``if max_size and file.tell() > max_size``)."""
@@ -249,6 +275,7 @@ class FindingPass:
         #: nodes reported under another finding (a creator's temp ``dir=``)
         self.skip: Set[int] = set()
         self.scopes: Dict[int, Scope] = {}
+        self.tree = ast.Module(body=[], type_ignores=[])
         #: walking an annotation: references there create nothing
         self.in_annotation = False
         #: walking the body of ``if TYPE_CHECKING:``: its imports bind names that do not exist at run time
@@ -276,6 +303,7 @@ class FindingPass:
     # -- walking
 
     def run(self, tree: ast.Module) -> List[Finding]:
+        self.tree = tree
         module = Scope(None, "module")
         self.scopes[id(tree)] = module
         self._children(tree, module)
@@ -577,11 +605,36 @@ class FindingPass:
             return not any(keyword.arg is None for keyword in node.keywords)
         return _is_zero(max_size)
 
+    def _rolled_over(self, node: ast.Call) -> bool:
+        """Whether the name or attribute a SpooledTemporaryFile call is bound to (``f = ...``,
+        ``with ... as f``, ``self.f = ...``) has ``.rollover`` or ``.fileno`` (which rolls it over)
+        taken anywhere in the same top-level statement. Only that statement is looked at, so that
+        the answer is the same when the detector parses nothing else."""
+        top = _enclosing_statement(self.tree, node)
+        if top is None:
+            return False
+        names: Set[Tuple[str, ...]] = set()
+        for child in ast.walk(top):
+            targets: List[ast.AST] = []
+            if isinstance(child, ast.Assign) and child.value is node:
+                targets = list(child.targets)
+            elif isinstance(child, (ast.AnnAssign, ast.NamedExpr)) and child.value is node:
+                targets = [child.target]
+            elif isinstance(child, ast.withitem) and child.context_expr is node and child.optional_vars:
+                targets = [child.optional_vars]
+            names.update(key for key in map(_target_key, targets) if key)
+        if not names:
+            return False
+        return any(
+            isinstance(child, ast.Attribute) and child.attr in _ROLLS_OVER and _target_key(child.value) in names
+            for child in ast.walk(top)
+        )
+
     def _check_creator(self, node: ast.Call, scope: Scope, name: str) -> None:
         code, dir_position = CREATORS[name]
         qualname = f"tempfile.{name}"
         dir_arg, unmappable = self._dir_argument(node.args, node.keywords, dir_position)
-        if name == "SpooledTemporaryFile" and self._spooled_in_memory(node):
+        if name == "SpooledTemporaryFile" and self._spooled_in_memory(node) and not self._rolled_over(node):
             # it stays in memory: nothing is written to its dir (nor to a temp dir= literal)
             if dir_arg is not None:
                 self.skip.add(id(dir_arg))
