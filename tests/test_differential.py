@@ -46,7 +46,8 @@ first line of code. Only two kinds of lines in it mean something, every other co
 ``fix-args = <args>`` (default none)
     extra arguments for ``tmplint fix``, split on whitespace, e.g. ``--unsafe-fixes``.
 
-Run: ``python -m pytest -q tests/test_differential.py``.
+Run: ``python -m pytest -q tests/test_differential.py``; with ``TMPLINT_DIFFERENTIAL_SHOW=1`` and ``-s``
+the report (diff, outputs) is printed for passing cases too.
 """
 from __future__ import annotations
 
@@ -288,5 +289,7 @@ def test_fix_keeps_behaviour(case: Path, tmp_path: Path) -> None:
         made = frozenset(p.name for p in fixed.root.iterdir()) if fixed.root.is_dir() else frozenset()
         if made != header.workflow_dirs:
             problems.append(f"job dirs under $WORKFLOW_TEMP_ROOT: {sorted(made)}, expected {sorted(header.workflow_dirs)}")
+    if os.environ.get("TMPLINT_DIFFERENTIAL_SHOW"):
+        print(f"\n===== {case.stem}: {'; '.join(problems) or 'pass'}" + _report(diff, fix_out, orig, fixed))
     if problems:
         pytest.fail("; ".join(problems) + "\n" + _report(diff, fix_out, orig, fixed), pytrace=False)
