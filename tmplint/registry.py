@@ -77,7 +77,15 @@ _RULES = (
         what=(
             "Checks for `tempfile.NamedTemporaryFile`, `tempfile.TemporaryFile` and "
             "`tempfile.SpooledTemporaryFile` without an explicit `dir=` (or with a `dir=` that is "
-            "itself the system temp dir)."
+            "itself the system temp dir). A `SpooledTemporaryFile` is flagged only when it can "
+            "reach the disk: with a `max_size` other than a literal 0 (by keyword or first "
+            "positional argument, or possibly in `*args`/`**kwargs`), or when the name it is bound "
+            "to has `.rollover()` or `.fileno()` called in the same top-level statement; without "
+            "one it stays in memory. A creator that is only named, not called (`factory="
+            "tempfile.NamedTemporaryFile`, `functools.partial(tempfile.NamedTemporaryFile)`), is "
+            "flagged where it is named, except where it only stands for a type: in an annotation, "
+            "as an argument of `isinstance`/`issubclass`, or imported under `if TYPE_CHECKING:`. "
+            "The same holds for every `tempfile` rule."
         ),
         why=_SHARED_WHY,
         bad=(
@@ -104,6 +112,25 @@ _RULES = (
 
                 def export(data):
                     return tempfile.SpooledTemporaryFile(max_size=10, dir="/tmp")
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                def buffer(data):
+                    f = tempfile.SpooledTemporaryFile()
+                    f.write(data)
+                    f.rollover()
+                    return f
+                """
+            ),
+            _code(
+                """
+                import functools
+                import tempfile
+
+                make_json_file = functools.partial(tempfile.NamedTemporaryFile, suffix=".json")
                 """
             ),
         ),
@@ -133,6 +160,32 @@ _RULES = (
                 """
                 def export(tempfile):
                     return tempfile.NamedTemporaryFile()
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                def buffer(data):
+                    f = tempfile.SpooledTemporaryFile()  # no max_size: it never leaves memory
+                    f.write(data)
+                    return f
+                """
+            ),
+            _code(
+                """
+                from __future__ import annotations
+
+                import tempfile
+                from typing import IO, TYPE_CHECKING, Union
+
+                if TYPE_CHECKING:
+                    from tempfile import NamedTemporaryFile
+
+                def size(f: Union[IO[bytes], tempfile.SpooledTemporaryFile, NamedTemporaryFile]) -> int:
+                    if isinstance(f, (tempfile.SpooledTemporaryFile, tempfile.TemporaryFile)):
+                        f.seek(0, 2)
+                    return f.tell()
                 """
             ),
         ),
@@ -239,6 +292,17 @@ _RULES = (
 
                 def unpack(workdir):
                     return tempfile.mkdtemp(dir=workdir)
+                """
+            ),
+            _code(
+                """
+                from typing import TYPE_CHECKING
+
+                if TYPE_CHECKING:
+                    from tempfile import TemporaryDirectory
+
+                def unpack(target: "TemporaryDirectory[str]", archive):
+                    archive.extractall(target.name)
                 """
             ),
         ),
@@ -456,7 +520,11 @@ _RULES = (
         message="{subject}() with an explicit dir= still bypasses the per-job helper; use get_temp_path(workflow_id, suffix)",
         what=(
             "Strict mode: checks for every `tempfile` creator, even with an explicit `dir=`, so that "
-            "all scratch files go through the helper."
+            "all scratch files go through the helper. `functools.partial(creator, ..., dir=D)` "
+            "counts as a call with that `dir` and is reported where the creator is named. A "
+            "`SpooledTemporaryFile` that stays in memory (no `max_size`, or a literal 0, and no "
+            "`.rollover()`/`.fileno()`, see TMP001) never writes to its `dir=`, so it is not "
+            "flagged; with a `max_size` it is."
         ),
         why=(
             "An explicit `dir=` keeps files out of the shared temp dir, but the naming, permissions "
@@ -472,6 +540,23 @@ _RULES = (
                     return tempfile.mkstemp(dir=out_dir)
                 """
             ),
+            _code(
+                """
+                from functools import partial
+                from tempfile import NamedTemporaryFile
+
+                def writer(out_dir):
+                    return partial(NamedTemporaryFile, "w", dir=out_dir)
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                def buffer(out_dir):
+                    return tempfile.SpooledTemporaryFile(max_size=1 << 20, dir=out_dir)
+                """
+            ),
         ),
         good=(
             _code(
@@ -480,6 +565,14 @@ _RULES = (
 
                 def render(workflow_id):
                     return make_temp_file(workflow_id)
+                """
+            ),
+            _code(
+                """
+                import tempfile
+
+                def buffer(out_dir):
+                    return tempfile.SpooledTemporaryFile(dir=out_dir)  # never written to out_dir
                 """
             ),
         ),
