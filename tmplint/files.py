@@ -1,6 +1,7 @@
 """The one place for file I/O: finding Python files, reading them, writing them atomically."""
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -154,16 +155,96 @@ def read_bytes(path: Path) -> bytes:
         os.close(fd)
 
 
+def resolve_target(path: Path) -> Path:
+    """The file a write to ``path`` must replace: ``path`` itself, or for a symlink (also a chain
+    of links, or a link in a linked directory) the real file it points at. FileError for a
+    dangling link or a loop."""
+    try:
+        return Path(path).resolve(strict=True)
+    except FileNotFoundError:
+        raise FileError(f"dangling symbolic link: {os.readlink(path) if os.path.islink(path) else path} "
+                        "does not exist") from None
+    except RuntimeError:  # a loop, on Pythons that do not raise OSError for it
+        raise FileError("cannot resolve: Too many levels of symbolic links") from None
+    except OSError as exc:
+        raise FileError(f"cannot resolve: {exc.strerror or exc}") from None
+
+
+def _write_bit_missing(st: os.stat_result) -> bool:
+    """Whether the mode bits deny writing to whoever runs this. The owner's bit for the owner;
+    root may write anything, but a file or directory its owner made read-only for everyone is
+    still respected (``os.access`` alone says yes to root)."""
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if euid is None:  # Windows: only the read-only attribute
+        return not st.st_mode & stat.S_IWUSR
+    if euid == st.st_uid:
+        return not st.st_mode & stat.S_IWUSR
+    if euid == 0:
+        return not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    if st.st_gid in _groups():
+        return not st.st_mode & stat.S_IWGRP
+    return not st.st_mode & stat.S_IWOTH
+
+
+def _groups() -> set:
+    try:
+        return {os.getegid(), *os.getgroups()}
+    except OSError:  # pragma: no cover
+        return {os.getegid()}
+
+
+def not_writable(path: Path) -> Optional[str]:
+    """Why :func:`atomic_write` must not replace the existing file ``path`` (a resolved path, not
+    a link), or None. The file itself must be writable (a read-only file is left read-only and
+    unchanged, although replacing it would work), and so must its directory, where the temp file
+    is created."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return f"cannot stat: {exc.strerror or exc}"
+    mode = stat.S_IMODE(st.st_mode)
+    if _write_bit_missing(st) or not os.access(path, os.W_OK):
+        return f"the file is read-only, mode {mode:04o}"
+    directory = Path(path).parent
+    try:
+        dir_st = os.stat(directory)
+    except OSError as exc:
+        return f"cannot stat its directory: {exc.strerror or exc}"
+    if _write_bit_missing(dir_st) or not os.access(directory, os.W_OK | os.X_OK):
+        return (f"its directory {directory} is read-only, mode {stat.S_IMODE(dir_st.st_mode):04o}: "
+                "no temp file can be created there")
+    return None
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new content, never a
-    mix: a temp file in the same directory, fsync, ``os.replace``; the file's mode is kept."""
+    mix: a temp file in the same directory, fsync, ``os.replace``; the file's mode is kept.
+
+    A symlink stays a link: the file it points at is the one replaced (temp file in the target's
+    directory); a dangling link is replaced by the new file, as a new file would be created."""
+    path = Path(path)
+    if os.path.islink(path):
+        try:
+            path = path.resolve(strict=True)
+        except FileNotFoundError:
+            pass  # dangling: replaced, not followed
+        except (OSError, RuntimeError) as exc:
+            raise FileError(f"cannot write: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:  # a new file, or a dangling symlink (replaced, not followed)
         mode = 0o644
+    except OSError as exc:
+        raise FileError(f"cannot write: {exc.strerror or exc}") from None
     temp = path.with_name(f".{path.name}.tmplint-{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+            raise FileError(f"not writable (cannot create a temp file in {path.parent}: "
+                            f"{exc.strerror or exc})") from None
+        raise FileError(f"cannot write: {exc.strerror or exc}") from None
+    try:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import re
 import time
 import warnings
 from collections import Counter
@@ -30,13 +31,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Collection, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
-from tmplint.check import check_paths
+from tmplint.check import FileResult, check_paths
 from tmplint.codemods.triage import FixReport, sites_left_unparsed
 from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, decode_source
-from tmplint.files import FileError, atomic_write
+from tmplint.files import FileError, atomic_write, iter_python_files, not_writable, read_bytes, resolve_target
 from tmplint.progress import Progress
 
 
@@ -50,6 +51,8 @@ class FileOutcome:
     notes: List[Tuple[str, int, int, str, str]] = field(default_factory=list)
     noqa: int = 0
     error: Optional[str] = None
+    #: the ``keep_imports`` modules whose import the rewrite would have removed
+    kept_imports: List[str] = field(default_factory=list)
 
     @classmethod
     def from_report(cls, report: FixReport) -> "FileOutcome":
@@ -62,7 +65,7 @@ class FileOutcome:
 
 
 def fix_file(path: str, data: bytes, findings: Sequence[Finding], config: Config,
-             unsafe_fixes: bool, add_noqa: bool) -> FileOutcome:
+             unsafe_fixes: bool, add_noqa: bool, keep_imports: Collection[str] = ()) -> FileOutcome:
     """Rewrite one file's bytes (runs in a worker process). Never raises."""
     import libcst as cst
 
@@ -70,7 +73,7 @@ def fix_file(path: str, data: bytes, findings: Sequence[Finding], config: Config
 
     try:
         result = fix_bytes(data, config, path=path, findings=findings, unsafe_fixes=unsafe_fixes,
-                           add_noqa=add_noqa)
+                           add_noqa=add_noqa, keep_imports=keep_imports)
     except cst.ParserSyntaxError as exc:
         return FileOutcome(error=f"cannot parse with libcst: {exc.message} (line {exc.raw_line})")
     except RecursionError:
@@ -84,6 +87,7 @@ def fix_file(path: str, data: bytes, findings: Sequence[Finding], config: Config
             return FileOutcome(error=f"internal error: the rewritten file would not compile ({problem}); "
                                      "left untouched")
         outcome.data = result.data
+        outcome.kept_imports = sorted(result.kept_imports)
     return outcome
 
 
@@ -114,7 +118,7 @@ def _compile_problem(new: bytes, old: bytes, path: str) -> Optional[str]:
     return None
 
 
-def _worker(task: Tuple[str, bytes, List[Finding], Config, bool, bool]) -> FileOutcome:
+def _worker(task: Tuple[str, bytes, List[Finding], Config, bool, bool, Collection[str]]) -> FileOutcome:
     return fix_file(*task)
 
 
@@ -163,6 +167,62 @@ def _write_out(stream: TextIO, data: bytes) -> None:
 # --------------------------------------------------------------------------- the run
 
 
+@dataclass
+class _Entry:
+    """One file of the run: the name it was selected by, its check result, and the other names
+    (symlinks) that selected the same file."""
+    path: Path
+    result: FileResult
+    #: the file's identity (st_dev, st_ino), for spotting a link and its target both selected
+    key: Optional[Tuple[int, int]] = None
+
+
+def _identity(path: Path) -> Optional[Tuple[int, int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _is_canonical(path: Path) -> bool:
+    """Whether ``path`` names its file without going through a symlink."""
+    try:
+        return Path(os.path.abspath(path)) == path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _unique_files(results: Iterable[FileResult]) -> List[_Entry]:
+    """The check results, one per file: a symlink and the file it points at (or two links to
+    one file) selected together are one file, reported under the file's own name when that was
+    selected, else under the first link's. Hard links (two real names) stay two files."""
+    entries: List[_Entry] = []
+    by_key: Dict[Tuple[int, int], List[int]] = {}
+    for result in results:
+        path = Path(result.path)
+        key = _identity(path)
+        if key is not None and key in by_key:
+            target = _resolved(path)
+            same = next((i for i in by_key[key] if _resolved(entries[i].path) == target), None)
+            if same is not None and target is not None:
+                entry = entries[same]
+                if not _is_canonical(entry.path) and _is_canonical(path):
+                    entry.path = path
+                continue
+        if key is not None:
+            by_key.setdefault(key, []).append(len(entries))
+        entries.append(_Entry(path, result, key))
+    return entries
+
+
+def _resolved(path: Path) -> Optional[Path]:
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+
+
 def run_fix(
     paths: List[Path],
     config: Config,
@@ -188,9 +248,11 @@ def run_fix(
         stderr.write(f"{display_path(path)}: error: {message}\n")
 
     # no result cache: --diff and --check write nothing, and a fix changes the files anyway
-    for result in check_paths(paths, config, jobs, use_cache=False, keep_data=True, stream=stderr):
+    results = check_paths(paths, config, jobs, use_cache=False, keep_data=True, stream=stderr)
+    for entry in _unique_files(results):
+        result = entry.result
         if result.error is not None:
-            error(Path(result.path), result.error)
+            error(entry.path, result.error)
             continue
         scanned += 1
         if not result.findings:
@@ -199,26 +261,42 @@ def run_fix(
         report = sites_left_unparsed(result.data, result.path, result.findings, config, unsafe_fixes, add_noqa)
         if report is not None:  # every site is left whatever the tree: libcst need not parse it
             settled[len(tasks)] = FileOutcome.from_report(report)
-        tasks.append((Path(result.path), result.data, result.findings))
+        tasks.append((entry.path, result.data, result.findings))
 
-    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr, settled)
+    patchers: Dict[int, List[str]] = {}
+    if len(settled) < len(tasks):
+        patchers = _patched_modules([path for path, _, _ in tasks], paths, config)
+    keep = {index: ("tempfile",) for index in patchers}
+    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr, settled, keep)
 
     fixed_by_rule: Counter = Counter()
     left: List[str] = []
     notes: List[str] = []
+    kept: List[str] = []
     changed = 0
     noqa_marked = 0
-    for (path, data, findings), outcome in zip(tasks, outcomes):
+    for index, ((path, data, findings), outcome) in enumerate(zip(tasks, outcomes)):
         shown = display_path(path)
         problem = outcome.error
         if problem is None and outcome.data is not None:
-            if diff:
-                _write_out(stdout, unified_diff(data, outcome.data, shown))
+            try:
+                # a symlink stays a link: the file it points at is the one rewritten
+                target = resolve_target(path)
+            except FileError as exc:
+                target, problem = path, str(exc)
+            if problem is not None:
+                pass
+            elif diff:
+                _write_out(stdout, unified_diff(data, outcome.data, display_path(target)))
             elif not check:
-                try:
-                    atomic_write(path, outcome.data)
-                except FileError as exc:
-                    problem = str(exc)
+                reason = not_writable(target)
+                if reason is not None:
+                    problem = f"not writable ({reason})"
+                else:
+                    try:
+                        atomic_write(target, outcome.data)
+                    except FileError as exc:
+                        problem = str(exc)
         if problem is not None:
             error(path, problem)
             for finding in findings:
@@ -229,15 +307,18 @@ def run_fix(
             changed += 1
         for code, _line, _col, _target in outcome.fixed:
             fixed_by_rule[code] += 1
-        for code, line, col, target, reason in outcome.left:
-            left.append(f"{shown}:{line}:{col + 1}: {code} {_short_target(target)}: {reason}")
-        for code, line, col, target, reason in outcome.notes:
-            notes.append(f"{shown}:{line}:{col + 1}: {code} {_short_target(target)}: {reason}")
+        for code, line, col, target_name, reason in outcome.left:
+            left.append(f"{shown}:{line}:{col + 1}: {code} {_short_target(target_name)}: {reason}")
+        for code, line, col, target_name, reason in outcome.notes:
+            notes.append(f"{shown}:{line}:{col + 1}: {code} {_short_target(target_name)}: {reason}")
+        for module in outcome.kept_imports:
+            kept.append(f"kept import {module} in {shown}: patched by {', '.join(patchers.get(index, []))}")
         noqa_marked += outcome.noqa
 
     elapsed = time.monotonic() - started
     _summary(stderr, scanned=scanned, with_findings=len(tasks), changed=changed, fixed=fixed_by_rule,
-             left=left, notes=notes, noqa=noqa_marked, dry=diff or check, add_noqa=add_noqa, elapsed=elapsed)
+             left=left, notes=notes, noqa=noqa_marked, dry=diff or check, add_noqa=add_noqa, elapsed=elapsed,
+             kept=kept)
     if errors:
         return 2
     remaining = len(left) - noqa_marked
@@ -246,15 +327,110 @@ def run_fix(
     return 0
 
 
+# --------------------------------------------------------------------------- tests that patch a module's tempfile
+
+#: a string naming a module's ``tempfile`` attribute or something in it, as ``mock.patch`` and
+#: ``monkeypatch.setattr`` take it: ``"pkg.mod.tempfile"``, ``'pkg.mod.tempfile.mkdtemp'``
+_PATCH_TARGET = re.compile(
+    rb"""(["'])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*?)"""  # quote, the module
+    rb"""\.tempfile(?:\.[A-Za-z_][A-Za-z0-9_]*)*\1"""  # .tempfile, maybe .mkdtemp, the same quote
+)
+#: how far before the string the patching call may start (``mock.patch(\n    "..."``)
+_PATCH_CONTEXT = 200
+
+
+def _project_root(paths: Sequence[Path], config: Config) -> Path:
+    """The directory of the pyproject.toml the config came from, else the paths' common parent."""
+    if config.source is not None:
+        return config.source.parent
+    dirs = []
+    for path in paths:
+        absolute = os.path.abspath(path)
+        dirs.append(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+    try:
+        return Path(os.path.commonpath(dirs)) if dirs else Path.cwd()
+    except ValueError:  # different drives (Windows)
+        return Path.cwd()
+
+
+def module_names(path: Path, root: Path) -> List[str]:
+    """The dotted names ``path`` is imported by: relative to the project root and to its
+    ``src/`` (``src/pkg/mod.py`` is ``pkg.mod``; ``pkg/__init__.py`` is ``pkg``)."""
+    names: List[str] = []
+    candidates = {Path(os.path.abspath(path))}
+    resolved = _resolved(path)
+    if resolved is not None:
+        candidates.add(resolved)
+    roots = {Path(os.path.abspath(root))}
+    if _resolved(root) is not None:
+        roots.add(root.resolve())
+    for file in sorted(candidates):
+        for base in sorted(roots):
+            for anchor in (base, base / "src"):
+                try:
+                    relative = file.relative_to(anchor)
+                except ValueError:
+                    continue
+                parts = list(relative.parts)
+                if not parts:
+                    continue
+                parts[-1] = parts[-1].rsplit(".", 1)[0]
+                if parts[-1] == "__init__":
+                    parts.pop()
+                if parts and all(part.isidentifier() for part in parts):
+                    name = ".".join(parts)
+                    if name not in names:
+                        names.append(name)
+    return names
+
+
+def _patched_modules(files: Sequence[Path], paths: Sequence[Path], config: Config) -> Dict[int, List[str]]:
+    """For each of ``files`` (by index) that some Python file of the project patches the
+    ``tempfile`` of (``mock.patch("pkg.mod.tempfile.mkdtemp")``): where, as ``path:line``."""
+    root = _project_root(paths, config)
+    wanted: Dict[str, List[int]] = {}
+    for index, path in enumerate(files):
+        for name in module_names(path, root):
+            wanted.setdefault(name, []).append(index)
+    if not wanted:
+        return {}
+    found: Dict[int, List[str]] = {}
+    for path, problem in iter_python_files([root], config):
+        if problem is not None:
+            continue
+        try:
+            data = read_bytes(path)
+        except FileError:
+            continue  # the check reports the files it was asked about; this one only may patch
+        if b".tempfile" not in data:  # the cheap test, for nearly every file
+            continue
+        for match in _PATCH_TARGET.finditer(data):
+            indexes = wanted.get(match.group(2).decode("ascii"))
+            if not indexes:
+                continue
+            before = data[max(0, match.start() - _PATCH_CONTEXT):match.start()]
+            if b"patch" not in before and b"setattr" not in before:
+                continue
+            line = data.count(b"\n", 0, match.start()) + 1
+            where = f"{display_path(path)}:{line}"
+            for index in indexes:
+                if where not in found.setdefault(index, []):
+                    found[index].append(where)
+    return found
+
+
 def _short_target(target: str) -> str:
     return "literal path" if target == "literal" else target
 
 
 def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, unsafe_fixes: bool,
-               add_noqa: bool, jobs: int, stderr: TextIO, settled: Dict[int, FileOutcome]) -> List[FileOutcome]:
-    """Every task's outcome: ``settled`` ones as they are, the others from libcst, in a pool."""
+               add_noqa: bool, jobs: int, stderr: TextIO, settled: Dict[int, FileOutcome],
+               keep: Optional[Dict[int, Collection[str]]] = None) -> List[FileOutcome]:
+    """Every task's outcome: ``settled`` ones as they are, the others from libcst, in a pool.
+    ``keep``: per task, the modules whose imports must stay (``fix_bytes(keep_imports=...)``)."""
     results: Dict[int, FileOutcome] = dict(settled)
-    payloads = {index: (str(path), data, findings, config, unsafe_fixes, add_noqa)
+    keep = keep or {}
+    payloads = {index: (str(path), data, findings, config, unsafe_fixes, add_noqa, tuple(keep.get(index, ())))
                 for index, (path, data, findings) in enumerate(tasks) if index not in settled}
     progress = Progress(len(payloads), "fixing", stream=stderr)
     workers = min(jobs if jobs and jobs > 0 else (os.cpu_count() or 1), len(payloads))
@@ -286,7 +462,8 @@ def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, u
 
 
 def _summary(stream: TextIO, *, scanned: int, with_findings: int, changed: int, fixed: Counter,
-             left: List[str], notes: List[str], noqa: int, dry: bool, add_noqa: bool, elapsed: float) -> None:
+             left: List[str], notes: List[str], noqa: int, dry: bool, add_noqa: bool, elapsed: float,
+             kept: Sequence[str] = ()) -> None:
     total_fixed = sum(fixed.values())
     per_rule = ", ".join(f"{code}: {count}" for code, count in sorted(fixed.items()))
     verb_files = "would change" if dry else "changed"
@@ -304,4 +481,8 @@ def _summary(stream: TextIO, *, scanned: int, with_findings: int, changed: int, 
     if notes:
         stream.write("lifetimes kept as they were (no cleanup added):\n")
         for line in notes:
+            stream.write(f"  {line}\n")
+    if kept:
+        stream.write("imports kept because tests patch them (the rewritten sites no longer use them):\n")
+        for line in kept:
             stream.write(f"  {line}\n")
