@@ -9,6 +9,15 @@ every rewritten module is compiled again before anything is written, and written
 the encoding (coding cookie, BOM) and the line endings; files that do not change are never
 written.
 
+Symlinks stay links: the file a link points at is the one rewritten, and a link selected together
+with its target (or two links to one file) is one file, rewritten and reported once. A file
+without write permission (mode bits, also as root) or in a directory where no temp file can be
+created is an error (``not writable (...)``) and is left as it is; ``--diff``/``--check`` still
+show it. Where a Python file of the project (the config's directory, else the paths' common
+parent) patches a rewritten module's ``tempfile`` (``mock.patch("pkg.mod.tempfile.mkdtemp")``),
+that module keeps ``import tempfile`` (``fix_bytes(keep_imports=...)``) and the summary names the
+patching line.
+
 Output: ``--diff`` prints a unified diff on stdout (git style ``a/``/``b/`` paths relative to the
 current dir: apply it with ``git apply`` or ``patch -p1`` from that dir) and writes nothing;
 ``--check`` writes nothing. Reports, errors (``path: error: ...``) and the summary go to stderr;
