@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ComprehensionScope, FunctionScope, Scope
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,6 +81,36 @@ NON_PATH_METHODS = frozenset({
     "read_text", "read_bytes", "write_text", "write_bytes", "open", "count", "find", "rfind",
     "index", "rindex", "isdigit", "isalpha", "samefile", "touch", "mkdir", "chmod", "iterdir",
 })
+
+#: calls that use a path (or file) they are given and keep nothing of it once they return
+SYNC_CONSUMERS = frozenset({
+    "builtins.open", "builtins.print", "builtins.len", "builtins.repr", "builtins.bool", "builtins.hash",
+    "builtins.isinstance", "builtins.issubclass", "builtins.id", "builtins.type", "builtins.format",
+    "io.open", "codecs.open", "json.dump", "json.load", "pickle.dump", "pickle.load", "marshal.dump",
+    "marshal.load", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "tarfile.is_tarfile",
+    "zipfile.ZipFile", "zipfile.is_zipfile", "filecmp.cmp", "glob.glob", "glob.iglob", "fnmatch.fnmatch",
+    "hashlib.file_digest", "mimetypes.guess_type", "subprocess.run", "subprocess.call",
+    "subprocess.check_call", "subprocess.check_output", "subprocess.getoutput",
+    "subprocess.getstatusoutput", "shutil.copyfileobj",
+})
+#: modules whose functions all use a path synchronously (their exceptions are ASYNC_SINKS,
+#: checked first, and PATH_CARRIERS)
+SYNC_CONSUMER_MODULES = ("os.", "os.path.", "posixpath.", "ntpath.", "shutil.", "stat.")
+#: methods of any object that only read or write the file at the path, or log it, and return
+SYNC_CONSUMER_METHODS = frozenset({
+    "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+    "extractall", "extract", "savefig", "imwrite", "imread", "to_csv", "to_parquet", "to_json",
+    "to_excel", "to_pickle", "read_csv", "read_parquet", "read_json", "read_excel", "savez",
+    "savez_compressed", "savetxt", "loadtxt", "upload_file", "download_file", "upload_fileobj",
+    "download_fileobj",
+})
+#: calls whose result is a new value built from the path: the path flows on through them
+PATH_CARRIERS = frozenset({
+    "json.dumps", "shlex.quote", "shlex.join", "shutil.copy", "shutil.copy2", "shutil.copyfile",
+    "shutil.copytree", "shutil.move", "os.path.join",
+})
+#: ``"...".format(p)``, ``", ".join([p])``: methods of a string literal whose result holds the path
+STRING_CARRIER_METHODS = frozenset({"format", "join", "replace", "strip", "lstrip", "rstrip"})
 
 #: kinds of tracked values: the path itself, or an open file object whose ``.name`` is the path
 PATH, FILE = "path", "file"
@@ -150,6 +181,9 @@ class Analysis:
                 break
             work.extend(state.aliases)
             state.aliases = []
+        if state.escape and state.cleanup_line is None:
+            # the walk stopped at the escape; a removal further on still means "kept"
+            state.cleanup_line = self._existing_cleanup_line(seen | {a[0] for a in state.aliases})
         if state.cleanup_line is not None:
             return Decision(False, f"already removed by the function (line {state.cleanup_line}); kept",
                             existing=True, escape=state.escape or "")
@@ -158,6 +192,30 @@ class Analysis:
         if not self.rest:
             return Decision(False, "the path is not used after it is made in its block")
         return Decision(True)
+
+    def _existing_cleanup_line(self, names: Set[str]) -> Optional[int]:
+        """The line of a removal of one of ``names`` (``os.unlink(p)``, ``shutil.rmtree(d)``,
+        ``Path(p).unlink()``, ``os.remove(f.name)``) in the rest of the block, if any."""
+        found: List[int] = []
+        analysis = self
+
+        class Finder(cst.CSTVisitor):
+            def visit_Call(self, call: cst.Call) -> None:
+                func = call.func
+                operands: Sequence[cst.CSTNode]
+                if analysis._call_names(call) & (CLEANUP_FUNCTIONS | CLEANUP_NAMES) or \
+                        (get_full_name_for_node(func) or "").rpartition(".")[2] in CLEANUP_NAMES:
+                    operands = [arg.value for arg in call.args[:1]]
+                elif isinstance(func, cst.Attribute) and func.attr.value in CLEANUP_METHODS:
+                    operands = [func.value]
+                else:
+                    return
+                if any(_mentions(operand, names) for operand in operands):
+                    found.append(analysis.line(call))
+
+        for statement in self.rest:
+            statement.visit(Finder())
+        return found[0] if found else None
 
     def _check_name(self, name: str, kind: str, target: cst.Name, state: _State, original: bool) -> None:
         scope = self.engine.scope(target)
@@ -285,7 +343,15 @@ class Analysis:
                     sink = method or next(iter(simple & ASYNC_SINKS))
                     state.escape = f"{label} is passed to {sink}(), which may use it later (line {line})"
                     return
-                return  # any other call uses it and returns
+                if names & PATH_CARRIERS or _string_carrier(call):
+                    current = call
+                    continue
+                if _consumes_synchronously(names, method):
+                    return
+                callee = get_full_name_for_node(call.func) or "a call"
+                state.escape = (f"{label} is passed to {callee}(), which may keep it after the function "
+                                f"returns (line {line})")
+                return
             if isinstance(parent, cst.Return):
                 state.escape = f"{label} is returned (line {line})"
                 return
@@ -331,10 +397,35 @@ class Analysis:
 
     def _call_names(self, call: cst.Call) -> Set[str]:
         names = set(self.engine.qualified_names(call.func))
-        text = _dotted(call.func)
+        text = get_full_name_for_node(call.func)
         if text:
             names.add(text)
         return names
+
+
+def _mentions(node: cst.CSTNode, names: Set[str]) -> bool:
+    """Whether ``node`` is one of ``names``, ``X.name``, or ``Path(X)``/``str(X)`` of one."""
+    if isinstance(node, cst.Name):
+        return node.value in names
+    if isinstance(node, cst.Attribute) and node.attr.value == "name":
+        return _mentions(node.value, names)
+    if isinstance(node, cst.Call) and len(node.args) == 1:
+        return _mentions(node.args[0].value, names)
+    return False
+
+
+def _consumes_synchronously(names: Set[str], method: Optional[str]) -> bool:
+    if names & SYNC_CONSUMERS or method in SYNC_CONSUMER_METHODS:
+        return True
+    if method is not None and method.startswith("assert"):
+        return True  # unittest's self.assert*(...)
+    return any(name.startswith(SYNC_CONSUMER_MODULES) for name in names)
+
+
+def _string_carrier(call: cst.Call) -> bool:
+    func = call.func
+    return isinstance(func, cst.Attribute) and func.attr.value in STRING_CARRIER_METHODS \
+        and isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
 
 
 def _reference_name(node: cst.BaseExpression) -> Optional[str]:
@@ -343,15 +434,6 @@ def _reference_name(node: cst.BaseExpression) -> Optional[str]:
         return node.value
     if isinstance(node, cst.Attribute):
         return node.attr.value
-    return None
-
-
-def _dotted(node: cst.BaseExpression) -> Optional[str]:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
     return None
 
 
