@@ -608,11 +608,12 @@ class FindingPass:
     def _rolled_over(self, node: ast.Call) -> bool:
         """Whether the name or attribute a SpooledTemporaryFile call is bound to (``f = ...``,
         ``with ... as f``, ``self.f = ...``) has ``.rollover`` or ``.fileno`` (which rolls it over)
-        taken anywhere in the same top-level statement. Only that statement is looked at, so that
-        the answer is the same when the detector parses nothing else."""
-        top = _enclosing_statement(self.tree, node)
-        if top is None:
-            return False
+        taken: in the same function or class (its top-level statement), or anywhere in the module
+        for a call in module-level code. Every statement naming ``rollover``/``fileno`` is parsed
+        and walked in a source with a SpooledTemporaryFile, so the shortcuts see the same."""
+        top: Optional[ast.AST] = _enclosing_statement(self.tree, node)
+        if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            top = self.tree
         names: Set[Tuple[str, ...]] = set()
         for child in ast.walk(top):
             targets: List[ast.AST] = []
@@ -838,7 +839,7 @@ def find_findings(
     # every import of a module names it: only statements spanning such a line can hold one
     tracked = _imported_names(tree, modules, lines_of(source, modules))
     # the modules too: ``from tempfile import *`` binds names it does not spell out
-    lines = lines_of(source, tracked | set(modules), config)
+    lines = lines_of(source, tracked | set(modules) | _rollover_names(source), config)
     found = FindingPass(config, path, tracked, lines).run(tree)
     enabled = config.enabled_codes
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
@@ -902,7 +903,7 @@ def parse_needed(text: str, path: str, config: Config) -> ast.Module:
     try:
         module_lines = _lines_of(code, modules) or []
         tracked = _imported_names(parse_groups_spanning(module_lines), modules, module_lines)
-        return parse_groups_spanning(_lines_of(code, tracked | set(modules), config) or [])
+        return parse_groups_spanning(_lines_of(code, tracked | set(modules) | _rollover_names(code), config) or [])
     except DetectorError:
         return parse_source(text, path)  # the whole file's error, as Python reports it
 
@@ -912,6 +913,12 @@ def _runs(indexes: Sequence[int]) -> Iterator[Tuple[int, int]]:
     for _, run in itertools.groupby(enumerate(indexes), lambda pair: pair[1] - pair[0]):
         numbers = [index for _, index in run]
         yield numbers[0], numbers[-1]
+
+
+def _rollover_names(source: str) -> Set[str]:
+    """In a source with a SpooledTemporaryFile, the statements that may roll one over are looked
+    at too (see ``FindingPass._rolled_over``)."""
+    return set(_ROLLS_OVER) if "SpooledTemporaryFile" in source else set()
 
 
 def _modules(config: Config, source: str) -> Tuple[str, ...]:
