@@ -40,6 +40,8 @@ SPOOLED_GOOD = [
     "import tempfile\ndef f(d):\n    return tempfile.SpooledTemporaryFile(dir=d)\n",
     "import tempfile\ndef f(d):\n    return tempfile.SpooledTemporaryFile(0, 'w+b', -1, None, None, None, None, d)\n",
     # .fileno() of another object, or of another function's f
+    "import tempfile\nclass T:\n    def a(self):\n        f = tempfile.SpooledTemporaryFile()\n        return f\n"
+    "    def b(self, f):\n        return f.fileno()\n",
     "import tempfile\ndef g():\n    f = tempfile.SpooledTemporaryFile()\n    return f\ndef h(f):\n    return f.fileno()\n",
     "import sys, tempfile\nf = tempfile.SpooledTemporaryFile()\nn = sys.stdout.fileno()\n",
 ]
@@ -63,6 +65,8 @@ SPOOLED_BAD = [
     ("import tempfile\nclass C:\n    def __init__(self):\n        self.f = tempfile.SpooledTemporaryFile()  # <-\n"
      "    def fd(self):\n        return self.f.fileno()\n", "TMP001"),
     ("import tempfile\nf = tempfile.SpooledTemporaryFile()  # <-\nx = 1\n\ndef g():\n    return f.fileno()\n", "TMP001"),
+    ("import tempfile\ndef g():\n    f = tempfile.SpooledTemporaryFile()  # <-\n    def h():\n        f.rollover()\n    return h\n",
+     "TMP001"),
     # bare references: the factory may be called with a max_size
     ("import tempfile\nfactory = tempfile.SpooledTemporaryFile  # <-\n", "TMP001"),
 ]

@@ -142,6 +142,29 @@ def _target_key(node: ast.AST) -> Optional[Tuple[str, ...]]:
     return tuple(reversed(parts))
 
 
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _takes_rollover(region: ast.AST, keys: Set[Tuple[str, ...]]) -> bool:
+    """Whether ``region`` has ``X.rollover`` or ``X.fileno`` for one of the targets ``keys``."""
+    return bool(keys) and any(
+        isinstance(child, ast.Attribute) and child.attr in _ROLLS_OVER and _target_key(child.value) in keys
+        for child in ast.walk(region)
+    )
+
+
+def _innermost_function(top: ast.AST, node: ast.AST) -> Optional[ast.AST]:
+    """The innermost function or lambda in ``top`` whose source range holds ``node``."""
+    where = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+    best: Optional[ast.AST] = None
+    for child in ast.walk(top):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if (child.lineno, child.col_offset) <= where <= (child.end_lineno, child.end_col_offset):  # type: ignore[operator]
+                if best is None or (child.lineno, child.col_offset) > (best.lineno, best.col_offset):  # type: ignore[attr-defined]
+                    best = child
+    return best
+
+
 def _enclosing_statement(tree: ast.Module, node: ast.AST) -> Optional[ast.stmt]:
     """The top-level statement of ``tree`` (with its decorators) that holds ``node``."""
     line = node.lineno  # type: ignore[attr-defined]
@@ -606,16 +629,18 @@ class FindingPass:
         return _is_zero(max_size)
 
     def _rolled_over(self, node: ast.Call) -> bool:
-        """Whether the name or attribute a SpooledTemporaryFile call is bound to (``f = ...``,
-        ``with ... as f``, ``self.f = ...``) has ``.rollover`` or ``.fileno`` (which rolls it over)
-        taken: in the same function or class (its top-level statement), or anywhere in the module
-        for a call in module-level code. Every statement naming ``rollover``/``fileno`` is parsed
-        and walked in a source with a SpooledTemporaryFile, so the shortcuts see the same."""
-        top: Optional[ast.AST] = _enclosing_statement(self.tree, node)
-        if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        """Whether what a SpooledTemporaryFile call is bound to (``f = ...``, ``with ... as f``,
+        ``self.f = ...``) has ``.rollover`` or ``.fileno`` (which rolls it over) taken: a name in
+        the innermost function around the call, an attribute in the whole top-level function or
+        class; both anywhere in the module for a call in module-level code. Every statement
+        naming ``rollover``/``fileno`` is parsed and walked in a source with a
+        SpooledTemporaryFile, so the detector's shortcuts see the same."""
+        top: ast.AST = _enclosing_statement(self.tree, node) or self.tree
+        if not isinstance(top, _DEFINITIONS):
             top = self.tree
-        names: Set[Tuple[str, ...]] = set()
-        for child in ast.walk(top):
+        function = _innermost_function(top, node) if top is not self.tree else None
+        keys: Set[Tuple[str, ...]] = set()
+        for child in ast.walk(function or top):
             targets: List[ast.AST] = []
             if isinstance(child, ast.Assign) and child.value is node:
                 targets = list(child.targets)
@@ -623,13 +648,10 @@ class FindingPass:
                 targets = [child.target]
             elif isinstance(child, ast.withitem) and child.context_expr is node and child.optional_vars:
                 targets = [child.optional_vars]
-            names.update(key for key in map(_target_key, targets) if key)
-        if not names:
-            return False
-        return any(
-            isinstance(child, ast.Attribute) and child.attr in _ROLLS_OVER and _target_key(child.value) in names
-            for child in ast.walk(top)
-        )
+            keys.update(key for key in map(_target_key, targets) if key)
+        names = {key for key in keys if len(key) == 1}
+        attributes = keys - names
+        return any(_takes_rollover(region, wanted) for region, wanted in ((function or top, names), (top, attributes)))
 
     def _check_creator(self, node: ast.Call, scope: Scope, name: str) -> None:
         code, dir_position = CREATORS[name]
