@@ -178,12 +178,9 @@ def _write_out(stream: TextIO, data: bytes) -> None:
 
 @dataclass
 class _Entry:
-    """One file of the run: the name it was selected by, its check result, and the other names
-    (symlinks) that selected the same file."""
+    """One file of the run: the name it is reported under, and its check result."""
     path: Path
     result: FileResult
-    #: the file's identity (st_dev, st_ino), for spotting a link and its target both selected
-    key: Optional[Tuple[int, int]] = None
 
 
 def _identity(path: Path) -> Optional[Tuple[int, int]]:
@@ -221,7 +218,7 @@ def _unique_files(results: Iterable[FileResult]) -> List[_Entry]:
                 continue
         if key is not None:
             by_key.setdefault(key, []).append(len(entries))
-        entries.append(_Entry(path, result, key))
+        entries.append(_Entry(path, result))
     return entries
 
 
@@ -290,11 +287,11 @@ def run_fix(
         if problem is None and outcome.data is not None:
             try:
                 # a symlink stays a link: the file it points at is the one rewritten
-                target = resolve_target(path)
+                target: Optional[Path] = resolve_target(path)
             except FileError as exc:
-                target, problem = path, str(exc)
-            if problem is not None:
-                pass
+                target, problem = None, str(exc)
+            if target is None:
+                pass  # reported below
             elif diff:
                 _write_out(stdout, unified_diff(data, outcome.data, display_path(target)))
             elif not check:
