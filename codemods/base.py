@@ -73,6 +73,8 @@ class WithItemRewrite:
     open_expr: Optional[Callable[[cst.Call], cst.BaseExpression]] = None
     #: dir kind: the ``as`` target is bound to ``var`` first thing in the try body
     bind_target: bool = False
+    #: what the ``finally`` removes (default: ``var``); ``tmp_file.name`` for an opened file
+    cleanup_target: Optional[Callable[[], cst.BaseExpression]] = None
 
 
 @dataclass
@@ -105,7 +107,7 @@ class Site:
     def call(self) -> cst.Call:
         """The site's call (planners of creators and getters only ever see calls)."""
         if not isinstance(self.node, cst.Call):
-            raise Unfixable(f"{self.finding.target} is used without being called")
+            raise Unfixable(f"{self.finding.target} is used without being called (e.g. passed as a factory)")
         return self.node
 
     @property
@@ -426,8 +428,6 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             raise Unfixable(reason)
         if node is None:
             raise Unfixable("could not locate the site in the syntax tree")
-        if finding.target != "literal" and not isinstance(node, cst.Call):
-            raise Unfixable(f"{finding.target} is used without being called (e.g. passed as a factory)")
         plan = self.PLANNERS[finding.target](self, Site(finding, node))
         if not finding.fixable and finding.code != "TMP006":
             # the planner found nothing wrong, but the detector knows better
@@ -642,7 +642,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             if not isinstance(call, cst.Call):  # pragma: no cover - planned on a call
                 raise RuntimeError("with item is not a call")
             pre = build.assign(plan.var, plan.make_path(call))
-            cleanup = build.expression_statement(build.call("cleanup_temp_path", [build.name(plan.var)]))
+            target = plan.cleanup_target() if plan.cleanup_target is not None else build.name(plan.var)
+            cleanup = build.expression_statement(build.call("cleanup_temp_path", [target]))
             if plan.kind == "file" and plan.open_expr is not None:
                 opened = site_item.with_changes(item=plan.open_expr(call))
                 inner = chain([(None, opened)] + rest, body, None if outer else header)

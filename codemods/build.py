@@ -44,11 +44,11 @@ def call(
 ) -> cst.Call:
     func_node = dotted(func) if isinstance(func, str) else func
     arg_nodes: List[cst.Arg] = [cst.Arg(value=a) for a in args]
-    arg_nodes += [cst.Arg(keyword=cst.Name(k), value=v, equal=_tight_equal()) for k, v in keywords]
+    arg_nodes += [cst.Arg(keyword=cst.Name(k), value=v, equal=tight_equal()) for k, v in keywords]
     return cst.Call(func=func_node, args=arg_nodes)
 
 
-def _tight_equal() -> cst.AssignEqual:
+def tight_equal() -> cst.AssignEqual:
     return cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 
 

@@ -25,14 +25,6 @@ def bind_call(site: Site) -> BoundArguments:
         raise Unfixable(str(exc)) from None
 
 
-def reject_async_with(engine: "TmplintCommand", call: cst.Call) -> None:
-    item = engine.parent(call)
-    if isinstance(item, cst.WithItem):
-        with_node = engine.parent(item)
-        if isinstance(with_node, cst.With) and with_node.asynchronous is not None:
-            raise Unfixable("used in an `async with` statement")
-
-
 def string_arguments(bound: BoundArguments, names: Sequence[str]) -> None:
     """``suffix``/``prefix`` must be str (the helper makes str paths): bytes literals are refused;
     and the helper refuses path separators in them, so literal text with a slash or a backslash

@@ -4,15 +4,16 @@
 When ``d`` is rebound inside the body, has no plain name, or is missing, a fresh variable
 (``tmp_dir``) holds the path and the ``as`` target is bound from it. ``TemporaryDirectory()``
 outside a ``with`` (its object API: ``.name``, ``.cleanup()``, a finalizer) and
-``delete=False`` (3.12) are left unfixable.
+``delete=False`` (3.12) keep ``tempfile``, made in the job dir (``job_dir``).
 """
 from __future__ import annotations
 
 import libcst as cst
 
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable, WithItemRewrite
+from tmplint.codemods.job_dir import LifetimeUnfixable, plan_in_job_dir
 from tmplint.codemods.rewrite import (
-    CLEANUP, bind_call, check_dir, helper_call, new_plan, reject_async_with, resolve_id, string_arguments,
+    CLEANUP, bind_call, check_dir, helper_call, new_plan, resolve_id, string_arguments,
 )
 from tmplint.codemods.signatures import bool_argument
 
@@ -33,20 +34,30 @@ def _rebound_inside(engine: TmplintCommand, with_node: cst.With, target: cst.Nam
 
 
 def plan_temporary_directory(engine: TmplintCommand, site: Site) -> SitePlan:
+    if not isinstance(site.node, cst.Call):
+        return plan_in_job_dir(engine, site, "a factory that creates dirs when it is called")
+    try:
+        return _plan_make_temp_dir(engine, site)
+    except LifetimeUnfixable as exc:
+        return plan_in_job_dir(engine, site, str(exc))
+
+
+def _plan_make_temp_dir(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     bound = bind_call(site)
-    reject_async_with(engine, call)
     check_dir(engine, bound)
     string_arguments(bound, ("suffix", "prefix"))
     if bool_argument(bound, "delete", True) is not True:
-        raise Unfixable("TemporaryDirectory(delete=...) other than True is not rewritten")
+        raise LifetimeUnfixable("TemporaryDirectory(delete=...) other than True")
     item = engine.parent(call)
     if not (isinstance(item, cst.WithItem) and item.item is call):
-        raise Unfixable("TemporaryDirectory() outside a `with` statement: its object API "
-                        "(.name, .cleanup(), cleanup at garbage collection) has no helper equivalent")
+        raise LifetimeUnfixable("TemporaryDirectory() used as an object (.name, .cleanup(), removal when "
+                                "it is collected)")
     with_node = engine.parent(item)
     if not isinstance(with_node, cst.With):  # pragma: no cover - a WithItem's parent
         raise Unfixable("unexpected with statement")
+    if with_node.asynchronous is not None:
+        raise LifetimeUnfixable("used in an `async with` statement")
     wid = resolve_id(engine, site)
     engine.check_names(call, helpers=["make_temp_dir", CLEANUP])
     plan = new_plan(engine, site, wid, ["make_temp_dir", CLEANUP], bound)

@@ -33,7 +33,7 @@ def everything(job_id):
 '''
 
 COMMANDS = [
-    (FixNamedTemporaryFile, "NamedTemporaryFile", "get_temp_path(job_id)"),
+    (FixNamedTemporaryFile, "NamedTemporaryFile", "open_temp_file(job_id)"),
     (FixMkstemp, "mkstemp", "make_temp_file(job_id)"),
     (FixMkdtemp, "mkdtemp", "d = make_temp_dir(job_id)"),
     (FixTemporaryDirectory, "TemporaryDirectory", "t = make_temp_dir(job_id)"),

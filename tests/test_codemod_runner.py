@@ -66,7 +66,7 @@ def test_fixes_files_and_leaves_the_others_alone(tmp_path: Path) -> None:
     assert code == 0, err
     assert out == ""
     text = (root / "a.py").read_text()
-    assert "get_temp_path(workflow_id, '.json')" in text and "cleanup_temp_path(tmp_path)" in text
+    assert "open_temp_file(workflow_id, '.json')" in text and "cleanup_temp_path(tmp_file.name)" in text
     assert "import tempfile" not in text
     assert (root / "clean.py").stat().st_mtime == old
     assert "1 changed" in err and "1 sites fixed (TMP001: 1)" in err
@@ -158,23 +158,14 @@ def test_coding_cookie_and_encoding_are_kept(tmp_path: Path) -> None:
     assert fix([root])[0] == 0
     new = (root / "a.py").read_bytes()
     assert new.startswith(b"# -*- coding: latin-1 -*-\n")
-    assert b"caf\xe9" in new and b"get_temp_path" in new
-
-
-def test_read_only_file_keeps_its_mode(tmp_path: Path) -> None:
-    root = tree(tmp_path / "p", {"a.py": FIXABLE.encode()})
-    (root / "a.py").chmod(0o444)
-    code, _, err = fix([root])
-    assert code == 0, err
-    assert stat.S_IMODE((root / "a.py").stat().st_mode) == 0o444
-    assert b"get_temp_path" in (root / "a.py").read_bytes()
+    assert b"caf\xe9" in new and b"open_temp_file" in new
 
 
 def test_file_without_final_newline(tmp_path: Path) -> None:
     data = FIXABLE.encode().rstrip(b"\n")
     root = tree(tmp_path / "p", {"a.py": data})
     assert fix([root])[0] == 0
-    assert (root / "a.py").read_bytes().endswith(b"cleanup_temp_path(tmp_path)")
+    assert (root / "a.py").read_bytes().endswith(b"cleanup_temp_path(tmp_file.name)")
 
 
 # --------------------------------------------------------------------------- errors
@@ -187,7 +178,7 @@ def test_unparsable_file_is_reported_and_the_others_are_fixed(tmp_path: Path) ->
     assert code == 2
     assert f"{os.path.relpath(root / 'broken.py')}: error: cannot parse" in err
     assert (root / "broken.py").read_bytes() == broken
-    assert b"get_temp_path" in (root / "a.py").read_bytes()
+    assert b"open_temp_file" in (root / "a.py").read_bytes()
 
 
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
@@ -227,7 +218,7 @@ def test_crash_in_the_codemod_costs_one_file(tmp_path: Path, monkeypatch) -> Non
     code, _, err = fix([root])
     assert code == 2
     assert "b.py: error: internal error: RuntimeError: boom" in err
-    assert b"get_temp_path" in (root / "a.py").read_bytes()
+    assert b"open_temp_file" in (root / "a.py").read_bytes()
 
 
 # --------------------------------------------------------------------------- diff
@@ -338,15 +329,15 @@ def _env() -> Dict[str, str]:
 def test_cli_fix_diff_stdout_is_only_the_patch(tmp_path: Path) -> None:
     root = tree(tmp_path / "p", {
         "pyproject.toml": b'[tool.tmplint]\nworkflow-id-fallback = \'"shared"\'\n',
-        "a.py": b"import tempfile\n\nSCRATCH = tempfile.mkdtemp()\n",
+        "a.py": b"import tempfile\n\n\ndef scratch():\n    return tempfile.mkdtemp()\n",
     })
     result = subprocess.run([sys.executable, "-m", "tmplint", "fix", "--diff", "."], cwd=root, env=_env(),
                             capture_output=True, timeout=120)
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith(b"--- a/a.py\n+++ b/a.py\n")
-    assert b"+SCRATCH = make_temp_dir(\"shared\")\n" in result.stdout
+    assert b"+    return make_temp_dir(\"shared\")\n" in result.stdout
     assert b"tmplint fix:" in result.stderr and b"tmplint fix:" not in result.stdout
-    assert (root / "a.py").read_bytes() == b"import tempfile\n\nSCRATCH = tempfile.mkdtemp()\n"
+    assert (root / "a.py").read_bytes() == b"import tempfile\n\n\ndef scratch():\n    return tempfile.mkdtemp()\n"
 
 
 def test_libcst_tool_runs_the_commands(tmp_path: Path) -> None:
@@ -356,15 +347,16 @@ def test_libcst_tool_runs_the_commands(tmp_path: Path) -> None:
     result = subprocess.run(command + ["-x", "tmplint.codemods.migrate.MigrateToHelper", "a.py"], cwd=root,
                             env=_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "cleanup_temp_path(tmp_path)" in (root / "a.py").read_text()
+    assert "cleanup_temp_path(tmp_file.name)" in (root / "a.py").read_text()
     # the command's own arguments (add_args) reach it; [tool.tmplint] is read from the pyproject
-    (root / "c.py").write_text("import tempfile\n\nSCRATCH = tempfile.mkdtemp()\n")
+    (root / "c.py").write_text("import tempfile\n\n\ndef scratch():\n    return tempfile.mkdtemp()\n")
     (root / "pyproject.toml").write_text('[tool.tmplint]\nhelper-module = "jobs.scratch"\n')
     result = subprocess.run(command + ["-x", "tmplint.codemods.migrate.MigrateToHelper", "--workflow-id-fallback",
                                        '"boot"', "c.py"], cwd=root, env=_env(), capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-    assert (root / "c.py").read_text() == 'from jobs.scratch import make_temp_dir\n\nSCRATCH = make_temp_dir("boot")\n'
+    assert (root / "c.py").read_text() == \
+        'from jobs.scratch import make_temp_dir\n\n\ndef scratch():\n    return make_temp_dir("boot")\n'
     # with a libcst config naming the package, the short form works too
     (root / ".libcst.codemod.yaml").write_text("modules:\n  - tmplint.codemods\n")
     result = subprocess.run(command + ["mkstemp.FixMkstemp", "b.py"], cwd=root, env=_env(),

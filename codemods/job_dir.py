@@ -1,0 +1,108 @@
+"""Keep ``tempfile``'s own object, move it into the job dir: ``X(..., dir=get_temp_dir(WID))``.
+
+Where a creator's lifetime or object API has no helper equivalent (a self-deleting file stored on
+``self``, returned or passed on; ``TemporaryDirectory()`` used as an object; ``.rollover()``;
+``delete=`` from a variable; a ``SpooledTemporaryFile`` that may roll over to disk; a
+``functools.partial`` factory), the call stays exactly as it is and only gains
+``dir=get_temp_dir(WID)``: the same object with the same lifetime, made in the job's dir. A
+``dir=`` that names the system temp dir is replaced.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Optional
+
+import libcst as cst
+
+from tmplint.codemods import build
+from tmplint.codemods.base import Site, SitePlan, Unfixable
+from tmplint.codemods.signatures import ArgumentError, BoundArguments, bind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tmplint.codemods.base import TmplintCommand
+
+KEPT = "kept tempfile's lifetime, moved into the job dir"
+#: the creators whose objects (or names) can be made in another dir
+DIR_CREATORS = frozenset({
+    "NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "TemporaryDirectory",
+    "mkstemp", "mkdtemp",
+})
+
+
+class LifetimeUnfixable(Unfixable):
+    """The helper cannot reproduce this object's lifetime or API; ``tempfile``'s own object can
+    stay, made in the job dir (:func:`plan_in_job_dir`)."""
+
+
+def partial_call(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[cst.Call]:
+    """``functools.partial(tempfile.X, ...)`` when ``node`` is its first argument."""
+    arg = engine.parent(node)
+    call = engine.parent(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call) or not call.args or call.args[0] is not arg or arg.keyword is not None:
+        return None
+    if engine.qualified_names(call.func) & {"functools.partial"}:
+        return call
+    return None
+
+
+def _bind_partial(call: cst.Call, function: str) -> BoundArguments:
+    """The partial's own arguments, mapped as ``function`` maps them (after the function)."""
+    rest = call.with_changes(args=call.args[1:])
+    try:
+        bound = bind(rest, function)
+    except ArgumentError as exc:
+        raise Unfixable(str(exc)) from None
+    return BoundArguments(function, {k: v + 1 for k, v in bound.indices.items()}, call)
+
+
+def plan_in_job_dir(engine: "TmplintCommand", site: Site, why: str,
+                    bound: Optional[BoundArguments] = None) -> SitePlan:
+    """Add ``dir=get_temp_dir(WID)`` to the site's call (or to its ``functools.partial``)."""
+    from tmplint.codemods.rewrite import bind_call, check_dir, resolve_id
+
+    if site.function_name not in DIR_CREATORS:
+        raise Unfixable(why)
+    if isinstance(site.node, cst.Call):
+        call = site.node
+        bound = bound or bind_call(site)
+    else:
+        found = partial_call(engine, site.node)
+        if found is None:
+            raise Unfixable(f"{why}; {site.finding.target} is used without being called")
+        call, bound = found, _bind_partial(found, site.function_name)
+    check_dir(engine, bound)
+    wid = resolve_id(engine, site)
+    engine.check_names(call, helpers=["get_temp_dir"])
+    plan = SitePlan()
+    plan.imports.extend(engine.helper_import("get_temp_dir"))
+    wid.apply(plan)
+    plan.note = f"{KEPT}: {why}"
+    job_dir: Callable[[], cst.BaseExpression] = lambda: build.call("get_temp_dir", [wid.make()])  # noqa: E731
+    if "dir" in bound.indices:
+        index = bound.indices["dir"]
+        plan.replacements[call] = lambda updated: _with_arg(updated, index, job_dir())  # type: ignore[arg-type]
+        plan.removed.append(call.args[index].value)
+    else:
+        plan.replacements[call] = lambda updated: _add_keyword(updated, "dir", job_dir())  # type: ignore[arg-type]
+    return plan
+
+
+def _with_arg(call: cst.Call, index: int, value: cst.BaseExpression) -> cst.Call:
+    args = list(call.args)
+    args[index] = args[index].with_changes(value=value)
+    return call.with_changes(args=args)
+
+
+def _add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """``call`` with ``keyword=value`` appended, keeping a trailing comma and line layout."""
+    args = list(call.args)
+    new = cst.Arg(keyword=cst.Name(keyword), value=value, equal=build.tight_equal())
+    if not args:
+        return call.with_changes(args=[new])
+    last = args[-1]
+    if isinstance(last.comma, cst.Comma):  # one argument per line, trailing comma: keep the layout
+        new = new.with_changes(comma=last.comma)
+        args[-1] = last.with_changes(comma=args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma)
+                                     else cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    else:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return call.with_changes(args=[*args, new])
