@@ -1,12 +1,24 @@
-"""TMP005: ``tempfile.gettempdir()`` -> ``get_temp_dir(WID)``; ``gettempdirb()`` ->
-``os.fsencode(get_temp_dir(WID))``. Reads and writes of ``tempfile.tempdir`` are reported only."""
+"""TMP005: ``os.path.join(tempfile.gettempdir(), name)`` -> ``os.path.join(get_temp_dir(WID), name)``;
+``gettempdirb()`` -> ``os.fsencode(get_temp_dir(WID))``. Reads and writes of ``tempfile.tempdir`` are
+reported only.
+
+``gettempdir()`` is rewritten only where it is the base a scratch path is joined onto
+(``os.path.join(gettempdir(), name)``, ``Path(gettempdir()) / name``, ``Path(gettempdir(), name)``)
+with a name that is not fixed. Anywhere else its value is the machine's temp dir, not a scratch
+location: a guard list (``['/', '/tmp', gettempdir()]``), a comparison (``path.startswith(...)``),
+an argument or a variable, or one fixed file name that other code or processes may also open (a
+shared state file, a lock, a cache). Moving those into a job's dir would remove a safety check or
+split a rendezvous, so they are left with the reason.
+"""
 from __future__ import annotations
+
+from typing import Sequence
 
 import libcst as cst
 
 from tmplint.codemods import build
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable
-from tmplint.codemods.rewrite import new_plan, resolve_id
+from tmplint.codemods.rewrite import literal_texts, new_plan, resolve_id
 
 
 def plan_gettempdir(engine: TmplintCommand, site: Site) -> SitePlan:
@@ -16,6 +28,7 @@ def plan_gettempdir(engine: TmplintCommand, site: Site) -> SitePlan:
     as_bytes = site.function_name == "gettempdirb"
     wid = resolve_id(engine, site)
     engine.check_names(call, helpers=["get_temp_dir"], modules=["os"] if as_bytes else [])
+    check_joined_scratch_path(engine, call)
     plan = new_plan(engine, site, wid, ["get_temp_dir"])
 
     def replacement(updated: cst.CSTNode) -> cst.CSTNode:
@@ -28,6 +41,53 @@ def plan_gettempdir(engine: TmplintCommand, site: Site) -> SitePlan:
     if as_bytes:
         plan.imports.extend(engine.module_import(call, "os"))
     return plan
+
+
+JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
+PATHS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath"})
+LEFT_AS_VALUE = ("gettempdir() is used as a value (compared, listed, passed on or stored), not as the base of "
+                 "a scratch path; the machine's temp dir is left as it is")
+
+
+def check_joined_scratch_path(engine: TmplintCommand, call: cst.Call) -> None:
+    """Unfixable unless ``call`` is the base of a path joined from it with a name that varies."""
+    arg = engine.parent(call)
+    outer = engine.parent(arg) if isinstance(arg, cst.Arg) else None
+    if not (isinstance(outer, cst.Call) and outer.args and outer.args[0] is arg and arg.keyword is None):
+        raise Unfixable(LEFT_AS_VALUE)
+    names = engine.qualified_names(outer.func)
+    if names & JOINS or (names & PATHS and len(outer.args) > 1):
+        parts: Sequence[cst.BaseExpression] = [a.value for a in outer.args[1:]]
+        joined: cst.CSTNode = outer
+    elif names & PATHS:
+        division = engine.parent(outer)
+        if not (isinstance(division, cst.BinaryOperation) and isinstance(division.operator, cst.Divide)
+                and division.left is outer):
+            raise Unfixable(LEFT_AS_VALUE)
+        parts, joined = [division.right], division
+    else:
+        raise Unfixable(LEFT_AS_VALUE)
+    if any(isinstance(a, cst.Arg) and a.star for a in outer.args):
+        raise Unfixable("the joined parts are unpacked with *")
+    texts = [_literal_text(part) for part in parts]
+    if any("lock" in text.lower() for part in parts for text in literal_texts(part)):
+        raise Unfixable("a lock path under the system temp dir is shared by every job on purpose")
+    if all(t is not None for t in texts):
+        raise Unfixable("a fixed file name under the system temp dir may be opened by other code or processes "
+                        "too (shared state, a cache or a lock): moving it into one job's dir would split it")
+    if isinstance(engine.parent(joined), (cst.Comparison, cst.ComparisonTarget)):
+        raise Unfixable(LEFT_AS_VALUE)
+
+
+def _literal_text(node: cst.BaseExpression):
+    """The text of a string literal, or None when the expression is not one."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else value.decode("latin-1")
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = _literal_text(node.left), _literal_text(node.right)
+        return None if left is None or right is None else left + right
+    return None
 
 
 PLANNERS = {"tempfile.gettempdir": plan_gettempdir, "tempfile.gettempdirb": plan_gettempdir}

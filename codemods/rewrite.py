@@ -34,11 +34,12 @@ def string_arguments(bound: BoundArguments, names: Sequence[str]) -> None:
         value = literal_value(node)
         if isinstance(value, bytes):
             raise Unfixable(f"a bytes {name} makes tempfile return a bytes path; the helper makes str paths")
-        if node is not None and any("/" in text or "\\" in text for text in _literal_texts(node)):
+        if node is not None and any("/" in text or "\\" in text for text in literal_texts(node)):
             raise Unfixable(f"the {name} contains a path separator, which the helper refuses")
 
 
-def _literal_texts(node: cst.CSTNode) -> List[str]:
+def literal_texts(node: cst.CSTNode) -> List[str]:
+    """The text of every string literal (and f-string literal part) inside ``node``."""
     texts: List[str] = []
 
     class Collector(cst.CSTVisitor):

@@ -17,7 +17,8 @@ from tmplint.codemods.named_temporary_file import FixNamedTemporaryFile
 from tmplint.codemods.temporary_directory import FixTemporaryDirectory
 from tmplint.config import Config
 
-MIXED = b'''import tempfile
+MIXED = b'''import os
+import tempfile
 
 
 def everything(job_id):
@@ -28,7 +29,7 @@ def everything(job_id):
     with tempfile.TemporaryDirectory() as t:
         print(t)
     name = tempfile.mktemp()
-    base = tempfile.gettempdir()
+    base = os.path.join(tempfile.gettempdir(), name)
     return p, d, name, base, "/tmp/x"
 '''
 
@@ -38,7 +39,7 @@ COMMANDS = [
     (FixMkdtemp, "mkdtemp", "d = make_temp_dir(job_id)"),
     (FixTemporaryDirectory, "TemporaryDirectory", "t = make_temp_dir(job_id)"),
     (FixMktemp, "mktemp", "name = get_temp_path(job_id)"),
-    (FixGettempdir, "gettempdir", "base = get_temp_dir(job_id)"),
+    (FixGettempdir, "gettempdir", "base = os.path.join(get_temp_dir(job_id), name)"),
     (FixLiteralPaths, '"/tmp/x"', 'os.path.join(get_temp_dir(job_id), "x")'),
 ]
 
