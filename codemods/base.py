@@ -79,10 +79,14 @@ class WithItemRewrite:
 
 @dataclass
 class Wrap:
-    """Wrap the statements after ``statement`` (to the end of its block) in ``try/finally``."""
+    """Wrap the statements after ``statement`` (to the end of its block, or up to ``until``) in
+    ``try/finally``."""
 
-    statement: cst.SimpleStatementLine
+    statement: cst.BaseStatement
     cleanup: Callable[[], cst.BaseExpression]
+    #: an existing cleanup statement later in the block (``os.unlink(p)``): the try ends before
+    #: it and the ``finally`` replaces it
+    until: Optional[cst.BaseStatement] = None
 
 
 @dataclass
@@ -596,21 +600,32 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             return None
         out: List[cst.BaseStatement] = []
         wraps: List[Tuple[int, Wrap]] = []
+        position: Dict[cst.CSTNode, int] = {}
         for orig, upd in zip(original, updated):
             if orig in self._with_plans:
                 out.extend(self._build_with(self._with_plans[orig], upd))  # type: ignore[arg-type]
             else:
                 out.append(upd)  # type: ignore[arg-type]
+            position[orig] = len(out) - 1
             for wrap in self._wraps.get(orig, []):  # type: ignore[arg-type]
                 wraps.append((len(out) - 1, wrap))
         for index, wrap in reversed(wraps):
-            rest = out[index + 1:]
+            end = position[wrap.until] if wrap.until is not None else len(out)
+            rest = out[index + 1:end]
             if not rest:
                 continue
             leading = list(rest[0].leading_lines)
             rest[0] = rest[0].with_changes(leading_lines=[])
             cleanup = build.expression_statement(wrap.cleanup())
-            out = out[:index + 1] + [build.try_finally(rest, [cleanup], leading=leading)]
+            final_leading: Sequence[cst.EmptyLine] = ()
+            if wrap.until is not None:  # its comments move with it into the finally
+                replaced = out[end]
+                final_leading = [line for line in replaced.leading_lines if line.comment is not None]
+                if isinstance(replaced, cst.SimpleStatementLine) and replaced.trailing_whitespace.comment:
+                    cleanup = cleanup.with_changes(trailing_whitespace=replaced.trailing_whitespace)
+            after = out[end + 1:] if wrap.until is not None else []
+            out = out[:index + 1] + [build.try_finally(rest, [cleanup], leading=leading,
+                                                       final_leading=final_leading)] + after
         return out
 
     def _build_with(self, plans: Dict[int, WithItemRewrite], node: cst.With) -> List[cst.BaseStatement]:

@@ -70,10 +70,10 @@ def expression_statement(expr: cst.BaseExpression) -> cst.SimpleStatementLine:
 
 
 def try_finally(body: Sequence[cst.BaseStatement], final: Sequence[cst.BaseStatement],
-                leading: Sequence[cst.EmptyLine] = ()) -> cst.Try:
+                leading: Sequence[cst.EmptyLine] = (), final_leading: Sequence[cst.EmptyLine] = ()) -> cst.Try:
     return cst.Try(
         body=cst.IndentedBlock(body=list(body) or [cst.SimpleStatementLine(body=[cst.Pass()])]),
-        finalbody=cst.Finally(body=cst.IndentedBlock(body=list(final))),
+        finalbody=cst.Finally(body=cst.IndentedBlock(body=list(final)), leading_lines=list(final_leading)),
         leading_lines=list(leading),
     )
 

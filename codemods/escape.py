@@ -125,6 +125,9 @@ class Decision:
     existing: bool = False
     #: why the path is not provably local ("" when it is)
     escape: str = ""
+    #: the existing cleanup is one statement of the block (``os.unlink(p)``) that can become the
+    #: ``finally`` of a try around the statements before it
+    convertible: Optional[cst.SimpleStatementLine] = None
 
 
 @dataclass
@@ -135,8 +138,8 @@ class _State:
 
 
 class Analysis:
-    def __init__(self, engine: "TmplintCommand", function: cst.FunctionDef, statement: cst.SimpleStatementLine,
-                 block: cst.CSTNode) -> None:
+    def __init__(self, engine: "TmplintCommand", function: cst.FunctionDef, statement: cst.BaseStatement,
+                 block: cst.CSTNode, include_statement: bool = False) -> None:
         self.engine = engine
         self.function = function
         self.statement = statement
@@ -144,6 +147,9 @@ class Analysis:
         body = list(block.body)  # type: ignore[attr-defined]
         index = body.index(statement)
         self.rest = body[index + 1:]
+        #: the statements where a use is local: the rest, and the statement itself when it is the
+        #: ``with`` that made the file (its body uses the file)
+        self.local = body[index:] if include_statement else self.rest
         self.function_scope: Optional[Scope] = engine.scope(function.body)
 
     # -- positions
@@ -153,10 +159,10 @@ class Analysis:
         return (where.start.line, where.start.column), (where.end.line, where.end.column)
 
     def in_rest(self, node: cst.CSTNode) -> bool:
-        if not self.rest:
+        if not self.local:
             return False
-        start = self._pos(self.rest[0])[0]
-        end = self._pos(self.rest[-1])[1]
+        start = self._pos(self.local[0])[0]
+        end = self._pos(self.local[-1])[1]
         a, b = self._pos(node)
         return start <= a and b <= end
 
@@ -185,15 +191,41 @@ class Analysis:
             # the walk stopped at the escape; a removal further on still means "kept"
             state.cleanup_line = self._existing_cleanup_line(seen | {a[0] for a in state.aliases})
         if state.cleanup_line is not None:
+            convertible = None if state.escape else self._lone_cleanup_statement(seen)
             return Decision(False, f"already removed by the function (line {state.cleanup_line}); kept",
-                            existing=True, escape=state.escape or "")
+                            existing=True, escape=state.escape or "", convertible=convertible)
         if state.escape:
             return Decision(False, state.escape, escape=state.escape)
         if not self.rest:
             return Decision(False, "the path is not used after it is made in its block")
         return Decision(True)
 
-    def _existing_cleanup_line(self, names: Set[str]) -> Optional[int]:
+    def _lone_cleanup_statement(self, names: Set[str]) -> Optional[cst.SimpleStatementLine]:
+        """The one statement of the rest of the block that only removes the path (``os.unlink(p)``,
+        ``os.remove(f.name)``, ``shutil.rmtree(d)``, ``Path(p).unlink()``), when it is the only
+        removal; a ``finally`` can do the same at the same point."""
+        found = [s for s in self.rest if isinstance(s, cst.SimpleStatementLine) and len(s.body) == 1
+                 and isinstance(s.body[0], cst.Expr) and isinstance(s.body[0].value, cst.Call)
+                 and self._plain_removal(s.body[0].value, names)]
+        if len(found) != 1 or self._existing_cleanup_line(names, until=found[0]) is not None:
+            return None
+        return found[0]
+
+    def _plain_removal(self, call: cst.Call, names: Set[str]) -> bool:
+        func = call.func
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        if isinstance(func, cst.Attribute) and func.attr.value == "unlink" and not self._call_names(call) & \
+                CLEANUP_FUNCTIONS:
+            return not positional and set(keywords) <= {"missing_ok"} and _mentions(func.value, names)
+        names_called = self._call_names(call)
+        if not names_called & (CLEANUP_FUNCTIONS | CLEANUP_NAMES) or len(positional) != 1:
+            return False
+        if set(keywords) - {"ignore_errors"} or not all(_is_true(v) for v in keywords.values()):
+            return False
+        return _mentions(positional[0], names)
+
+    def _existing_cleanup_line(self, names: Set[str], until: Optional[cst.CSTNode] = None) -> Optional[int]:
         """The line of a removal of one of ``names`` (``os.unlink(p)``, ``shutil.rmtree(d)``,
         ``Path(p).unlink()``, ``os.remove(f.name)``) in the rest of the block, if any."""
         found: List[int] = []
@@ -214,7 +246,8 @@ class Analysis:
                     found.append(analysis.line(call))
 
         for statement in self.rest:
-            statement.visit(Finder())
+            if statement is not until:
+                statement.visit(Finder())
         return found[0] if found else None
 
     def _check_name(self, name: str, kind: str, target: cst.Name, state: _State, original: bool) -> None:
@@ -403,6 +436,10 @@ class Analysis:
         return names
 
 
+def _is_true(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
 def _mentions(node: cst.CSTNode, names: Set[str]) -> bool:
     """Whether ``node`` is one of ``names``, ``X.name``, or ``Path(X)``/``str(X)`` of one."""
     if isinstance(node, cst.Name):
@@ -479,9 +516,10 @@ def simple_assignment(engine: "TmplintCommand", call: cst.Call) -> Optional[Tupl
     return line, assign
 
 
-def decide_cleanup(engine: "TmplintCommand", call: cst.Call, statement: cst.SimpleStatementLine,
-                   tracked: Sequence[Tuple[str, str, cst.Name]]) -> Decision:
-    """May a ``finally`` cleanup be added around the rest of ``statement``'s block?"""
+def decide_cleanup(engine: "TmplintCommand", call: cst.Call, statement: cst.BaseStatement,
+                   tracked: Sequence[Tuple[str, str, cst.Name]], include_statement: bool = False) -> Decision:
+    """May a ``finally`` cleanup be added around the rest of ``statement``'s block?
+    ``include_statement``: uses inside ``statement`` itself (the ``with`` that made a file) are local."""
     function = engine.enclosing_def(call)
     kind, _ = engine.enclosing(call)
     if function is None or kind != "function":
@@ -491,4 +529,4 @@ def decide_cleanup(engine: "TmplintCommand", call: cst.Call, statement: cst.Simp
     block = engine.parent(statement)
     if not isinstance(block, cst.IndentedBlock):
         return Decision(False, "the statement is not in an indented block")
-    return Analysis(engine, function, statement, block).decide(tracked)
+    return Analysis(engine, function, statement, block, include_statement).decide(tracked)

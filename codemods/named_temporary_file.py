@@ -35,10 +35,10 @@ import libcst as cst
 
 from tmplint.codemods import build
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable, WithItemRewrite, Wrap
-from tmplint.codemods.escape import FILE, decide_cleanup, simple_assignment
+from tmplint.codemods.escape import FILE, PATH, decide_cleanup, simple_assignment
 from tmplint.codemods.job_dir import LifetimeUnfixable, plan_in_job_dir
 from tmplint.codemods.rewrite import (
-    CLEANUP, argument, bind_call, check_dir, cleanup_call, maybe_cleanup, new_plan, resolve_id,
+    CLEANUP, argument, bind_call, check_dir, cleanup_call, helper_call, maybe_cleanup, new_plan, resolve_id,
     string_arguments,
 )
 from tmplint.codemods.signatures import OPEN_ARGUMENTS, BoundArguments, bool_argument
@@ -113,6 +113,8 @@ def _plan_open_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
             raise LifetimeUnfixable("delete_on_close= is not True or False")
         deleting = delete
     wid = resolve_id(engine, site)
+    if not deleting and isinstance(item, cst.WithItem) and item.item is call:
+        return _plan_delete_false_with(engine, site, bound, wid)
     helpers = ["open_temp_file"] + ([CLEANUP] if deleting else [])
     engine.check_names(call, helpers=helpers)
     plan = new_plan(engine, site, wid, helpers, bound)
@@ -126,8 +128,8 @@ def _plan_open_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
     found = simple_assignment(engine, call)
     target = found[1].targets[0].target if found is not None else None
     name_target = target if isinstance(target, cst.Name) else None
-    if isinstance(item, cst.WithItem):
-        plan.note = "cleanup not added: a delete=False file opened in a `with` statement"
+    if isinstance(item, cst.WithItem):  # an item's call argument: NamedTemporaryFile(...).name
+        plan.note = "cleanup not added: a delete=False file opened inside a `with` item"
         return plan
     if name_target is not None:
         _reject_wrapper_api(engine, engine.parent(found[0]) or found[0], name_target.value)  # type: ignore[index]
@@ -137,6 +139,138 @@ def _plan_open_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
         lambda: build.dotted(f"{name_value}.name"), "the file",
     )
     return plan
+
+
+def _plan_delete_false_with(engine: TmplintCommand, site: Site, bound: BoundArguments, wid: WorkflowId) -> SitePlan:
+    """``with NamedTemporaryFile(delete=False) as tmp: ...``: the file outlives the ``with``; it is
+    removed in a ``finally`` after the code that uses it, when its path stays in the function. A
+    body that only takes the name becomes ``out = get_temp_path(WID, S)`` when the later code only
+    creates or writes the file (it would not find an existing empty file)."""
+    call = site.call
+    item = engine.parent(call)
+    with_node = engine.parent(item)
+    if not isinstance(item, cst.WithItem) or not isinstance(with_node, cst.With):  # pragma: no cover
+        raise Unfixable("unexpected with statement")
+    target = item.asname.name if item.asname is not None else None
+    name_only = _name_taken(engine, with_node, target)
+    if name_only is not None:
+        plan = _plan_name_only(engine, site, bound, wid, with_node, name_only)
+        if plan is not None:
+            return plan
+    engine.check_names(call, helpers=["open_temp_file"])
+    plan = new_plan(engine, site, wid, ["open_temp_file"], bound)
+    plan.replacements[call] = lambda updated: open_temp_file_call(wid, updated, bound)  # type: ignore[arg-type]
+    if not isinstance(target, cst.Name):
+        plan.note = "cleanup not added: the file has no name in the `with` statement"
+        return plan
+    _reject_wrapper_api(engine, engine.parent(with_node), target.value)
+    decision = decide_cleanup(engine, call, with_node, [(target.value, FILE, target)], include_statement=True)
+    name = target.value
+    _add_cleanup(engine, plan, call, with_node, decision, lambda: build.dotted(f"{name}.name"))
+    return plan
+
+
+def _add_cleanup(engine: TmplintCommand, plan: SitePlan, call: cst.Call, statement: cst.BaseStatement,
+                 decision, cleanup_expr) -> None:
+    if decision.add or decision.convertible is not None:
+        engine.check_names(call, helpers=[CLEANUP])
+        plan.imports.extend(engine.helper_import(CLEANUP))
+        plan.wrap = Wrap(statement, lambda: cleanup_call(cleanup_expr()), until=decision.convertible)
+        if decision.convertible is not None:
+            plan.note = f"cleanup moved into a finally: the removal on line {engine.line(decision.convertible)}"
+            plan.removed.append(decision.convertible)
+    elif decision.existing:
+        plan.note = f"cleanup kept: {decision.reason.replace('; kept', '')}"
+    else:
+        plan.note = f"cleanup not added: {decision.reason}"
+
+
+def _name_taken(engine: TmplintCommand, with_node: cst.With,
+                target: Optional[cst.BaseAssignTargetExpression]) -> Optional[Tuple[cst.SimpleStatementLine, cst.Name]]:
+    """``(statement, out)`` when the ``with`` has one item and its body is only ``out = tmp.name``,
+    and ``tmp`` is not used anywhere else."""
+    if len(with_node.items) != 1 or not isinstance(target, cst.Name):
+        return None
+    body = build.as_statements(with_node.body)
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+        return None
+    assign = body[0].body[0]
+    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+            and isinstance(assign.value, cst.Attribute) and assign.value.attr.value == "name"
+            and isinstance(assign.value.value, cst.Name) and assign.value.value.value == target.value):
+        return None
+    scope = engine.scope(target)
+    if scope is None or any(len(a.references) != 1 for a in scope.assignments[target.value]) \
+            or len(scope.assignments[target.value]) != 1:
+        return None
+    return body[0], assign.targets[0].target  # type: ignore[return-value]
+
+
+def _plan_name_only(engine: TmplintCommand, site: Site, bound: BoundArguments, wid: WorkflowId,
+                    with_node: cst.With, name_only: Tuple[cst.SimpleStatementLine, cst.Name]) -> Optional[SitePlan]:
+    statement, out = name_only
+    if not _only_created_later(engine, with_node, out):
+        return None
+    engine.check_names(site.call, helpers=["get_temp_path"])
+    plan = new_plan(engine, site, wid, ["get_temp_path"], bound)
+    index = list(with_node.items).index(engine.parent(site.call))  # type: ignore[arg-type]
+    header = with_node.body.header if isinstance(with_node.body, cst.IndentedBlock) else None
+    trailing = statement.trailing_whitespace if statement.trailing_whitespace.comment else header
+    # both lines had a comment: the with line's goes above the assignment, nothing is lost
+    moved = [cst.EmptyLine(indent=True, comment=header.comment)] \
+        if header is not None and header.comment is not None and trailing is not header else []
+
+    def replace_with(updated: cst.With) -> cst.SimpleStatementLine:
+        made = helper_call("get_temp_path", wid, updated.items[index].item, bound)  # type: ignore[arg-type]
+        return build.assign(out.value, made, trailing=trailing, leading=[*updated.leading_lines, *moved])
+
+    plan.replacements[with_node] = replace_with  # type: ignore[assignment]
+    decision = decide_cleanup(engine, site.call, with_node, [(out.value, PATH, out)], include_statement=True)
+    _add_cleanup(engine, plan, site.call, with_node, decision, lambda: build.name(out.value))
+    return plan
+
+
+#: calls that create (or overwrite) the file at a path they are given, by the argument's position
+CREATES = {
+    "builtins.open": 0, "io.open": 0, "os.replace": 1, "os.rename": 1, "shutil.copy": 1, "shutil.copy2": 1,
+    "shutil.copyfile": 1, "shutil.move": 1,
+}
+
+
+def _only_created_later(engine: TmplintCommand, with_node: cst.With, out: cst.Name) -> bool:
+    """Whether every later use of ``out`` makes the file itself (``open(out, "w")``, a
+    destination, a subprocess argument) or removes it, so a path without a file behaves the same."""
+    scope = engine.scope(out)
+    if scope is None:
+        return False
+    for assignment in scope.assignments[out.value]:
+        for access in assignment.references:
+            if not _creates_or_removes(engine, access.node):
+                return False
+    return True
+
+
+def _creates_or_removes(engine: TmplintCommand, node: cst.CSTNode) -> bool:
+    arg = engine.parent(node)
+    holder = arg
+    while isinstance(engine.parent(holder), (cst.Element, cst.List, cst.Tuple)):
+        holder = engine.parent(holder)
+    call = engine.parent(holder) if isinstance(holder, (cst.Arg, cst.Element, cst.List, cst.Tuple)) else None
+    if isinstance(holder, (cst.List, cst.Tuple)) and isinstance(engine.parent(holder), cst.Arg):
+        call = engine.parent(engine.parent(holder))
+    if not isinstance(call, cst.Call):
+        return False
+    names = engine.qualified_names(call.func)
+    if any(n.startswith("subprocess.") for n in names) or names & {"os.unlink", "os.remove"}:
+        return True
+    for name, position in CREATES.items():
+        if name in names and isinstance(arg, cst.Arg) and position < len(call.args) and call.args[position] is arg:
+            if name.endswith("open"):
+                mode = call.args[1].value if len(call.args) > 1 else None
+                return isinstance(mode, cst.SimpleString) and str(mode.evaluated_value)[:1] in ("w", "x")
+            return True
+    return False
 
 
 def _plan_deleting(engine: TmplintCommand, call: cst.Call, plan: SitePlan, file_expr) -> SitePlan:

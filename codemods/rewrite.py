@@ -125,10 +125,13 @@ def maybe_cleanup(engine: "TmplintCommand", site: Site, plan: SitePlan, tracked_
         return
     statement, _ = found
     decision: Decision = decide_cleanup(engine, site.call, statement, [(tracked_target.value, kind, tracked_target)])
-    if decision.add:
+    if decision.add or decision.convertible is not None:
         engine.check_names(site.call, helpers=[CLEANUP])
         plan.imports.extend(engine.helper_import(CLEANUP))
-        plan.wrap = Wrap(statement, lambda: cleanup_call(cleanup_expr()))
+        plan.wrap = Wrap(statement, lambda: cleanup_call(cleanup_expr()), until=decision.convertible)
+        if decision.convertible is not None:
+            plan.note = f"cleanup moved into a finally: the removal on line {engine.line(decision.convertible)}"
+            plan.removed.append(decision.convertible)
     elif decision.existing:
         plan.note = f"cleanup kept: {decision.reason.replace('; kept', '')}"
     else:
