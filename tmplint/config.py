@@ -230,3 +230,163 @@ def load_config(explicit: Optional[Path] = None, start: Optional[Path] = None) -
 
 
 CONFIG_FIELDS = tuple(f.name for f in fields(Config))
+
+
+@dataclass(frozen=True)
+class ProjectStyle:
+    """How the project around a file formats its code (what the codemod's output must follow)."""
+
+    #: ruff ``line-length``, else black's, else isort's, else flake8's ``max-line-length``, else 88
+    line_length: int = 88
+    #: the lowest Python version ``requires-python`` (or ruff's ``target-version``) allows, if known
+    requires_python: Optional[Tuple[int, int]] = None
+    #: isort's/ruff's ``known-first-party`` modules
+    known_first_party: Tuple[str, ...] = ()
+    #: the project's root directory (where its pyproject.toml or .git is), if any
+    root: Optional[Path] = None
+
+    def is_first_party(self, module: str) -> bool:
+        """Whether ``module`` belongs to the project: named in known-first-party, or a module or
+        package at the project root (or under ``src/``)."""
+        top = module.split(".")[0]
+        if any(module == k or module.startswith(k + ".") or top == k for k in self.known_first_party):
+            return True
+        if self.root is None or not top:
+            return False
+        return any((base / f"{top}.py").is_file() or (base / top).is_dir()
+                   for base in (self.root, self.root / "src"))
+
+
+_VERSION_RE = re.compile(r"(>=|~=|==|\^|>)?\s*(\d+)\.(\d+)")
+
+
+def _lowest_version(spec: Any) -> Optional[Tuple[int, int]]:
+    """``(3, 10)`` for ``">=3.10"``, ``"~=3.10"``, ``"^3.10"``, ``">=3.10,<4"``; ruff's ``"py310"``."""
+    if not isinstance(spec, str):
+        return None
+    ruff = re.fullmatch(r"py3(\d+)", spec.strip())
+    if ruff:
+        return (3, int(ruff.group(1)))
+    lows = [(int(m.group(2)), int(m.group(3)) + (1 if m.group(1) == ">" else 0))
+            for m in _VERSION_RE.finditer(spec) if m.group(1) != "<" and m.group(1) is not None]
+    return min(lows) if lows else None
+
+
+def _read_ini(path: Path, section: str, *keys: str) -> Optional[str]:
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return None
+    for key in keys:
+        if parser.has_option(section, key):
+            return parser.get(section, key)
+    return None
+
+
+def _read_toml(path: Path) -> Dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _positive_int(value: Any) -> Optional[int]:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _name_list(value: Any) -> Tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.replace("\n", ",").split(",")
+    if not isinstance(value, list):
+        return ()
+    return tuple(v.strip() for v in value if isinstance(v, str) and v.strip())
+
+
+def read_project_style(path: Optional[Any]) -> ProjectStyle:
+    """The formatting settings of the project ``path`` (a file or directory) is in: walks up to
+    the project root (the first directory with a pyproject.toml or .git), and for each setting
+    takes the nearest file that sets it. A path that does not exist (``"<module>"``) gives the
+    defaults. Cached per directory."""
+    if path is None or str(path).startswith("<") or str(path) in ("", "-"):
+        return ProjectStyle()  # not a file: "<module>", "<stdin>"
+    start = Path(str(path))
+    try:
+        start = start.resolve()
+    except (OSError, RuntimeError):
+        return ProjectStyle()
+    directory = start if start.is_dir() else start.parent
+    if not directory.is_dir():
+        return ProjectStyle()
+    return _project_style_in(directory)
+
+
+def _project_style_in(directory: Path) -> ProjectStyle:
+    cached = _STYLE_CACHE.get(directory)
+    if cached is not None:
+        return cached
+    found: Dict[str, Any] = {}
+    root: Optional[Path] = None
+
+    def put(key: str, value: Any) -> None:
+        if value is not None and value != () and key not in found:
+            found[key] = value
+
+    for current in [directory, *directory.parents]:
+        for name in ("ruff.toml", ".ruff.toml"):
+            data = _read_toml(current / name) if (current / name).is_file() else {}
+            if data:
+                put("ruff_line", _positive_int(data.get("line-length")))
+                put("target", _lowest_version(data.get("target-version")))
+                isort = data.get("lint", {}).get("isort", {}) or data.get("isort", {})
+                put("first", _name_list(isort.get("known-first-party")))
+        pyproject = current / "pyproject.toml"
+        if pyproject.is_file():
+            data = _read_toml(pyproject)
+            tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+            ruff = tool.get("ruff", {}) if isinstance(tool.get("ruff"), dict) else {}
+            put("ruff_line", _positive_int(ruff.get("line-length")))
+            put("target", _lowest_version(ruff.get("target-version")))
+            ruff_isort = ruff.get("lint", {}).get("isort", {}) or ruff.get("isort", {})
+            put("first", _name_list(ruff_isort.get("known-first-party")))
+            black = tool.get("black", {}) if isinstance(tool.get("black"), dict) else {}
+            put("black_line", _positive_int(black.get("line-length") or black.get("line_length")))
+            isort = tool.get("isort", {}) if isinstance(tool.get("isort"), dict) else {}
+            put("isort_line", _positive_int(isort.get("line_length") or isort.get("line-length")))
+            put("first", _name_list(isort.get("known_first_party") or isort.get("known-first-party")))
+            project = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
+            put("requires", _lowest_version(project.get("requires-python")))
+            poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
+            deps = poetry.get("dependencies", {}) if isinstance(poetry.get("dependencies"), dict) else {}
+            put("requires", _lowest_version(deps.get("python")))
+        for name in ("setup.cfg", "tox.ini", ".flake8"):
+            candidate = current / name
+            if candidate.is_file():
+                put("flake8_line", _positive_int(_read_ini(candidate, "flake8", "max-line-length", "max_line_length")))
+                if name != ".flake8":
+                    put("isort_line", _positive_int(_read_ini(candidate, "isort", "line_length")))
+                    put("first", _name_list(_read_ini(candidate, "isort", "known_first_party")))
+                if name == "setup.cfg":
+                    put("requires", _lowest_version(_read_ini(candidate, "options", "python_requires")))
+        if (current / ".isort.cfg").is_file():
+            put("isort_line", _positive_int(_read_ini(current / ".isort.cfg", "settings", "line_length")))
+            put("first", _name_list(_read_ini(current / ".isort.cfg", "settings", "known_first_party")))
+        if pyproject.is_file() or (current / ".git").exists():
+            root = current
+            break
+    line = next((found[k] for k in ("ruff_line", "black_line", "isort_line", "flake8_line") if k in found), 88)
+    style = ProjectStyle(line_length=line, requires_python=found.get("requires", found.get("target")),
+                         known_first_party=found.get("first", ()), root=root)
+    if len(_STYLE_CACHE) > 256:
+        _STYLE_CACHE.clear()
+    _STYLE_CACHE[directory] = style
+    return style
+
+
+_STYLE_CACHE: Dict[Path, ProjectStyle] = {}
