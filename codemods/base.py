@@ -445,6 +445,9 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         if plan.wrap is not None:
             self._wraps.setdefault(plan.wrap.statement, []).append(plan.wrap)
         for function, annotated in plan.params:
+            if function not in self._params:
+                from tmplint.codemods.triage import ParamAdded
+                self.report.params_added.append(ParamAdded(function.name.value, self.line(function)))
             self._params[function] = self._params.get(function, True) and annotated
         for module, obj in plan.imports:
             AddImportsVisitor.add_needed_import(self.context, module, obj)

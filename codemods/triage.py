@@ -28,6 +28,15 @@ class SiteOutcome:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class ParamAdded:
+    """A function that got the ``workflow_id`` keyword parameter (``add-workflow-param``)."""
+    #: the function's name, as callers spell it (``export`` for ``def export(...)``)
+    name: str
+    #: the line of its ``def`` in the original module
+    line: int
+
+
 @dataclass
 class FixReport:
     fixed: List[SiteOutcome] = field(default_factory=list)
@@ -36,6 +45,8 @@ class FixReport:
     notes: List[SiteOutcome] = field(default_factory=list)
     #: how many left sites got a ``# noqa`` comment (``--add-noqa``)
     noqa_marked: int = 0
+    #: functions that got the ``workflow_id`` parameter, once each, in the order first planned
+    params_added: List[ParamAdded] = field(default_factory=list)
 
 
 #: the reason a site the detector itself marks as not fixable is left, by rule

@@ -52,9 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     fix = commands.add_parser("fix", help="rewrite call sites into the per-workflow helper")
     _add_selection_options(fix)
     fix.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
-    fix.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
+    fix.add_argument("--check", action="store_true",
+                     help="write nothing; exit 1 only if a file would change (sites left alone do not count)")
     fix.add_argument("--unsafe-fixes", action="store_true", help="also rewrite literal temp paths (TMP006)")
     fix.add_argument("--add-noqa", action="store_true", help="mark sites that cannot be fixed with # noqa")
+    fix.add_argument("--report", type=Path, metavar="FILE.md",
+                     help="also write a markdown report for the pull request (with --diff/--check too)")
+    fix.add_argument("--baseline", type=Path, metavar="FILE",
+                     help="leave the sites recorded in this baseline (tmplint check --write-baseline) alone")
 
     init = commands.add_parser("init", help="write the helper module into your project")
     init.add_argument("--module", type=Path, help="where to write it (default: from helper-module)")
@@ -188,10 +193,19 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
 def cmd_fix(args: argparse.Namespace, config: Config) -> int:
     from tmplint.fix import run_fix
 
+    known = None
+    if args.baseline:
+        from tmplint import baseline
+
+        try:
+            known = baseline.load_baseline(args.baseline)
+        except baseline.BaselineError as exc:
+            print(f"{args.baseline}: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     return run_fix(
         args.paths or [Path(".")], config, diff=args.diff, check=args.check,
         unsafe_fixes=args.unsafe_fixes, add_noqa=args.add_noqa, jobs=args.jobs or os.cpu_count() or 1,
-        stdout=sys.stdout, stderr=sys.stderr,
+        stdout=sys.stdout, stderr=sys.stderr, report=args.report, baseline=known,
     )
 
 
