@@ -38,6 +38,10 @@ def _check_context(engine: TmplintCommand, node: cst.CSTNode) -> None:
             raise Unfixable(f"the literal is an argument of .{call.func.attr.value}(), not a path to create")
     if isinstance(parent, (cst.SubscriptElement, cst.Index, cst.Slice, cst.MatchValue, cst.MatchSingleton)):
         raise Unfixable("the literal is a key or pattern, not a path to create")
+    if isinstance(parent, (cst.Element, cst.StarredElement)) and \
+            isinstance(engine.parent(parent), (cst.List, cst.Tuple, cst.Set)):
+        raise Unfixable("the literal is an element of a list, tuple or set (a list of system dirs?), "
+                        "not a path to create")
     if isinstance(parent, cst.DictElement) and parent.key is node:
         raise Unfixable("the literal is a dict key, not a path to create")
     if isinstance(parent, cst.BinaryOperation) and parent.left is node and isinstance(parent.operator, cst.Modulo):
@@ -100,8 +104,28 @@ def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
             return temp_dir
         return build.call("os.path.join", [temp_dir, rest.deep_clone()])
 
-    plan.replacements[node] = replacement
+    parent = engine.parent(node)
+    if rest is not None and isinstance(node, cst.SimpleString) and isinstance(parent, cst.BinaryOperation) \
+            and parent.left is node and isinstance(parent.operator, cst.Add):
+        # "/tmp/pipeline/" + job_id -> os.path.join(get_temp_dir(WID), "pipeline", job_id)
+        plan.replacements[parent] = lambda updated: _joined_concatenation(  # type: ignore[arg-type]
+            build.call("get_temp_dir", [wid.make()]), rest, updated)
+    else:
+        plan.replacements[node] = replacement
     return plan
+
+
+def _joined_concatenation(temp_dir: cst.BaseExpression, rest: cst.SimpleString,
+                          updated: cst.BinaryOperation) -> cst.BaseExpression:
+    text = rest.raw_value
+    right = updated.right.deep_clone()
+    if not text:  # "/tmp/" + name
+        parts = [right]
+    elif text.endswith("/"):  # "/tmp/dir/" + name
+        parts = [rest.with_changes(value=f"{rest.prefix}{rest.quote}{text.rstrip('/')}{rest.quote}"), right]
+    else:  # "/tmp/pre_" + name: the name is part of the file name
+        parts = [cst.BinaryOperation(left=rest.deep_clone(), operator=updated.operator, right=right)]
+    return build.call("os.path.join", [temp_dir, *parts])
 
 
 PLANNERS = {"literal": plan_literal}
