@@ -408,6 +408,10 @@ def _not_baselined(findings: List[Finding], data: bytes, baseline: Baseline) -> 
 # --------------------------------------------------------------------------- positions in the rewritten file
 
 
+#: the helper's functions a rewritten site calls (``cleanup_temp_path`` goes in the ``finally``)
+_HELPER_CALL = re.compile(r"\b(?:get_temp_path|get_temp_dir|make_temp_dir|make_temp_file|open_temp_file)\(")
+
+
 class _LineMap:
     """A module's lines before and after its rewrite, and where each old line went. Lines are
     compared without their indentation, so code a ``try:`` now wraps still maps line for line."""
@@ -424,10 +428,10 @@ class _LineMap:
     def new_text(self, line: Optional[int]) -> str:
         return self.new[line - 1] if line is not None and 0 < line <= len(self.new) else ""
 
-    def new_line(self, line: int) -> Optional[int]:
+    def new_line(self, line: int, site: bool = False) -> Optional[int]:
         """Where old ``line`` (1-based) is in the new file: the same line where it is unchanged,
-        the most similar line of the new block where a rewrite replaced it, None where it was
-        removed."""
+        where a rewrite replaced it the most similar line of the new block (for a rewritten
+        ``site``, one that calls the helper first), None where it was removed."""
         i = line - 1
         for tag, i1, i2, j1, j2 in self._opcodes:
             if not i1 <= i < i2:
@@ -437,8 +441,10 @@ class _LineMap:
             if j1 == j2:
                 return None
             text = self.old[i].strip()
-            best = max(range(j1, j2), key=lambda j: (difflib.SequenceMatcher(None, text, self.new[j].strip()).ratio(),
-                                                     -abs((j - j1) - (i - i1))))
+            best = max(range(j1, j2), key=lambda j: (
+                site and _HELPER_CALL.search(self.new[j]) is not None and _HELPER_CALL.search(text) is None,
+                difflib.SequenceMatcher(None, text, self.new[j].strip()).ratio(),
+                -abs((j - j1) - (i - i1))))
             return best + 1
         return None
 
@@ -449,9 +455,10 @@ class _Rewrite:
     def __init__(self, path: str, old: bytes, outcome: FileOutcome, config: Config) -> None:
         assert outcome.data is not None
         self.map = _LineMap(split_lines(decode_source(old, path)), split_lines(decode_source(outcome.data, path)))
-        self.fixed = [(code, line, self.map.new_line(line), target) for code, line, _col, target in outcome.fixed]
+        self.fixed = [(code, line, self.map.new_line(line, site=True), target)
+                      for code, line, _col, target in outcome.fixed]
         self.left = self._left(path, outcome.data, outcome.left, config)
-        self.notes = [(code, self._line(line), col, target, self._message(message))
+        self.notes = [(code, self._line(line, site=True), col, target, self._message(message))
                       for code, line, col, target, message in outcome.notes]
         self.params = [(name, self._line(line)) for name, line in outcome.params]
 
@@ -459,8 +466,8 @@ class _Rewrite:
         """A reason or note with the lines it names (``returned (line 17)``) moved too."""
         return re.sub(r"\bline (\d+)\b", lambda m: f"line {self._line(int(m.group(1)))}", message)
 
-    def _line(self, line: int) -> int:
-        new = self.map.new_line(line)
+    def _line(self, line: int, site: bool = False) -> int:
+        new = self.map.new_line(line, site)
         return new if new is not None else line
 
     def _left(self, path: str, new: bytes, left: Sequence[Tuple[str, int, int, str, str]],
