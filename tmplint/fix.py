@@ -346,7 +346,8 @@ def run_fix(
         if outcome.data is not None:
             changed += 1
         # positions in the rewritten file (the original's are stale once lines were inserted)
-        view = _Rewrite(str(path), data, outcome, config) if outcome.data is not None else None
+        wanted = report is not None or (not dry and (outcome.left or outcome.notes or outcome.params))
+        view = _Rewrite(str(path), data, outcome, config) if outcome.data is not None and wanted else None
         shown_at = view if view is not None and not dry else None  # the stderr summary: the file on disk
         for code, _line, _col, _target in outcome.fixed:
             fixed_by_rule[code] += 1
