@@ -67,6 +67,10 @@ class Finding:
         }
 
 
+#: creators whose ``functools.partial`` factory ``tmplint fix`` moves into the job dir
+PARTIAL_FIXABLE = frozenset({"NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "TemporaryDirectory"})
+
+
 class DetectorError(Exception):
     """A file that cannot be decoded or parsed; the message says why."""
 
@@ -297,6 +301,9 @@ class FindingPass:
         self.findings: List[Finding] = []
         #: nodes reported under another finding (a creator's temp ``dir=``)
         self.skip: Set[int] = set()
+        #: references that are ``functools.partial(tempfile.X, ...)`` factories without a ``dir``:
+        #: ``tmplint fix`` gives the partial ``dir=get_temp_dir(WID)``
+        self.partial_factories: Set[int] = set()
         self.scopes: Dict[int, Scope] = {}
         self.tree = ast.Module(body=[], type_ignores=[])
         #: walking an annotation: references there create nothing
@@ -689,6 +696,8 @@ class FindingPass:
         code, dir_position = CREATORS[name]  # type: ignore[index]
         dir_arg, _ = self._dir_argument(node.args[1:], node.keywords, dir_position)
         if dir_arg is None:
+            if name in PARTIAL_FIXABLE:
+                self.partial_factories.add(id(func))
             return  # the reference is reported as it is
         self._report_creator(func, scope, code, qualname, dir_arg, fixable=False)  # type: ignore[arg-type]
         self.skip.add(id(func))
@@ -711,7 +720,8 @@ class FindingPass:
         ``tempfile.tempdir`` read or written."""
         name = qualname[len("tempfile."):] if qualname.startswith("tempfile.") else None
         if name in CREATORS:
-            self.add(node, CREATORS[name][0], qualname, qualname, fixable=False)  # type: ignore[index]
+            self.add(node, CREATORS[name][0], qualname, qualname,  # type: ignore[index]
+                     fixable=id(node) in self.partial_factories)
         elif qualname in TEMPDIR_GETTERS or name == "tempdir":
             self.add(node, "TMP005", qualname, qualname, fixable=False)
 
