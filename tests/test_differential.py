@@ -6,7 +6,9 @@ output (booleans, contents, sizes, exception types; never a path or a random nam
 
 1. copies it to ``tmp_path/orig/prog.py`` and ``tmp_path/fixed/prog.py``, plus every file of the
    optional sibling directory ``tests/fixtures/differential/<case>/`` into both (extra modules the
-   program imports, e.g. the module of a ``workflow-id-fallback`` expression; these are not fixed);
+   program imports, e.g. the module of a ``workflow-id-fallback`` expression; these are not fixed).
+   ``@TMPDIR@`` in the case file is replaced, in each copy, by the ``TMPDIR`` that copy will run
+   with (see "The @TMPDIR@ placeholder" below);
 2. in ``fixed/`` writes ``pyproject.toml`` with the case's ``[tool.tmplint]`` table, runs
    ``python -m tmplint init`` (writes ``temp_paths.py`` there) and ``python -m tmplint fix prog.py``;
 3. runs both programs with ``sys.executable prog.py``, cwd = their own directory, umask 0o022,
@@ -14,8 +16,10 @@ output (booleans, contents, sizes, exception types; never a path or a random nam
    ``WORKFLOW_TEMP_ROOT`` (both under ``tmp_path``), a timeout, and no ``PYTHON*`` variables from
    the environment (``PYTHONHASHSEED=0``, ``PYTHONDONTWRITEBYTECODE=1``);
 4. asserts the same exit status, the same stdout, the same exception (last non-empty line of
-   stderr, or both empty), and that the FIXED program left nothing at all in its ``TMPDIR``, plus
-   what the header asks for. On failure it prints the diff tmplint made, tmplint's output and the
+   stderr, or both empty), that the original printed something (a case cannot pass on two empty
+   outputs), that the FIXED program left nothing at all in its ``TMPDIR``, and that the ORIGINAL
+   program left nothing in its ``$WORKFLOW_TEMP_ROOT`` (it does not know the helper), plus what
+   the header asks for. On failure it prints the diff tmplint made, tmplint's output and the
    output of both programs.
 
 Header format
@@ -45,6 +49,32 @@ first line of code. Only two kinds of lines in it mean something, every other co
     ``no``: do not add the default ``workflow-id-fallback``.
 ``fix-args = <args>`` (default none)
     extra arguments for ``tmplint fix``, split on whitespace, e.g. ``--unsafe-fixes``.
+``no-sites-left = yes|no`` (default ``no``)
+    ``yes``: ``tmplint fix`` must rewrite every site it finds: its summary (stderr) says
+    ``0 left`` and has no ``sites left (not rewritten):`` section.
+``exit-status = <int>`` (default: not checked beyond "the same for both")
+    both programs must exit with this status (``0``: neither may fail).
+``original-leaves = <N>`` (default: not checked)
+    the ORIGINAL program leaves exactly N entries directly in its ``TMPDIR`` (top level only: a
+    directory counts as one, whatever is inside it).
+``job-leaves = <M>`` (default: not checked)
+    the FIXED program leaves exactly M entries directly in the ``$WORKFLOW_TEMP_ROOT/<id>/tmp/``
+    directories, summed over the ids (top level only, as for ``original-leaves``).
+    ``job-leaves = 0`` is weaker than ``clean-workflow-root = yes`` only in not looking below the
+    top level; the two cannot be combined with M > 0.
+
+The @TMPDIR@ placeholder
+------------------------
+A case that writes to literal temp paths (``open("@TMPDIR@/result.json", "w")``) spells the
+system temp dir ``@TMPDIR@``, so the test never touches the real ``/tmp``. Each program has its
+own ``TMPDIR`` (``tmp_path/run-orig/tmpdir``, ``tmp_path/run-fixed/tmpdir``), so the placeholder is
+replaced per copy: the original's copy gets the original run's ``TMPDIR``, the fixed copy gets the
+fixed run's ``TMPDIR``, before ``tmplint fix`` runs. For the detector to see those literals as temp
+paths, the fixed copy's ``pyproject.toml`` gets ``temp-dirs = [<fixed run's TMPDIR>, ...]``: that
+path first (``temp-dirs`` match in order, first match wins, and ``tmp_path`` is usually itself below
+``/tmp``), then the ``temp-dirs`` of a ``# tmplint: temp-dirs = [...]`` line if the header has one,
+else tmplint's default temp dirs. A literal the fix leaves alone therefore writes into the fixed
+run's ``TMPDIR`` and fails the "nothing left in TMPDIR" check.
 
 Run: ``python -m pytest -q tests/test_differential.py``; with ``TMPLINT_DIFFERENTIAL_SHOW=1`` and ``-s``
 the report (diff, outputs) is printed for passing cases too.
@@ -52,7 +82,9 @@ the report (diff, outputs) is printed for passing cases too.
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,11 +95,20 @@ from typing import Dict, FrozenSet, List, Optional, Tuple
 
 import pytest
 
+from tmplint.config import DEFAULT_TEMP_DIRS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 CASES_DIR = Path(__file__).parent / "fixtures" / "differential"
 CASES = sorted(CASES_DIR.glob("*.py"))
 TIMEOUT = 60
 DEFAULT_FALLBACK = "workflow-id-fallback = '\"shared\"'"
 TMPLINT = [sys.executable, "-m", "tmplint"]
+PLACEHOLDER = "@TMPDIR@"
+_LEFT_COUNT = re.compile(r"^tmplint fix: .*?, (\d+) left\b", re.MULTILINE)
 
 
 # ------------------------------------------------------------------ header
@@ -82,12 +123,23 @@ class Header:
     workflow_root_usable: bool = True
     default_fallback: bool = True
     fix_args: List[str] = field(default_factory=list)
+    no_sites_left: bool = False
+    exit_status: Optional[int] = None
+    original_leaves: Optional[int] = None
+    job_leaves: Optional[int] = None
 
-    def toml(self) -> str:
+    def toml(self, placeholder_dir: Optional[str] = None) -> str:
+        """The ``[tool.tmplint]`` table; ``placeholder_dir`` (what ``@TMPDIR@`` became in the fixed
+        copy) goes first in ``temp-dirs``, before the header's own or the default temp dirs."""
         lines = list(self.config)
         sets_fallback = any(line.split("=")[0].strip() == "workflow-id-fallback" for line in lines)
         if self.default_fallback and not sets_fallback:
             lines.append(DEFAULT_FALLBACK)
+        if placeholder_dir is not None:
+            own = [line for line in lines if line.split("=")[0].strip() == "temp-dirs"]
+            dirs = list(tomllib.loads(own[-1])["temp-dirs"]) if own else list(DEFAULT_TEMP_DIRS)
+            lines = [line for line in lines if line not in own]
+            lines.append("temp-dirs = " + json.dumps([placeholder_dir] + [d for d in dirs if d != placeholder_dir]))
         return "[tool.tmplint]\n" + "".join(line + "\n" for line in lines)
 
 
@@ -95,6 +147,12 @@ def _yes_no(key: str, value: str) -> bool:
     if value not in ("yes", "no"):
         raise ValueError(f"{key} must be yes or no, not {value!r}")
     return value == "yes"
+
+
+def _count(key: str, value: str) -> int:
+    if not value.isdigit():
+        raise ValueError(f"{key} must be a non-negative integer, not {value!r}")
+    return int(value)
 
 
 def parse_header(text: str, where: str) -> Header:
@@ -124,12 +182,26 @@ def parse_header(text: str, where: str) -> Header:
                 header.default_fallback = _yes_no(key, value)
             elif key == "fix-args":
                 header.fix_args = value.split()
+            elif key == "no-sites-left":
+                header.no_sites_left = _yes_no(key, value)
+            elif key == "exit-status":
+                try:
+                    header.exit_status = int(value)
+                except ValueError:
+                    raise ValueError(f"{where}: exit-status must be an integer, not {value!r}") from None
+            elif key == "original-leaves":
+                header.original_leaves = _count(key, value)
+            elif key == "job-leaves":
+                header.job_leaves = _count(key, value)
             else:
                 raise ValueError(f"{where}: unknown header key {key!r}")
     if header.expect_change is None:
         raise ValueError(f"{where}: the header must say `# differential: expect-change = yes|no`")
-    if not header.workflow_root_usable and (header.clean_workflow_root or header.workflow_dirs is not None):
+    if not header.workflow_root_usable and (header.clean_workflow_root or header.workflow_dirs is not None
+                                            or header.job_leaves is not None):
         raise ValueError(f"{where}: workflow-root = unusable cannot be checked for leftovers or dirs")
+    if header.clean_workflow_root and header.job_leaves:
+        raise ValueError(f"{where}: clean-workflow-root = yes contradicts job-leaves = {header.job_leaves}")
     return header
 
 
@@ -142,6 +214,7 @@ class Run:
     stdout: str
     stderr: str
     tmpdir_left: List[str]
+    tmpdir: Path
     root: Path
 
     @property
@@ -174,9 +247,14 @@ def _sandbox_root(sandbox: Path, usable: bool) -> Path:
     return blocker / "workflows"
 
 
+def sandbox_tmpdir(sandbox: Path) -> Path:
+    """The ``TMPDIR`` a program run in ``sandbox`` gets (known before the run: ``@TMPDIR@``)."""
+    return sandbox / "tmpdir"
+
+
 def run_program(workdir: Path, sandbox: Path, usable_root: bool) -> Run:
     sandbox.mkdir()
-    tmpdir = sandbox / "tmpdir"
+    tmpdir = sandbox_tmpdir(sandbox)
     tmpdir.mkdir()
     root = _sandbox_root(sandbox, usable_root)
     env = _clean_env(TMPDIR=str(tmpdir), TMP=str(tmpdir), TEMP=str(tmpdir), WORKFLOW_TEMP_ROOT=str(root))
@@ -188,7 +266,7 @@ def run_program(workdir: Path, sandbox: Path, usable_root: bool) -> Run:
         def text(data) -> str:
             return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
         returncode, stdout, stderr = "timeout", text(exc.stdout), text(exc.stderr)
-    return Run(returncode, stdout, stderr, _tree(tmpdir), root)
+    return Run(returncode, stdout, stderr, _tree(tmpdir), tmpdir, root)
 
 
 def run_tmplint(args: List[str], cwd: Path, sandbox: Path) -> subprocess.CompletedProcess:
@@ -196,6 +274,18 @@ def run_tmplint(args: List[str], cwd: Path, sandbox: Path) -> subprocess.Complet
     tool_tmp.mkdir(parents=True, exist_ok=True)
     env = _clean_env(TMPDIR=str(tool_tmp), TMPLINT_CACHE_DIR=str(sandbox / "tmplint-cache"))
     return subprocess.run(TMPLINT + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def _entries(directory: Path) -> List[str]:
+    """The names directly in ``directory`` (none if it does not exist)."""
+    return sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+
+
+def _job_tmp_entries(root: Path) -> List[str]:
+    """``<id>/tmp/<name>`` for the entries directly in each job's tmp dir under ``root``."""
+    if not root.is_dir():
+        return []
+    return [f"{job.name}/tmp/{name}" for job in sorted(root.iterdir()) for name in _entries(job / "tmp")]
 
 
 def _job_tmp_left(root: Path) -> List[str]:
@@ -215,6 +305,8 @@ def _report(diff: str, fix_out: str, orig: Run, fixed: Run) -> str:
         out += _block(f"{name}: stderr", run.stderr)
         out += _block(f"{name}: left in TMPDIR", "\n".join(run.tmpdir_left))
     out += _block("fixed: left in $WORKFLOW_TEMP_ROOT", "\n".join(_tree(fixed.root)))
+    if _tree(orig.root):
+        out += _block("original: left in $WORKFLOW_TEMP_ROOT", "\n".join(_tree(orig.root)))
     return out
 
 
@@ -239,38 +331,52 @@ def test_fix_keeps_behaviour(case: Path, tmp_path: Path) -> None:
     header = parse_header(source, case.name)
     extras = CASES_DIR / case.stem
 
-    dirs = {}
+    # each copy gets its own run's TMPDIR for @TMPDIR@; the fixed one is also a configured temp dir
+    sandboxes = {"orig": tmp_path / "run-orig", "fixed": tmp_path / "run-fixed"}
+    uses_placeholder = PLACEHOLDER in source
+    dirs, inputs = {}, {}
     for name in ("orig", "fixed"):
         directory = tmp_path / name
         directory.mkdir()
         if extras.is_dir():
             shutil.copytree(extras, directory, dirs_exist_ok=True)
-        shutil.copyfile(case, directory / "prog.py")
+        inputs[name] = source.replace(PLACEHOLDER, str(sandbox_tmpdir(sandboxes[name])))
+        (directory / "prog.py").write_text(inputs[name], encoding="utf-8")
         dirs[name] = directory
     fixed_dir = dirs["fixed"]
-    (fixed_dir / "pyproject.toml").write_text(header.toml(), encoding="utf-8")
+    placeholder_dir = str(sandbox_tmpdir(sandboxes["fixed"])) if uses_placeholder else None
+    (fixed_dir / "pyproject.toml").write_text(header.toml(placeholder_dir), encoding="utf-8")
 
     tool = tmp_path / "tool"
     init = run_tmplint(["init"], fixed_dir, tool)
     fix = run_tmplint(["fix", *header.fix_args, "prog.py"], fixed_dir, tool)
     fix_out = (f"$ tmplint init -> {init.returncode}\n{init.stdout}{init.stderr}"
                f"$ tmplint fix {' '.join(header.fix_args + ['prog.py'])} -> {fix.returncode}\n{fix.stdout}{fix.stderr}")
+    fixed_input = inputs["fixed"]
     fixed_source = (fixed_dir / "prog.py").read_text(encoding="utf-8")
-    diff = "".join(difflib.unified_diff(source.splitlines(True), fixed_source.splitlines(True),
-                                        "orig/prog.py", "fixed/prog.py"))
+    diff = "".join(difflib.unified_diff(fixed_input.splitlines(True), fixed_source.splitlines(True),
+                                        "fixed/prog.py (before)", "fixed/prog.py"))
 
-    orig = run_program(dirs["orig"], tmp_path / "run-orig", header.workflow_root_usable)
-    fixed = run_program(fixed_dir, tmp_path / "run-fixed", header.workflow_root_usable)
+    orig = run_program(dirs["orig"], sandboxes["orig"], header.workflow_root_usable)
+    fixed = run_program(fixed_dir, sandboxes["fixed"], header.workflow_root_usable)
 
     problems: List[str] = []
     if init.returncode != 0:
         problems.append(f"tmplint init exited {init.returncode}")
     if fix.returncode not in (0, 1):
         problems.append(f"tmplint fix exited {fix.returncode}")
-    if header.expect_change and fixed_source == source:
+    if header.expect_change and fixed_source == fixed_input:
         problems.append("tmplint fix did not change prog.py (expect-change = yes)")
-    if not header.expect_change and fixed_source != source:
+    if not header.expect_change and fixed_source != fixed_input:
         problems.append("tmplint fix changed prog.py (expect-change = no)")
+    if header.no_sites_left:
+        fix_text = fix.stdout + fix.stderr
+        counts = _LEFT_COUNT.findall(fix_text)
+        if counts != ["0"] or "sites left (not rewritten):" in fix_text:
+            problems.append(f"tmplint fix left sites (no-sites-left = yes): summary says {counts or 'nothing'} left")
+    if header.exit_status is not None and (orig.returncode, fixed.returncode) != (header.exit_status,) * 2:
+        problems.append(f"exit status: original {orig.returncode}, fixed {fixed.returncode}, "
+                        f"expected {header.exit_status} (exit-status)")
     if orig.returncode != fixed.returncode:
         problems.append(f"exit status differs: original {orig.returncode}, fixed {fixed.returncode}")
     if orig.exception != fixed.exception:
@@ -279,8 +385,18 @@ def test_fix_keeps_behaviour(case: Path, tmp_path: Path) -> None:
         first = next((f"line {i + 1}: original {a!r}, fixed {b!r}" for i, (a, b) in
                      enumerate(zip_longest(orig.stdout.splitlines(), fixed.stdout.splitlines())) if a != b), "the end of the output")
         problems.append(f"stdout differs at {first}")
+    if not orig.stdout.strip():
+        problems.append("the original program printed nothing: the case checks nothing")
     if fixed.tmpdir_left:
         problems.append(f"fixed program left in TMPDIR: {fixed.tmpdir_left}")
+    if _tree(orig.root):
+        problems.append(f"original program wrote to $WORKFLOW_TEMP_ROOT: {_tree(orig.root)}")
+    if header.original_leaves is not None and len(_entries(orig.tmpdir)) != header.original_leaves:
+        problems.append(f"original program left {len(_entries(orig.tmpdir))} entries in TMPDIR "
+                        f"{_entries(orig.tmpdir)}, expected {header.original_leaves} (original-leaves)")
+    if header.job_leaves is not None and len(_job_tmp_entries(fixed.root)) != header.job_leaves:
+        problems.append(f"fixed program left {len(_job_tmp_entries(fixed.root))} entries in the job tmp dirs "
+                        f"{_job_tmp_entries(fixed.root)}, expected {header.job_leaves} (job-leaves)")
     if header.clean_workflow_root:
         left = _job_tmp_left(fixed.root)
         if left:
