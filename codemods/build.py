@@ -23,12 +23,47 @@ def dotted(value: str) -> cst.BaseExpression:
     return node
 
 
-def string(value: str) -> cst.SimpleString:
-    """A double-quoted str literal (the values we emit never need escapes beyond repr's)."""
-    text = repr(value)
-    if text.startswith("'") and '"' not in value:
-        text = '"' + text[1:-1].replace("\\'", "'") + '"'
-    return cst.SimpleString(text)
+def string(value: str, avoid: str = "") -> cst.SimpleString:
+    """A str literal, double-quoted unless ``avoid`` holds ``"`` (the quote of an enclosing
+    f-string, which an expression inside it may not use before Python 3.12): then single-quoted.
+    The values we emit never need escapes beyond repr's."""
+    quote = "'" if '"' in avoid else '"'
+    if quote in avoid:  # pragma: no cover - an f-string has one quote character
+        quote = '"'
+    body = repr(value)[1:-1]
+    if repr(value).startswith('"'):  # repr chose " because value holds '
+        body = body.replace('\\"', '"')
+    body = body.replace("\\'", "'")
+    body = body.replace(quote, "\\" + quote)
+    return cst.SimpleString(quote + body + quote)
+
+
+def enclosing_quote(ancestors: Sequence[cst.CSTNode]) -> str:
+    """The quote character of the innermost f-string among ``ancestors`` (nearest first), or ""."""
+    for node in ancestors:
+        if isinstance(node, cst.FormattedString):
+            return node.quote[0]
+    return ""
+
+
+def fit_quotes(expr: cst.BaseExpression, avoid: str) -> cst.BaseExpression:
+    """``expr`` with every plain string literal in it that is quoted with a character in ``avoid``
+    re-quoted with the other one (what may stand inside an f-string quoted with ``avoid`` before
+    Python 3.12). Literals whose value would then need a backslash are left as they are."""
+    if not avoid:
+        return expr
+
+    class Requote(cst.CSTTransformer):
+        def leave_SimpleString(self, original_node: cst.SimpleString,
+                               updated_node: cst.SimpleString) -> cst.SimpleString:
+            if updated_node.quote[0] not in avoid or updated_node.prefix.lower() not in ("", "u"):
+                return updated_node
+            value = updated_node.evaluated_value
+            if not isinstance(value, str) or "\\" in value or "\n" in value or any(q in value for q in "'\""):
+                return updated_node
+            return string(value, avoid).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+    return expr.visit(Requote())  # type: ignore[return-value]
 
 
 def clean(expr: cst.BaseExpression) -> cst.BaseExpression:

@@ -567,17 +567,75 @@ def _from_new_param(engine: "TmplintCommand", definition: cst.FunctionDef,
     if NEW_PARAM in _names_in(definition):
         return None
     fallback = _fallback(engine, site) or _Fallback(DEFAULT_FALLBACK, [])
+    spec = new_param_spec(engine, definition)
+    # inside an f-string the fallback's string literals take the quote the f-string allows
+    avoid = build.enclosing_quote(engine.ancestors(site))
+    return WorkflowId("new parameter workflow_id",
+                      lambda: _or(build.name(NEW_PARAM), build.fit_quotes(fallback.make(), avoid)),
+                      param_function=definition, needs_optional=spec, imports=fallback.imports)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class NewParamSpec:
+    """How the new ``workflow_id`` parameter is written (what :func:`add_parameter` gets).
+
+    It travels as :attr:`WorkflowId.needs_optional`, so its truth value is whether the module
+    needs ``from typing import Optional`` added: false when the annotation reuses an ``Optional``
+    the module imports, is written ``str | None``, or is left out."""
+
+    #: ``Optional[str]``, ``typing.Optional[str]``, ``str | None``, a quoted form, or None (no annotation)
+    annotation: Optional[str] = "Optional[str]"
+    needs_import: bool = True
+    #: the project's line length, and the column the ``def`` starts at
+    line_length: int = 88
+    column: int = 0
+
+    def __bool__(self) -> bool:
+        return self.needs_import
+
+
+def new_param_spec(engine: "TmplintCommand", definition: cst.FunctionDef) -> NewParamSpec:
+    """The annotation of the new parameter: ``str | None`` where the module has ``from __future__
+    import annotations`` or the project requires Python >= 3.10; else an ``Optional`` the module
+    already imports from typing (quoted when it is imported only under ``if TYPE_CHECKING:``), or
+    ``typing.Optional`` with ``import typing``; else ``Optional[str]`` with a new import. Left out
+    when the name ``Optional`` means something else here."""
+    from tmplint.config import read_project_style
+
+    style = read_project_style(engine.context.filename)
+    column = engine.position(definition).start.column
+    layout = {"line_length": style.line_length, "column": column}
     scope = engine.scope(definition)
-    optional_ok = True
-    if scope is not None:
-        for assignment in scope["Optional"]:
-            node = assignment.node
-            if not (isinstance(assignment, ImportAssignment) and isinstance(node, cst.ImportFrom)
-                    and node.module is not None and get_full_name_for_node(node.module) == "typing"):
-                optional_ok = False
-    # without a usable `Optional` the parameter is added unannotated
-    return WorkflowId("new parameter workflow_id", lambda: _or(build.name(NEW_PARAM), fallback.make()),
-                      param_function=definition, needs_optional=optional_ok, imports=fallback.imports)
+    bindings = list(scope["Optional"]) if scope is not None else []
+    from_typing = [a for a in bindings if isinstance(a, ImportAssignment) and isinstance(a.node, cst.ImportFrom)
+                   and a.node.module is not None and get_full_name_for_node(a.node.module) == "typing"]
+    if len(from_typing) != len(bindings):
+        return NewParamSpec(None, False, **layout)  # `Optional` is something else here
+    future = _future_annotations(engine.module)
+    if future or (style.requires_python or (0, 0)) >= (3, 10):
+        return NewParamSpec("str | None", False, **layout)
+    if from_typing:
+        runtime = any(isinstance(engine.parent(engine.parent(a.node)), cst.Module) for a in from_typing)
+        return NewParamSpec("Optional[str]" if runtime else '"Optional[str]"', False, **layout)
+    typing_bound = list(scope["typing"]) if scope is not None else []
+    if typing_bound and all(isinstance(a, ImportAssignment) and isinstance(a.node, cst.Import) and any(
+            alias.evaluated_name == "typing" and alias.evaluated_alias is None for alias in a.node.names)
+            for a in typing_bound):
+        return NewParamSpec("typing.Optional[str]", False, **layout)
+    return NewParamSpec("Optional[str]", True, **layout)
+
+
+def _future_annotations(module: cst.Module) -> bool:
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and small.module is not None \
+                    and get_full_name_for_node(small.module) == "__future__" \
+                    and not isinstance(small.names, cst.ImportStar) \
+                    and any(alias.evaluated_name == "annotations" for alias in small.names):
+                return True
+    return False
 
 
 def _names_in(node: cst.CSTNode) -> set:
@@ -591,60 +649,157 @@ def _names_in(node: cst.CSTNode) -> set:
     return names
 
 
-def add_parameter(node: cst.FunctionDef, annotated: bool = True) -> cst.FunctionDef:
+def add_parameter(node: cst.FunctionDef, annotated: "bool | NewParamSpec" = True) -> cst.FunctionDef:
     """``node`` with ``*, workflow_id: Optional[str] = None`` added as a keyword-only parameter
-    (after any existing keyword-only ones), keeping the parameter list's own comma style."""
+    (after any existing keyword-only ones), in the signature's own layout.
+
+    ``annotated``: a :class:`NewParamSpec` (annotation, line length, the def's column), or a bool
+    (``Optional[str]`` or none). A one-line signature stays on one line when it fits the line
+    length, else it is exploded one parameter per line. A multi-line signature gets ``*,`` and the
+    parameter each on its own line at the parameters' indentation, with a trailing comma when the
+    ``)`` is on its own line (it stays there); every comment stays on the parameter it follows."""
+    spec = annotated if isinstance(annotated, NewParamSpec) else NewParamSpec(
+        "Optional[str]" if annotated else None, bool(annotated))
     params = node.params
-    new_param = cst.Param(
-        name=build.name(NEW_PARAM),
-        annotation=cst.Annotation(annotation=cst.parse_expression("Optional[str]")) if annotated else None,
-        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(" "), whitespace_after=cst.SimpleWhitespace(" "))
-        if annotated else cst.MaybeSentinel.DEFAULT,
-        default=build.name("None"),
-    )
-    elements: List[cst.CSTNode] = [*params.posonly_params]
-    if params.posonly_ind is not cst.MaybeSentinel.DEFAULT:
-        elements.append(params.posonly_ind)  # type: ignore[arg-type]
-    elements += list(params.params)
-    if params.star_arg is not cst.MaybeSentinel.DEFAULT:
-        elements.append(params.star_arg)  # type: ignore[arg-type]
-    elements += list(params.kwonly_params)
-    last = elements[-1] if elements else None
-    last_comma = getattr(last, "comma", cst.MaybeSentinel.DEFAULT) if last is not None else cst.MaybeSentinel.DEFAULT
-    middle_comma: object = cst.MaybeSentinel.DEFAULT
-    if isinstance(last_comma, cst.Comma):
-        # a trailing comma: the list is laid out one per line; keep that layout
-        previous = elements[-2] if len(elements) > 1 else None
-        previous_comma = getattr(previous, "comma", None)
-        middle_comma = previous_comma if isinstance(previous_comma, cst.Comma) else cst.Comma(
-            whitespace_after=cst.SimpleWhitespace(" "))
-        new_param = new_param.with_changes(comma=last_comma)
-
-    def set_comma(element: cst.CSTNode) -> cst.CSTNode:
-        return element.with_changes(comma=middle_comma) if isinstance(last_comma, cst.Comma) else element
-
-    star_arg = params.star_arg
-    kwonly = list(params.kwonly_params)
-    if kwonly:
-        kwonly[-1] = set_comma(kwonly[-1])  # type: ignore[assignment]
-        kwonly.append(new_param)
-    elif star_arg is not cst.MaybeSentinel.DEFAULT:
-        star_arg = set_comma(star_arg)  # type: ignore[arg-type, assignment]
-        kwonly = [new_param]
+    if spec.annotation is not None:
+        new_param = cst.Param(
+            name=build.name(NEW_PARAM), annotation=cst.Annotation(annotation=cst.parse_expression(spec.annotation)),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(" "),
+                                  whitespace_after=cst.SimpleWhitespace(" ")),
+            default=build.name("None"))
     else:
-        changes = {}
-        if params.params:
-            plain = list(params.params)
-            plain[-1] = set_comma(plain[-1])  # type: ignore[assignment]
-            changes["params"] = plain
-        elif params.posonly_ind is not cst.MaybeSentinel.DEFAULT:
-            changes["posonly_ind"] = set_comma(params.posonly_ind)  # type: ignore[arg-type]
-        elif params.posonly_params:
-            posonly = list(params.posonly_params)
-            posonly[-1] = set_comma(posonly[-1])  # type: ignore[assignment]
-            changes["posonly_params"] = posonly
-        params = params.with_changes(**changes)
-        star_arg = cst.ParamStar(comma=middle_comma if isinstance(last_comma, cst.Comma) else cst.Comma(
-            whitespace_after=cst.SimpleWhitespace(" ")))
-        kwonly = [new_param]
-    return node.with_changes(params=params.with_changes(star_arg=star_arg, kwonly_params=kwonly))
+        new_param = cst.Param(name=build.name(NEW_PARAM), default=build.name("None"))
+    # the elements in order, with the field each belongs to
+    elements: List[Tuple[str, cst.CSTNode]] = [("posonly", p) for p in params.posonly_params]
+    if isinstance(params.posonly_ind, cst.ParamSlash):
+        elements.append(("slash", params.posonly_ind))
+    elements += [("params", p) for p in params.params]
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT:
+        elements.append(("star", params.star_arg))  # type: ignore[arg-type]
+    elements += [("kwonly", p) for p in params.kwonly_params]
+    added: List[Tuple[str, cst.CSTNode]] = []
+    if params.star_arg is cst.MaybeSentinel.DEFAULT:
+        added.append(("star", cst.ParamStar()))
+    added.append(("kwonly", new_param))
+    if _multiline(node):
+        return _add_vertically(node, elements, added)
+    line = list(elements)
+    if line:  # the last parameter gets a comma; the space before `)` moves to the new one
+        kind, last = line[-1]
+        if not isinstance(getattr(last, "comma", None), cst.Comma):
+            line[-1] = (kind, _with_comma(last, _space_comma()))
+        if isinstance(last, cst.Param):
+            new_param = new_param.with_changes(whitespace_after_param=last.whitespace_after_param)
+    line += [(k, _with_comma(e, _space_comma())) for k, e in added[:-1]]
+    line.append((added[-1][0], new_param))
+    result = _rebuild(node, line, node.whitespace_before_params)
+    if spec.column + _header_width(result) > spec.line_length:
+        result = _explode(node, elements + added)
+    return result
+
+
+def _space_comma() -> cst.Comma:
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _broken(indent: str) -> cst.ParenthesizedWhitespace:
+    return cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), indent=True,
+                                       last_line=cst.SimpleWhitespace(indent))
+
+
+def _with_comma(element: cst.CSTNode, comma: object) -> cst.CSTNode:
+    changes = {"comma": comma}
+    if isinstance(element, cst.Param):
+        changes["whitespace_after_param"] = cst.SimpleWhitespace("")
+    return element.with_changes(**changes)
+
+
+def _rebuild(node: cst.FunctionDef, elements: List[Tuple[str, cst.CSTNode]],
+             before: cst.BaseParenthesizableWhitespace) -> cst.FunctionDef:
+    groups: Dict[str, List[cst.CSTNode]] = {}
+    for kind, element in elements:
+        groups.setdefault(kind, []).append(element)
+    params = node.params.with_changes(
+        posonly_params=groups.get("posonly", []),
+        posonly_ind=groups["slash"][0] if "slash" in groups else cst.MaybeSentinel.DEFAULT,
+        params=groups.get("params", []),
+        star_arg=groups["star"][0] if "star" in groups else cst.MaybeSentinel.DEFAULT,
+        kwonly_params=groups.get("kwonly", []),
+    )
+    return node.with_changes(params=params, whitespace_before_params=before)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _multiline(node: cst.FunctionDef) -> bool:
+    return "\n" in _code(node.params) or isinstance(node.whitespace_before_params, cst.ParenthesizedWhitespace)
+
+
+def _header_width(node: cst.FunctionDef) -> int:
+    """The width of the ``def`` line (with its trailing comment), without its indentation."""
+    header = node.body.header if isinstance(node.body, cst.IndentedBlock) else cst.TrailingWhitespace()
+    probe = node.with_changes(leading_lines=[], decorators=[],
+                              body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])], header=header))
+    return len(_code(probe).split("\n")[0])
+
+
+def _explode(node: cst.FunctionDef, elements: List[Tuple[str, cst.CSTNode]]) -> cst.FunctionDef:
+    """One parameter per line, indented one level, with a trailing comma and ``)`` on its own line."""
+    out = [(kind, _with_comma(element, cst.Comma(whitespace_after=_broken("    " if i < len(elements) - 1 else ""))))
+           for i, (kind, element) in enumerate(elements)]
+    return _rebuild(node, out, _broken("    "))
+
+
+def _plain(comma: cst.Comma) -> cst.Comma:
+    """``comma`` without the comment after it (its line break and indentation kept)."""
+    after = comma.whitespace_after
+    if isinstance(after, cst.ParenthesizedWhitespace):
+        after = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return comma.with_changes(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=after)
+
+
+def _add_vertically(node: cst.FunctionDef, elements: List[Tuple[str, cst.CSTNode]],
+                    added: List[Tuple[str, cst.CSTNode]]) -> cst.FunctionDef:
+    if not elements:
+        return _explode(node, added)
+    kind, last = elements[-1]
+    last_comma = getattr(last, "comma", cst.MaybeSentinel.DEFAULT)
+    after_last = getattr(last, "whitespace_after_param", None)
+    # the separator between parameters: an existing line-breaking comma (without its comment)
+    separator: Optional[cst.Comma] = None
+    for _, element in elements[:-1]:
+        comma = getattr(element, "comma", None)
+        if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+            separator = _plain(comma)
+            break
+    if separator is None:
+        opening = node.whitespace_before_params
+        indent = opening.last_line.value if isinstance(opening, cst.ParenthesizedWhitespace) else "    "
+        separator = cst.Comma(whitespace_after=_broken(indent))
+    indent_ws = separator.whitespace_after
+    item_indent = indent_ws.last_line if isinstance(indent_ws, cst.ParenthesizedWhitespace) else None
+
+    def to_item_indent(ws: cst.ParenthesizedWhitespace) -> cst.ParenthesizedWhitespace:
+        return ws.with_changes(last_line=item_indent) if item_indent is not None else ws
+
+    if isinstance(last_comma, cst.Comma) and isinstance(last_comma.whitespace_after, cst.ParenthesizedWhitespace):
+        # `last,  # comment` then `)` on its own line: the comment stays on `last`
+        new_last = last.with_changes(comma=last_comma.with_changes(
+            whitespace_after=to_item_indent(last_comma.whitespace_after)))
+        closing: object = _plain(last_comma)
+    elif isinstance(after_last, cst.ParenthesizedWhitespace):
+        # `last  # comment` then `)` on its own line, no trailing comma: one is added
+        new_last = last.with_changes(whitespace_after_param=cst.SimpleWhitespace(""), comma=cst.Comma(
+            whitespace_after=to_item_indent(after_last)))
+        closing = cst.Comma(whitespace_after=after_last.with_changes(
+            first_line=cst.TrailingWhitespace(), empty_lines=[]))
+    else:
+        # `)` right after the last parameter (hanging layout): it stays right after the new one
+        new_last = last.with_changes(comma=separator)
+        closing = last_comma if isinstance(last_comma, cst.Comma) else cst.MaybeSentinel.DEFAULT
+    out = elements[:-1] + [(kind, new_last)]
+    out += [(k, _with_comma(e, separator)) for k, e in added[:-1]]
+    out.append((added[-1][0], _with_comma(added[-1][1], closing)))
+    return _rebuild(node, out, node.whitespace_before_params)
