@@ -1051,8 +1051,9 @@ class _TidyRemoveImportsVisitor(RemoveImportsVisitor):
             statement = next(rest)
             if carried or (opened_block and _is_import_line(statement)):
                 own = list(statement.leading_lines)
-                if opened_block and _is_import_line(statement):
-                    # the next import opens the block now: it sits where the removed one did
+                if _is_import_line(statement) and (opened_block or (carried and carried[-1].comment is not None)):
+                    # the next import opens the block now, or takes over the comment that was
+                    # right above the removed one: it sits where the removed one did
                     lines = carried + own[_blank_run(own):]
                 else:
                     lines = _merge_leading(carried, own)

@@ -322,8 +322,8 @@ def read_project_style(path: Optional[Any]) -> ProjectStyle:
     except (OSError, RuntimeError):
         return ProjectStyle()
     directory = start if start.is_dir() else start.parent
-    if not directory.is_dir():
-        return ProjectStyle()
+    while not directory.is_dir() and directory != directory.parent:  # a file not written yet
+        directory = directory.parent
     return _project_style_in(directory)
 
 
