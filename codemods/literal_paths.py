@@ -38,16 +38,25 @@ def _check_context(engine: TmplintCommand, node: cst.CSTNode) -> None:
             raise Unfixable(f"the literal is an argument of .{call.func.attr.value}(), not a path to create")
     if isinstance(parent, (cst.SubscriptElement, cst.Index, cst.Slice, cst.MatchValue, cst.MatchSingleton)):
         raise Unfixable("the literal is a key or pattern, not a path to create")
-    if isinstance(parent, (cst.Element, cst.StarredElement)) and \
-            isinstance(engine.parent(parent), (cst.List, cst.Tuple, cst.Set)):
-        raise Unfixable("the literal is an element of a list, tuple or set (a list of system dirs?), "
-                        "not a path to create")
+    if isinstance(parent, (cst.Element, cst.StarredElement)) and _searched_container(engine, engine.parent(parent)):
+        raise Unfixable("the literal is an element of a list, tuple or set that is searched or iterated "
+                        "(a list of system dirs), not a path to create")
     if isinstance(parent, cst.DictElement) and parent.key is node:
         raise Unfixable("the literal is a dict key, not a path to create")
     if isinstance(parent, cst.BinaryOperation) and parent.left is node and isinstance(parent.operator, cst.Modulo):
         raise Unfixable("the literal is a %-format string; the job dir could contain '%'")
     if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in ("format", "format_map"):
         raise Unfixable("the literal is a format string; the job dir could contain braces")
+
+
+def _searched_container(engine: TmplintCommand, container: cst.CSTNode) -> bool:
+    """``x in ["/", "/tmp"]``, ``for d in ("/tmp", "/var/tmp")``: the container lists dirs to look for."""
+    if not isinstance(container, (cst.List, cst.Tuple, cst.Set)):
+        return False
+    holder = engine.parent(container)
+    if isinstance(holder, (cst.Comparison, cst.ComparisonTarget)):
+        return True
+    return isinstance(holder, (cst.For, cst.CompFor)) and holder.iter is container
 
 
 def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
