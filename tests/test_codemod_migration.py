@@ -43,7 +43,7 @@ def test_migration_produces_the_expected_tree(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "9 sites fixed" in result.stderr and "2 left (2 marked with # noqa)" in result.stderr
     assert "media/settings.py:5:18: TMP006" in result.stderr
-    assert "media/services/storage.py:14:16: TMP002 tempfile.mkstemp: cleanup not added: `path` is returned" \
+    assert "media/services/storage.py:15:16: TMP002 tempfile.mkstemp: cleanup not added: `path` is returned" \
         in result.stderr
     assert _tree(project) == _tree(MIGRATION / "after")
 
