@@ -81,9 +81,11 @@ class _Candidate:
 class _Fallback:
     text: str
     imports: List[Tuple[str, Optional[str]]]
+    #: the quote of an f-string around the site, which the fallback's strings may not use (< 3.12)
+    avoid: str = ""
 
     def make(self) -> cst.BaseExpression:
-        return cst.parse_expression(self.text)
+        return build.fit_quotes(cst.parse_expression(self.text), self.avoid)
 
 
 def _fallback(engine: "TmplintCommand", site: cst.CSTNode) -> Optional[_Fallback]:
@@ -106,7 +108,8 @@ def _fallback(engine: "TmplintCommand", site: cst.CSTNode) -> Optional[_Fallback
         if scope is None or not any(True for _ in scope[name]) and not hasattr(builtins, name):
             raise Unfixable(f"the workflow-id-fallback uses `{name}`, which is not defined in this module; "
                             f"write it as module:expression (e.g. \"app.ctx:{expression}\") so it is imported")
-    return _Fallback(expression, [(module, imported)] if module is not None else [])
+    return _Fallback(expression, [(module, imported)] if module is not None else [],
+                     build.enclosing_quote(engine.ancestors(site)))
 
 
 def _imports_name(assignment: object, module: Optional[str], name: str) -> bool:
@@ -566,12 +569,10 @@ def _from_new_param(engine: "TmplintCommand", definition: cst.FunctionDef,
         return None  # callers may pass workflow_id= through **kwargs today
     if NEW_PARAM in _names_in(definition):
         return None
-    fallback = _fallback(engine, site) or _Fallback(DEFAULT_FALLBACK, [])
-    spec = new_param_spec(engine, definition)
     # inside an f-string the fallback's string literals take the quote the f-string allows
-    avoid = build.enclosing_quote(engine.ancestors(site))
-    return WorkflowId("new parameter workflow_id",
-                      lambda: _or(build.name(NEW_PARAM), build.fit_quotes(fallback.make(), avoid)),
+    fallback = _fallback(engine, site) or _Fallback(DEFAULT_FALLBACK, [], build.enclosing_quote(engine.ancestors(site)))
+    spec = new_param_spec(engine, definition)
+    return WorkflowId("new parameter workflow_id", lambda: _or(build.name(NEW_PARAM), fallback.make()),
                       param_function=definition, needs_optional=spec, imports=fallback.imports)  # type: ignore[arg-type]
 
 
