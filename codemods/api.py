@@ -1,7 +1,6 @@
 """Run the codemod on one module's bytes (what ``tmplint fix`` and the tests call)."""
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Collection, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
@@ -10,6 +9,7 @@ from libcst.codemod import CodemodContext
 
 from tmplint.config import Config
 from tmplint.detector import Finding, check_bytes
+from tmplint.sources import line_opcodes
 from tmplint.codemods.base import TmplintCommand
 from tmplint.codemods.triage import FixReport, sites_left_unparsed
 
@@ -84,11 +84,12 @@ def restore_roundtrip_losses(original: bytes, roundtrip: bytes, new: bytes) -> b
     """
     o, r, n = _lines(original), _lines(roundtrip), _lines(new)
     r_to_n = {}
-    for a, b, size in difflib.SequenceMatcher(None, r, n, autojunk=False).get_matching_blocks():
-        for k in range(size):
-            r_to_n[a + k] = b + k
+    for tag, a1, a2, b1, _ in line_opcodes(r, n):
+        if tag == "equal":
+            for k in range(a2 - a1):
+                r_to_n[a1 + k] = b1 + k
     replacements: List[Tuple[int, int, List[bytes]]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, o, r, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in line_opcodes(o, r):
         if tag == "equal" or j1 == j2:
             continue  # nothing of the round trip's output to anchor on
         targets = [r_to_n.get(j) for j in range(j1, j2)]

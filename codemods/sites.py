@@ -7,16 +7,14 @@ text of the line before nodes are matched on their exact start and end.
 """
 from __future__ import annotations
 
-import re
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
 from tmplint.detector import Finding
+from tmplint.sources import split_lines
 
-#: the line breaks Python's tokenizer knows (``str.splitlines`` knows more: \f, \v, \x1c, ...)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 #: node types a finding can point at, most specific first for each target kind
 CALL_TYPES: Tuple[Type[cst.CSTNode], ...] = (cst.Call,)
@@ -28,11 +26,6 @@ SUBSCRIPT_TYPES: Tuple[Type[cst.CSTNode], ...] = (cst.Subscript,)
 _ALL_TYPES = CALL_TYPES + REFERENCE_TYPES + LITERAL_TYPES + SUBSCRIPT_TYPES
 
 Key = Tuple[int, int, int, int]
-
-
-def split_lines(text: str) -> List[str]:
-    """The lines of ``text`` as Python's tokenizer counts them, without their line breaks."""
-    return _LINE_BREAK.split(text)
 
 
 def byte_to_char_col(line: str, byte_col: int) -> int:

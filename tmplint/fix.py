@@ -60,7 +60,7 @@ from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, check_bytes, decode_source
 from tmplint.files import FileError, atomic_write, iter_python_files, not_writable, read_bytes, resolve_target
 from tmplint.progress import Progress
-from tmplint.sources import split_lines
+from tmplint.sources import line_opcodes, split_lines
 
 
 @dataclass
@@ -419,9 +419,7 @@ class _LineMap:
 
     def __init__(self, old: List[str], new: List[str]) -> None:
         self.old, self.new = old, new
-        matcher = difflib.SequenceMatcher(None, [line.strip() for line in old], [line.strip() for line in new],
-                                          autojunk=False)
-        self._opcodes = matcher.get_opcodes()
+        self._opcodes = line_opcodes([line.strip() for line in old], [line.strip() for line in new])
 
     def old_text(self, line: int) -> str:
         return self.old[line - 1] if 0 < line <= len(self.old) else ""

@@ -6,9 +6,10 @@ fingerprints (the text of the finding's line) need the line itself. Files are re
 """
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, Hashable, List, Mapping, Optional, Sequence, Tuple
 
 from tmplint.detector import DetectorError, decode_source
 from tmplint.files import FileError, read_bytes
@@ -18,7 +19,40 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def split_lines(text: str) -> List[str]:
+    """The lines of ``text`` as Python's tokenizer counts them, without their line breaks."""
     return _LINE_BREAK.split(text)
+
+
+Opcode = Tuple[str, int, int, int, int]
+
+
+def line_opcodes(old: Sequence[Hashable], new: Sequence[Hashable]) -> List[Opcode]:
+    """``difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()``, computed on the
+    part between the common first and last lines only: a rewrite changes a few lines of a module,
+    and the matcher is quadratic on long runs of equal lines (a 10 MB data module)."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    middle = difflib.SequenceMatcher(None, old[start:len(old) - end], new[start:len(new) - end], autojunk=False)
+    opcodes: List[Opcode] = [("equal", 0, start, 0, start)] if start else []
+    for tag, i1, i2, j1, j2 in middle.get_opcodes():
+        if tag == "equal" and opcodes and opcodes[-1][0] == "equal":
+            _, a1, _, b1, _ = opcodes.pop()
+            opcodes.append(("equal", a1, start + i2, b1, start + j2))
+        else:
+            opcodes.append((tag, start + i1, start + i2, start + j1, start + j2))
+    if end:
+        i, j = len(old) - end, len(new) - end
+        if opcodes and opcodes[-1][0] == "equal":
+            _, a1, _, b1, _ = opcodes.pop()
+            opcodes.append(("equal", a1, len(old), b1, len(new)))
+        else:
+            opcodes.append(("equal", i, len(old), j, len(new)))
+    return opcodes
 
 
 class SourceLines:
