@@ -32,6 +32,12 @@ def test_temp_dir_boundary(text, expected):
     assert temp_dir_prefix(text, Config().all_temp_dirs) == expected
 
 
+@pytest.mark.parametrize("order", [("/tmp", "/tmp/scratch"), ("/tmp/scratch", "/tmp")])
+def test_the_longest_configured_temp_dir_matches(order):
+    assert temp_dir_prefix("/tmp/scratch/x.json", order) == "/tmp/scratch"
+    assert temp_dir_prefix("/tmp/scratchy", order) == "/tmp"
+
+
 def test_finding_position_is_the_call():
     source = "import tempfile\nx = 1; y = tempfile.mkstemp()\n"
     (finding,) = check_bytes(source.encode(), "m.py", Config())

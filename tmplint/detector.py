@@ -199,13 +199,16 @@ def _all_args(args: ast.arguments) -> List[ast.arg]:
 
 
 def temp_dir_prefix(text: str, temp_dirs: Sequence[str]) -> Optional[str]:
-    """The temp dir ``text`` starts with on a path boundary (``/tmp``, ``/tmp/x``), else None."""
+    """The temp dir ``text`` starts with on a path boundary (``/tmp``, ``/tmp/x``), else None; the
+    longest one when several configured dirs match (``/tmp/scratch`` before ``/tmp``)."""
     if not text.startswith("/"):
         return None
+    found = None
     for directory in temp_dirs:
-        if text.startswith(directory) and (len(text) == len(directory) or text[len(directory)] == "/"):
-            return directory
-    return None
+        if text.startswith(directory) and (len(text) == len(directory) or text[len(directory)] == "/") \
+                and (found is None or len(directory) > len(found)):
+            found = directory
+    return found
 
 
 def literal_text(node: ast.AST) -> Optional[str]:
