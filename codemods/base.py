@@ -854,12 +854,12 @@ def _is_stdlib(top: str) -> bool:
         (stdlib / "lib-dynload").glob(f"{top}.*"))
 
 
-def _import_section(module: str, is_first_party: Callable[[str], bool], relative: bool = False) -> int:
+def _import_section(module: str, is_first_party: Callable[..., bool], relative: bool = False) -> int:
     if relative:
         return _LOCAL
     if module == "__future__":
         return _FUTURE
-    if is_first_party(module):
+    if is_first_party(module, _is_stdlib):
         return _FIRST_PARTY
     return _STDLIB if _is_stdlib(module.split(".")[0]) else _THIRD_PARTY
 

@@ -5,7 +5,7 @@ import re
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple
 
 from tmplint.registry import DEFAULT_CODES, RULES
 
@@ -245,13 +245,14 @@ class ProjectStyle:
     #: the project's root directory (where its pyproject.toml or .git is), if any
     root: Optional[Path] = None
 
-    def is_first_party(self, module: str) -> bool:
-        """Whether ``module`` belongs to the project: named in known-first-party, or a module or
-        package at the project root (or under ``src/``)."""
+    def is_first_party(self, module: str, is_stdlib: Callable[[str], bool] = lambda _: False) -> bool:
+        """Whether ``module`` belongs to the project, as ruff decides: named in known-first-party,
+        else (unless ``is_stdlib`` says it is the standard library's) a module or package at the
+        project root or under ``src/``."""
         top = module.split(".")[0]
         if any(module == k or module.startswith(k + ".") or top == k for k in self.known_first_party):
             return True
-        if self.root is None or not top:
+        if self.root is None or not top or is_stdlib(top):
             return False
         return any((base / f"{top}.py").is_file() or (base / top).is_dir()
                    for base in (self.root, self.root / "src"))
