@@ -378,3 +378,11 @@ def test_a_file_that_cannot_be_written_is_an_error(tmp_path: Path, monkeypatch) 
     assert "a.py: error: cannot write: Read-only file system" in err
     assert "a.py:5:10: TMP001 tempfile.NamedTemporaryFile: not rewritten (see the error above)" in err
     assert (root / "a.py").read_bytes() == FIXABLE.encode()
+
+
+def test_exit_zero_ignores_sites_left_but_not_errors(tmp_path: Path) -> None:
+    root = tree(tmp_path / "p", {"a.py": FIXABLE.encode(), "b.py": UNFIXABLE.encode()})
+    assert fix([root])[0] == 1  # b.py's site is left
+    assert fix([root], exit_zero=True)[0] == 0
+    (root / "c.py").write_bytes(b"import tempfile\ndef f(:\n    tempfile.mkdtemp()\n")
+    assert fix([root], exit_zero=True)[0] == 2

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write a markdown report for the pull request (with --diff/--check too)")
     fix.add_argument("--baseline", type=Path, metavar="FILE",
                      help="leave the sites recorded in this baseline (tmplint check --write-baseline) alone")
+    fix.add_argument("--exit-zero", action="store_true",
+                     help="exit 0 even when sites are left (errors still exit 2); the tmplint-fix hook uses it, "
+                          "pre-commit itself fails when files changed")
 
     init = commands.add_parser("init", help="write the helper module into your project")
     init.add_argument("--module", type=Path, help="where to write it (default: from helper-module)")
@@ -205,7 +208,7 @@ def cmd_fix(args: argparse.Namespace, config: Config) -> int:
     return run_fix(
         args.paths or [Path(".")], config, diff=args.diff, check=args.check,
         unsafe_fixes=args.unsafe_fixes, add_noqa=args.add_noqa, jobs=args.jobs or os.cpu_count() or 1,
-        stdout=sys.stdout, stderr=sys.stderr, report=args.report, baseline=known,
+        stdout=sys.stdout, stderr=sys.stderr, report=args.report, baseline=known, exit_zero=args.exit_zero,
     )
 
 

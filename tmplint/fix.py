@@ -34,9 +34,10 @@ function that just got the parameter. ``--baseline FILE`` leaves the sites a ``t
 
 Exit codes: 2 when any file could not be read, parsed or rewritten, or the report could not be
 written (the others are still processed); else with ``--check``: 1 when a file would change, 0
-otherwise (sites left alone do not count: the ``tmplint-fix`` pre-commit hook's question); else 1
-when findings remain (sites that could not be fixed and were not marked with ``--add-noqa``) or
-when ``--diff`` found something to change; else 0.
+otherwise (sites left alone do not count); else 1 when findings remain (sites that could not be
+fixed and were not marked with ``--add-noqa``) or when ``--diff`` found something to change, unless
+``--exit-zero`` (the ``tmplint-fix`` pre-commit hook: pre-commit fails it when it changed files,
+and what is left is the gate's business); else 0.
 """
 from __future__ import annotations
 
@@ -258,10 +259,12 @@ def run_fix(
     stderr: TextIO,
     report: Optional[Path] = None,
     baseline: Optional[Baseline] = None,
+    exit_zero: bool = False,
 ) -> int:
     """Fix (or with ``diff``/``check``, only show) every finding under ``paths``; returns the exit code.
     ``report``: also write a markdown report there (``--report``); ``baseline``: leave the sites it
-    records alone (``--baseline``)."""
+    records alone (``--baseline``); ``exit_zero``: sites left (or a diff shown) do not make the
+    exit status 1 (``--exit-zero``, what the pre-commit hook runs)."""
     started = time.monotonic()
     errors = 0
     scanned = 0
@@ -388,7 +391,7 @@ def run_fix(
     if check:  # the pre-commit hook's question: would a file change?
         return 1 if changed else 0
     remaining = len(left) - noqa_marked
-    if remaining > 0 or (diff and changed):
+    if (remaining > 0 or (diff and changed)) and not exit_zero:
         return 1
     return 0
 
