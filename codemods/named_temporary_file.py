@@ -38,8 +38,8 @@ from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable, Wit
 from tmplint.codemods.escape import FILE, PATH, decide_cleanup, simple_assignment
 from tmplint.codemods.job_dir import LifetimeUnfixable, plan_in_job_dir
 from tmplint.codemods.rewrite import (
-    CLEANUP, argument, bind_call, check_dir, cleanup_call, helper_call, maybe_cleanup, new_plan, resolve_id,
-    string_arguments,
+    CLEANUP, apply_cleanup_decision, argument, bind_call, check_dir, cleanup_call, helper_call, maybe_cleanup,
+    new_plan, resolve_id, string_arguments,
 )
 from tmplint.codemods.signatures import OPEN_ARGUMENTS, BoundArguments, bool_argument
 from tmplint.codemods.workflow_id import WorkflowId
@@ -166,23 +166,8 @@ def _plan_delete_false_with(engine: TmplintCommand, site: Site, bound: BoundArgu
     _reject_wrapper_api(engine, engine.parent(with_node), target.value)
     decision = decide_cleanup(engine, call, with_node, [(target.value, FILE, target)], include_statement=True)
     name = target.value
-    _add_cleanup(engine, plan, call, with_node, decision, lambda: build.dotted(f"{name}.name"))
+    apply_cleanup_decision(engine, plan, call, with_node, decision, lambda: build.dotted(f"{name}.name"))
     return plan
-
-
-def _add_cleanup(engine: TmplintCommand, plan: SitePlan, call: cst.Call, statement: cst.BaseStatement,
-                 decision, cleanup_expr) -> None:
-    if decision.add or decision.convertible is not None:
-        engine.check_names(call, helpers=[CLEANUP])
-        plan.imports.extend(engine.helper_import(CLEANUP))
-        plan.wrap = Wrap(statement, lambda: cleanup_call(cleanup_expr()), until=decision.convertible)
-        if decision.convertible is not None:
-            plan.note = f"cleanup moved into a finally: the removal on line {engine.line(decision.convertible)}"
-            plan.removed.append(decision.convertible)
-    elif decision.existing:
-        plan.note = f"cleanup kept: {decision.reason.replace('; kept', '')}"
-    else:
-        plan.note = f"cleanup not added: {decision.reason}"
 
 
 def _name_taken(engine: TmplintCommand, with_node: cst.With,
@@ -227,7 +212,7 @@ def _plan_name_only(engine: TmplintCommand, site: Site, bound: BoundArguments, w
 
     plan.replacements[with_node] = replace_with  # type: ignore[assignment]
     decision = decide_cleanup(engine, site.call, with_node, [(out.value, PATH, out)], include_statement=True)
-    _add_cleanup(engine, plan, site.call, with_node, decision, lambda: build.name(out.value))
+    apply_cleanup_decision(engine, plan, site.call, with_node, decision, lambda: build.name(out.value))
     return plan
 
 

@@ -124,9 +124,16 @@ def maybe_cleanup(engine: "TmplintCommand", site: Site, plan: SitePlan, tracked_
         plan.note = f"cleanup not added: {what} is not assigned to a local name"
         return
     statement, _ = found
-    decision: Decision = decide_cleanup(engine, site.call, statement, [(tracked_target.value, kind, tracked_target)])
+    decision = decide_cleanup(engine, site.call, statement, [(tracked_target.value, kind, tracked_target)])
+    apply_cleanup_decision(engine, plan, site.call, statement, decision, cleanup_expr)
+
+
+def apply_cleanup_decision(engine: "TmplintCommand", plan: SitePlan, call: cst.Call, statement: cst.BaseStatement,
+                           decision: Decision, cleanup_expr: Callable[[], cst.BaseExpression]) -> None:
+    """Wrap the rest of ``statement``'s block in ``try/finally`` when ``decision`` allows it (the
+    ``finally`` replaces a lone existing removal), or note why the lifetime stays as it was."""
     if decision.add or decision.convertible is not None:
-        engine.check_names(site.call, helpers=[CLEANUP])
+        engine.check_names(call, helpers=[CLEANUP])
         plan.imports.extend(engine.helper_import(CLEANUP))
         plan.wrap = Wrap(statement, lambda: cleanup_call(cleanup_expr()), until=decision.convertible)
         if decision.convertible is not None:
