@@ -24,7 +24,7 @@ alias) that cleanup is kept and nothing is added. When unsure: no cleanup, and t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -135,6 +135,14 @@ class _State:
     escape: Optional[str] = None
     cleanup_line: Optional[int] = None
     aliases: List[Tuple[str, str, cst.Name]] = field(default_factory=list)
+
+
+@dataclass
+class _Flow:
+    """A tracked value on its way up the tree: what it is, and how messages name it."""
+    kind: str
+    label: str
+    state: _State
 
 
 class Analysis:
@@ -298,116 +306,123 @@ class Analysis:
         self._flow(node, kind, state, f"`{name}`")
 
     def _flow(self, node: cst.CSTNode, kind: str, state: _State, label: str) -> None:
-        """Follow where the value of ``node`` (a use of a tracked name) goes."""
-        engine = self.engine
-        current = node
-        while True:
-            parent = engine.parent(current)
-            line = self.line(current)
-            if parent is None:
-                return
-            if isinstance(parent, cst.Attribute) and current is parent.value:
-                grand = engine.parent(parent)
-                is_call = isinstance(grand, cst.Call) and grand.func is parent
-                if kind == FILE:
-                    if parent.attr.value == "name" and not is_call:
-                        kind = PATH
-                        label = f"{label[:-1]}.name`"
-                        current = parent
-                        continue
-                    return  # f.write(...), f.read() ...: not the path
-                if is_call and parent.attr.value in CLEANUP_METHODS:
-                    state.cleanup_line = line
-                    return
-                if is_call and parent.attr.value in NON_PATH_METHODS:
-                    return
-                if is_call:  # p.replace(...), Path(p).with_suffix(...): still a path
-                    current = grand  # type: ignore[assignment]
-                    continue
-                current = parent
-                continue
-            if isinstance(parent, cst.Subscript):
-                if current is parent.value:
-                    current = parent
-                    continue
-                return
-            if isinstance(parent, (cst.SubscriptElement, cst.Index, cst.Slice)):
-                subscript = _up_to(engine, parent, cst.Subscript)
-                if subscript is not None and _is_target(engine, subscript):
-                    state.escape = f"{label} is used as a key of a container (line {line})"
-                return
-            if isinstance(parent, cst.IfExp):
-                if current is parent.test:
-                    return
-                current = parent
-                continue
-            if isinstance(parent, (cst.BinaryOperation, cst.BooleanOperation, cst.FormattedStringExpression,
-                                   cst.FormattedString, cst.ConcatenatedString, cst.Await, cst.Element,
-                                   cst.StarredElement, cst.DictElement, cst.StarredDictElement, cst.List,
-                                   cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.DictComp,
-                                   cst.GeneratorExp, cst.CompFor, cst.From)):
-                current = parent
-                continue
-            if isinstance(parent, cst.Arg):
-                call = engine.parent(parent)
-                if not isinstance(call, cst.Call):
-                    return
-                names = self._call_names(call)
-                simple = {n.rpartition(".")[2] for n in names}
-                if names & CLEANUP_FUNCTIONS or simple & CLEANUP_NAMES:
-                    state.cleanup_line = line
-                    return
-                if any(arg is not parent and _reference_name(arg.value) in CLEANUP_REFERENCE_NAMES
-                       for arg in call.args):
-                    state.cleanup_line = line  # a deferred cleanup: addCleanup(shutil.rmtree, d)
-                    return
-                if simple & SELF_DELETING:
-                    state.escape = (f"{label} is handed to {next(iter(simple & SELF_DELETING))}(), which deletes "
-                                    f"what it made in it when it is collected (line {line})")
-                    return
-                if names & PATH_FUNCTIONS:
-                    current = call
-                    continue
-                method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
-                if method in CONTAINER_METHODS:
-                    state.escape = f"{label} is stored in a container with .{method}() (line {line})"
-                    return
-                if simple & ASYNC_SINKS or (method in ASYNC_SINKS):
-                    sink = method or next(iter(simple & ASYNC_SINKS))
-                    state.escape = f"{label} is passed to {sink}(), which may use it later (line {line})"
-                    return
-                if names & PATH_CARRIERS or _string_carrier(call):
-                    current = call
-                    continue
-                if _consumes_synchronously(names, method):
-                    return
-                callee = get_full_name_for_node(call.func) or "a call"
-                state.escape = (f"{label} is passed to {callee}(), which may keep it after the function "
-                                f"returns (line {line})")
-                return
-            if isinstance(parent, cst.Return):
-                state.escape = f"{label} is returned (line {line})"
-                return
-            if isinstance(parent, cst.Yield):
-                state.escape = f"{label} is yielded (line {line})"
-                return
-            if isinstance(parent, cst.NamedExpr):
-                state.escape = f"{label} is bound with := (line {line})"
-                return
-            if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and current is parent.value:
-                targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
-                for target in targets:
-                    self._bind(target, kind, state, line)
-                    if state.escape:
-                        return
-                return
-            if isinstance(parent, cst.For) and current is parent.iter:
-                self._bind(parent.target, PATH, state, line)
-                return
-            if isinstance(parent, cst.WithItem) and current is parent.item and parent.asname is not None:
-                self._bind(parent.asname.name, kind, state, line)
-                return
-            return
+        """Follow where the value of ``node`` (a use of a tracked name) goes, one parent at a time."""
+        flow = _Flow(kind, label, state)
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            parent = self.engine.parent(current)
+            step = _FLOW_STEPS.get(type(parent))
+            current = None if step is None else step(self, flow, current, parent)
+
+    # -- one step of the flow per parent kind: the node the value goes on as, or None where it
+    # stops (having set ``escape`` or ``cleanup_line`` when that is why)
+
+    def _through_attribute(self, flow: _Flow, current: cst.CSTNode, parent: cst.Attribute) -> Optional[cst.CSTNode]:
+        if current is not parent.value:
+            return None
+        grand = self.engine.parent(parent)
+        is_call = isinstance(grand, cst.Call) and grand.func is parent
+        if flow.kind == FILE:
+            if parent.attr.value == "name" and not is_call:
+                flow.kind = PATH
+                flow.label = f"{flow.label[:-1]}.name`"
+                return parent
+            return None  # f.write(...), f.read() ...: not the path
+        if not is_call:
+            return parent
+        if parent.attr.value in CLEANUP_METHODS:
+            flow.state.cleanup_line = self.line(current)
+            return None
+        if parent.attr.value in NON_PATH_METHODS:
+            return None
+        return grand  # p.replace(...), Path(p).with_suffix(...): still a path
+
+    def _through_subscript(self, flow: _Flow, current: cst.CSTNode, parent: cst.Subscript) -> Optional[cst.CSTNode]:
+        return parent if current is parent.value else None
+
+    def _into_subscript_key(self, flow: _Flow, current: cst.CSTNode, parent: cst.CSTNode) -> Optional[cst.CSTNode]:
+        subscript = _up_to(self.engine, parent, cst.Subscript)
+        if subscript is not None and _is_target(self.engine, subscript):
+            flow.state.escape = f"{flow.label} is used as a key of a container (line {self.line(current)})"
+        return None
+
+    def _through_if_exp(self, flow: _Flow, current: cst.CSTNode, parent: cst.IfExp) -> Optional[cst.CSTNode]:
+        return None if current is parent.test else parent
+
+    def _through_container(self, flow: _Flow, current: cst.CSTNode, parent: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return parent
+
+    def _into_argument(self, flow: _Flow, current: cst.CSTNode, parent: cst.Arg) -> Optional[cst.CSTNode]:
+        call = self.engine.parent(parent)
+        if not isinstance(call, cst.Call):
+            return None
+        line = self.line(current)
+        names = self._call_names(call)
+        simple = {n.rpartition(".")[2] for n in names}
+        # a removal now, or a deferred one: addCleanup(shutil.rmtree, d)
+        if names & CLEANUP_FUNCTIONS or simple & CLEANUP_NAMES or _passes_cleanup_reference(call, parent):
+            flow.state.cleanup_line = line
+            return None
+        if simple & SELF_DELETING:
+            flow.state.escape = (f"{flow.label} is handed to {next(iter(simple & SELF_DELETING))}(), which deletes "
+                                 f"what it made in it when it is collected (line {line})")
+            return None
+        if names & PATH_FUNCTIONS:
+            return call
+        return self._into_other_call(flow, call, names, simple, line)
+
+    def _into_other_call(self, flow: _Flow, call: cst.Call, names: Set[str], simple: Set[str],
+                         line: int) -> Optional[cst.CSTNode]:
+        """An argument of a call that neither removes the path nor is a path function."""
+        method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        if method in CONTAINER_METHODS:
+            flow.state.escape = f"{flow.label} is stored in a container with .{method}() (line {line})"
+            return None
+        if simple & ASYNC_SINKS or (method in ASYNC_SINKS):
+            sink = method or next(iter(simple & ASYNC_SINKS))
+            flow.state.escape = f"{flow.label} is passed to {sink}(), which may use it later (line {line})"
+            return None
+        if names & PATH_CARRIERS or _string_carrier(call):
+            return call
+        if not _consumes_synchronously(names, method):
+            callee = get_full_name_for_node(call.func) or "a call"
+            flow.state.escape = (f"{flow.label} is passed to {callee}(), which may keep it after the function "
+                                 f"returns (line {line})")
+        return None
+
+    def _into_return(self, flow: _Flow, current: cst.CSTNode, parent: cst.Return) -> Optional[cst.CSTNode]:
+        flow.state.escape = f"{flow.label} is returned (line {self.line(current)})"
+        return None
+
+    def _into_yield(self, flow: _Flow, current: cst.CSTNode, parent: cst.Yield) -> Optional[cst.CSTNode]:
+        flow.state.escape = f"{flow.label} is yielded (line {self.line(current)})"
+        return None
+
+    def _into_named_expr(self, flow: _Flow, current: cst.CSTNode, parent: cst.NamedExpr) -> Optional[cst.CSTNode]:
+        flow.state.escape = f"{flow.label} is bound with := (line {self.line(current)})"
+        return None
+
+    def _into_assignment(self, flow: _Flow, current: cst.CSTNode,
+                         parent: "cst.Assign | cst.AnnAssign | cst.AugAssign") -> Optional[cst.CSTNode]:
+        if current is not parent.value:
+            return None
+        targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+        line = self.line(current)
+        for target in targets:
+            self._bind(target, flow.kind, flow.state, line)
+            if flow.state.escape:
+                break
+        return None
+
+    def _into_for(self, flow: _Flow, current: cst.CSTNode, parent: cst.For) -> Optional[cst.CSTNode]:
+        if current is parent.iter:
+            self._bind(parent.target, PATH, flow.state, self.line(current))
+        return None
+
+    def _into_with_item(self, flow: _Flow, current: cst.CSTNode, parent: cst.WithItem) -> Optional[cst.CSTNode]:
+        if current is parent.item and parent.asname is not None:
+            self._bind(parent.asname.name, flow.kind, flow.state, self.line(current))
+        return None
 
     def _bind(self, target: cst.BaseExpression, kind: str, state: _State, line: int) -> None:
         if isinstance(target, cst.Name):
@@ -434,6 +449,27 @@ class Analysis:
         if text:
             names.add(text)
         return names
+
+
+#: ``Analysis._flow``'s step for each kind of parent of the tracked value; any other parent
+#: (a comparison, a condition, a statement of its own) keeps nothing of it
+_FLOW_STEPS: Dict[type, Callable[[Analysis, _Flow, cst.CSTNode, Any], Optional[cst.CSTNode]]] = {
+    cst.Attribute: Analysis._through_attribute,
+    cst.Subscript: Analysis._through_subscript,
+    **dict.fromkeys((cst.SubscriptElement, cst.Index, cst.Slice), Analysis._into_subscript_key),
+    cst.IfExp: Analysis._through_if_exp,
+    **dict.fromkeys((cst.BinaryOperation, cst.BooleanOperation, cst.FormattedStringExpression, cst.FormattedString,
+                     cst.ConcatenatedString, cst.Await, cst.Element, cst.StarredElement, cst.DictElement,
+                     cst.StarredDictElement, cst.List, cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp,
+                     cst.DictComp, cst.GeneratorExp, cst.CompFor, cst.From), Analysis._through_container),
+    cst.Arg: Analysis._into_argument,
+    cst.Return: Analysis._into_return,
+    cst.Yield: Analysis._into_yield,
+    cst.NamedExpr: Analysis._into_named_expr,
+    **dict.fromkeys((cst.Assign, cst.AnnAssign, cst.AugAssign), Analysis._into_assignment),
+    cst.For: Analysis._into_for,
+    cst.WithItem: Analysis._into_with_item,
+}
 
 
 def _is_true(node: cst.BaseExpression) -> bool:
@@ -463,6 +499,11 @@ def _string_carrier(call: cst.Call) -> bool:
     func = call.func
     return isinstance(func, cst.Attribute) and func.attr.value in STRING_CARRIER_METHODS \
         and isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+
+
+def _passes_cleanup_reference(call: cst.Call, argument: cst.Arg) -> bool:
+    """Whether another argument of ``call`` is a removal function (``atexit.register(os.unlink, p)``)."""
+    return any(arg is not argument and _reference_name(arg.value) in CLEANUP_REFERENCE_NAMES for arg in call.args)
 
 
 def _reference_name(node: cst.BaseExpression) -> Optional[str]:
