@@ -24,9 +24,9 @@ current dir: apply it with ``git apply`` or ``patch -p1`` from that dir) and wri
 a progress bar (``tmplint.progress``) only when stderr is a terminal.
 
 Positions of sites left, notes and new ``workflow_id`` parameters are given in the rewritten file
-(``_Rewrite``: a left site is matched with the rewritten file's finding of the same rule, target
+(``fix_report.Rewrite``: a left site is matched with the rewritten file's finding of the same rule, target
 and source line; the rest through a line diff) when the file was written, and in the file as it is
-with ``--diff``/``--check``. ``--report FILE.md`` (``render_report``) writes markdown for the pull
+with ``--diff``/``--check``. ``--report FILE.md`` (``fix_report.render_report``) writes markdown for the pull
 request, always with the rewritten file's positions, also with ``--diff``/``--check``; it lists
 the calls, found by name in the project's Python files, that do not pass ``workflow_id=`` to a
 function that just got the parameter. ``--baseline FILE`` leaves the sites a ``tmplint check
@@ -54,14 +54,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Collection, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
-from tmplint.baseline import Baseline, new_findings, normalize_source
+from tmplint.baseline import Baseline, new_findings
 from tmplint.check import FileResult, check_paths
 from tmplint.codemods.triage import FixReport, sites_left_unparsed
 from tmplint.config import Config
-from tmplint.detector import DetectorError, Finding, check_bytes, decode_source
+from tmplint.detector import DetectorError, Finding, decode_source
 from tmplint.files import FileError, atomic_write, iter_python_files, not_writable, read_bytes, resolve_target
+from tmplint.fix_report import FileSection, Rewrite, UnpassedCall, render_report, short_target
 from tmplint.progress import Progress
-from tmplint.sources import line_opcodes, split_lines
+from tmplint.sources import split_lines
 
 
 @dataclass
@@ -311,7 +312,7 @@ def run_fix(
     notes: List[str] = []
     kept: List[str] = []
     params: List[str] = []
-    sections: List[_FileSection] = []
+    sections: List[FileSection] = []
     changed = 0
     noqa_marked = 0
     for index, ((path, data, findings), outcome) in enumerate(zip(tasks, outcomes)):
@@ -338,10 +339,10 @@ def run_fix(
                         problem = str(exc)
         if problem is not None:
             error(path, problem)
-            section = _FileSection(shown, error=problem)
+            section = FileSection(shown, error=problem)
             for finding in findings:
                 left.append(f"{shown}:{finding.line}:{finding.col + 1}: {finding.code} "
-                            f"{_short_target(finding.target)}: not rewritten (see the error above)")
+                            f"{short_target(finding.target)}: not rewritten (see the error above)")
                 section.left.append((finding.code, finding.line, finding.col, finding.target,
                                      "not rewritten (see the error)"))
             sections.append(section)
@@ -350,21 +351,21 @@ def run_fix(
             changed += 1
         # positions in the rewritten file (the original's are stale once lines were inserted)
         wanted = report is not None or (not dry and (outcome.left or outcome.notes or outcome.params))
-        view = _Rewrite(str(path), data, outcome, config) if outcome.data is not None and wanted else None
+        view = Rewrite(str(path), data, outcome, config) if outcome.data is not None and wanted else None
         shown_at = view if view is not None and not dry else None  # the stderr summary: the file on disk
         for code, _line, _col, _target in outcome.fixed:
             fixed_by_rule[code] += 1
         for code, line, col, target_name, reason in (shown_at.left if shown_at else outcome.left):
-            left.append(f"{shown}:{line}:{col + 1}: {code} {_short_target(target_name)}: {reason}")
+            left.append(f"{shown}:{line}:{col + 1}: {code} {short_target(target_name)}: {reason}")
         for code, line, col, target_name, reason in (shown_at.notes if shown_at else outcome.notes):
-            notes.append(f"{shown}:{line}:{col + 1}: {code} {_short_target(target_name)}: {reason}")
+            notes.append(f"{shown}:{line}:{col + 1}: {code} {short_target(target_name)}: {reason}")
         for name, line in (shown_at.params if shown_at else outcome.params):
             params.append(f"{shown}:{line} {name}()")
         for module in outcome.kept_imports:
             kept.append(f"kept import {module} in {shown}: patched by {', '.join(patchers.get(index, []))}")
         noqa_marked += outcome.noqa
         if report is not None:
-            sections.append(_FileSection.build(shown, outcome, view, patchers.get(index, []) if view else []))
+            sections.append(FileSection.build(shown, outcome, view, patchers.get(index, []) if view else []))
 
     elapsed = time.monotonic() - started
     _summary(stderr, scanned=scanned, with_findings=len(tasks), changed=changed, fixed=fixed_by_rule,
@@ -409,278 +410,8 @@ def _not_baselined(findings: List[Finding], data: bytes, baseline: Baseline) -> 
     return new_findings(findings, baseline, sources)
 
 
-# --------------------------------------------------------------------------- positions in the rewritten file
-
-
-#: the helper's functions a rewritten site calls (``cleanup_temp_path`` goes in the ``finally``)
-_HELPER_CALL = re.compile(r"\b(?:get_temp_path|get_temp_dir|make_temp_dir|make_temp_file|open_temp_file)\(")
-
-
-class _LineMap:
-    """A module's lines before and after its rewrite, and where each old line went. Lines are
-    compared without their indentation, so code a ``try:`` now wraps still maps line for line."""
-
-    def __init__(self, old: List[str], new: List[str]) -> None:
-        self.old, self.new = old, new
-        self._opcodes = line_opcodes([line.strip() for line in old], [line.strip() for line in new])
-
-    def old_text(self, line: int) -> str:
-        return self.old[line - 1] if 0 < line <= len(self.old) else ""
-
-    def new_text(self, line: Optional[int]) -> str:
-        return self.new[line - 1] if line is not None and 0 < line <= len(self.new) else ""
-
-    def new_line(self, line: int, site: bool = False) -> Optional[int]:
-        """Where old ``line`` (1-based) is in the new file: the same line where it is unchanged,
-        where a rewrite replaced it the most similar line of the new block (for a rewritten
-        ``site``, one that calls the helper first), None where it was removed."""
-        i = line - 1
-        for tag, i1, i2, j1, j2 in self._opcodes:
-            if not i1 <= i < i2:
-                continue
-            if tag == "equal":
-                return j1 + (i - i1) + 1
-            if j1 == j2:
-                return None
-            text = self.old[i].strip()
-            best = max(range(j1, j2), key=lambda j: (
-                site and _HELPER_CALL.search(self.new[j]) is not None and _HELPER_CALL.search(text) is None,
-                difflib.SequenceMatcher(None, text, self.new[j].strip()).ratio(),
-                -abs((j - j1) - (i - i1))))
-            return best + 1
-        return None
-
-
-class _Rewrite:
-    """One rewritten file: its outcome's positions moved to the rewritten file."""
-
-    def __init__(self, path: str, old: bytes, outcome: FileOutcome, config: Config) -> None:
-        assert outcome.data is not None
-        self.map = _LineMap(split_lines(decode_source(old, path)), split_lines(decode_source(outcome.data, path)))
-        self.fixed = [(code, line, self.map.new_line(line, site=True), target)
-                      for code, line, _col, target in outcome.fixed]
-        self.left = self._left(path, outcome.data, outcome.left, config)
-        self.notes = [(code, self._line(line, site=True), col, target, self._message(message))
-                      for code, line, col, target, message in outcome.notes]
-        self.params = [(name, self._line(line)) for name, line in outcome.params]
-
-    def _message(self, message: str) -> str:
-        """A reason or note with the lines it names (``returned (line 17)``) moved too."""
-        return re.sub(r"\bline (\d+)\b", lambda m: f"line {self._line(int(m.group(1)))}", message)
-
-    def _line(self, line: int, site: bool = False) -> int:
-        new = self.map.new_line(line, site)
-        return new if new is not None else line
-
-    def _left(self, path: str, new: bytes, left: Sequence[Tuple[str, int, int, str, str]],
-              config: Config) -> List[Tuple[str, int, int, str, str]]:
-        """Left sites are still findings in the rewritten file: each is matched with the new
-        finding of the same rule, target and source line nearest where the line diff puts it."""
-        if not left:
-            return []
-        try:
-            found = check_bytes(new, path, config)
-        except DetectorError:  # pragma: no cover - the rewritten file was compiled
-            found = []
-        candidates: Dict[Tuple[str, str, str], List[Finding]] = {}
-        for finding in found:
-            key = (finding.code, finding.target, normalize_source(self.map.new_text(finding.line)))
-            candidates.setdefault(key, []).append(finding)
-        moved = []
-        for code, line, col, target, reason in left:
-            guess = self._line(line)
-            options = candidates.get((code, target, normalize_source(self.map.old_text(line))), [])
-            if options:
-                best = min(options, key=lambda f: (abs(f.line - guess), abs(f.col - col)))
-                options.remove(best)
-                moved.append((code, best.line, best.col, target, self._message(reason)))
-            else:  # e.g. marked with # noqa: no longer a finding
-                moved.append((code, guess, col, target, self._message(reason)))
-        return moved
-
-
-# --------------------------------------------------------------------------- the markdown report (--report)
-
-
-@dataclass
-class _FileSection:
-    shown: str
-    error: Optional[str] = None
-    changed: bool = False
-    #: (code, target, line in the rewritten file or None when removed, old line, new line)
-    fixed: List[Tuple[str, str, Optional[int], str, str]] = field(default_factory=list)
-    #: (code, line, col, target, reason), positions in the rewritten file
-    left: List[Tuple[str, int, int, str, str]] = field(default_factory=list)
-    notes: List[Tuple[str, int, int, str, str]] = field(default_factory=list)
-    #: (name, line of its def in the rewritten file)
-    params: List[Tuple[str, int]] = field(default_factory=list)
-    patched_by: List[str] = field(default_factory=list)
-    kept_imports: List[str] = field(default_factory=list)
-
-    @classmethod
-    def build(cls, shown: str, outcome: FileOutcome, view: Optional[_Rewrite],
-              patched_by: Sequence[str]) -> "_FileSection":
-        if view is None:  # the file does not change: its positions are the rewritten file's
-            return cls(shown, left=list(outcome.left), notes=list(outcome.notes))
-        fixed = [(code, target, new, view.map.old_text(line).strip(), view.map.new_text(new).strip())
-                 for code, line, new, target in view.fixed]
-        return cls(shown, changed=True, fixed=fixed, left=view.left, notes=view.notes, params=view.params,
-                   patched_by=list(patched_by), kept_imports=list(outcome.kept_imports))
-
-
-#: a call of one of the functions that got a workflow_id: (path, line, source line, passes **kwargs)
-_Call = Tuple[str, int, str, bool]
-
-
-def _unpassed_calls(names: Collection[str], root: Path, config: Config,
-                    overrides: Dict[str, bytes]) -> Dict[str, List[_Call]]:
-    """By function name: the calls ``name(...)`` / ``x.name(...)`` in the project's Python files
-    (matched by name only) that do not pass ``workflow_id=``. ``overrides``: the bytes a file
-    has after this run (by real path), for ``--diff``/``--check``, which write nothing."""
-    found: Dict[str, List[_Call]] = {name: [] for name in names}
-    if not names:
-        return found
-    quick = re.compile(rb"(?<![\w])(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
-    for path, problem in iter_python_files([root], config):
-        if problem is not None:
-            continue
-        data = overrides.get(os.path.realpath(path))
-        if data is None:
-            try:
-                data = read_bytes(path)
-            except FileError:
-                continue
-        if not quick.search(data):
-            continue
-        try:
-            text = decode_source(data, str(path))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text, filename=str(path))
-        except (DetectorError, SyntaxError, ValueError, RecursionError):
-            continue
-        lines = split_lines(text)
-        shown = display_path(path)
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-            if name not in found or any(k.arg == "workflow_id" for k in node.keywords):
-                continue
-            source = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
-            found[name].append((shown, node.lineno, source, any(k.arg is None for k in node.keywords)))
-    for calls in found.values():
-        calls.sort()
-    return found
-
-
-def _code(text: str) -> str:
-    """``text`` as markdown inline code, whatever backticks it holds."""
-    if not text:
-        return "(empty line)"
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def render_report(sections: Sequence[_FileSection], calls: Dict[str, List[_Call]], *, scanned: int,
-                  with_findings: int, changed: int, fixed: Counter, noqa: Optional[int],
-                  baselined: Optional[int], errors: int, mode: Optional[str], helper: str) -> str:
-    """The ``--report`` markdown: totals, then per file what was rewritten, left and noted, the
-    functions that got a ``workflow_id`` parameter with the calls that do not pass one yet, the
-    tests that patch ``tempfile`` in the module, and a paragraph for the pull request."""
-    total_fixed = sum(fixed.values())
-    total_left = sum(len(s.left) for s in sections)
-    total_notes = sum(len(s.notes) for s in sections)
-    per_rule = ", ".join(f"{code}: {count}" for code, count in sorted(fixed.items()))
-    out: List[str] = ["# tmplint fix report", ""]
-    if mode is not None:
-        out += [f"Nothing was written (`tmplint fix {mode}`): this describes what `tmplint fix` would do.", ""]
-    out += [
-        f"- Files changed: {changed} (of {scanned} scanned, {with_findings} with findings)",
-        f"- Sites fixed: {total_fixed}" + (f" ({per_rule})" if per_rule else ""),
-        f"- Sites left: {total_left}" + (f" ({noqa} marked with `# noqa`)" if noqa is not None else ""),
-        f"- Lifetimes kept (no cleanup added): {total_notes}",
-    ]
-    if baselined is not None:
-        out.append(f"- Baselined sites skipped: {baselined}")
-    if errors:
-        out.append(f"- Errors: {errors}")
-    out += ["", "Line numbers are those of the rewritten files.", ""]
-    patched = [s for s in sections if s.patched_by]
-    unpassed_count = sum(len(found) for found in calls.values())
-    for section in sections:
-        out += [f"## `{section.shown}`", ""]
-        if section.error is not None:
-            out += [f"Error: {section.error} (nothing rewritten)", ""]
-        if section.fixed:
-            out.append("Rewritten:")
-            for code, target, line, old, new in section.fixed:
-                where = f"line {line}" if line is not None else "removed"
-                out.append(f"- {where} ({code} `{_short_target(target)}`): {_code(old)} → "
-                           + (_code(new) if line is not None else "(line removed)"))
-            out.append("")
-        if section.left:
-            out.append("Left:")
-            for code, line, col, target, reason in section.left:
-                out.append(f"- line {line}:{col + 1} ({code} `{_short_target(target)}`): {reason}")
-            out.append("")
-        if section.notes:
-            out.append("Notes:")
-            for code, line, col, target, message in section.notes:
-                out.append(f"- line {line}:{col + 1} ({code} `{_short_target(target)}`): {message}")
-            out.append("")
-        if section.params:
-            out.append("`workflow_id` parameter added (keyword-only, default `None`):")
-            for name, line in section.params:
-                found = calls.get(name, [])
-                if not found:
-                    out.append(f"- line {line} `{name}()`: no call without `workflow_id=` found")
-                    continue
-                out.append(f"- line {line} `{name}()`: calls that do not pass `workflow_id=` yet "
-                           "(matched by name):")
-                for shown, call_line, source, star in found:
-                    out.append(f"  - `{shown}:{call_line}`: {_code(source)}"
-                               + (" (passes `**kwargs`: check)" if star else ""))
-            out.append("")
-        if section.patched_by:
-            out.append("Tests that patch `tempfile` in this module"
-                       + (" (its `import tempfile` was kept):" if section.kept_imports else ":"))
-            out += [f"- `{where}`" for where in section.patched_by]
-            out.append("")
-    out += ["## Pull request description", ""]
-    body = [f"This moves scratch files out of the shared system temp dir into per-job paths from the "
-            f"`{helper}` helper: `tmplint fix` rewrote {_plural(total_fixed, 'site')} in {_plural(changed, 'file')}"
-            + (f" ({per_rule})" if per_rule else "") + "."]
-    if total_notes:
-        body.append(f"{_plural(total_notes, 'rewritten site')} keep{'s' if total_notes == 1 else ''} the lifetime "
-                    "the original code gave it (no cleanup added; see the notes).")
-    functions = sum(len(s.params) for s in sections)
-    if functions:
-        body.append(f"{_plural(functions, 'function')} gained an optional keyword-only `workflow_id` parameter"
-                    + (f"; {_plural(unpassed_count, 'call')} found by name "
-                       + ("does" if unpassed_count == 1 else "do") + " not pass it yet (see the report)"
-                       if unpassed_count else "") + ".")
-    if total_left:
-        body.append(f"{_plural(total_left, 'site')} could not be rewritten automatically and "
-                    + ("is" if total_left == 1 else "are") + " listed with the reason.")
-    if patched:
-        body.append(f"Tests patch `tempfile` in {_plural(len(patched), 'changed module')}; the rewritten code no "
-                    "longer calls it, so check what those tests assert.")
-    if baselined:
-        body.append(f"{_plural(baselined, 'site')} recorded in the baseline "
-                    + ("was" if baselined == 1 else "were") + " left as they are.")
-    out += [" ".join(body), ""]
-    return "\n".join(out)
-
-
-# --------------------------------------------------------------------------- tests that patch a module's tempfile
+# --------------------------------------------------------------------------- the project's files: tests that patch
+# a module's tempfile, calls that do not pass a new workflow_id
 
 #: a string naming a module's ``tempfile`` attribute or something in it, as ``mock.patch`` and
 #: ``monkeypatch.setattr`` take it: ``"pkg.mod.tempfile"``, ``'pkg.mod.tempfile.mkdtemp'``
@@ -772,8 +503,47 @@ def _patched_modules(files: Sequence[Path], paths: Sequence[Path], config: Confi
     return found
 
 
-def _short_target(target: str) -> str:
-    return "literal path" if target == "literal" else target
+def _unpassed_calls(names: Collection[str], root: Path, config: Config,
+                    overrides: Dict[str, bytes]) -> Dict[str, List[UnpassedCall]]:
+    """By function name: the calls ``name(...)`` / ``x.name(...)`` in the project's Python files
+    (matched by name only) that do not pass ``workflow_id=``. ``overrides``: the bytes a file
+    has after this run (by real path), for ``--diff``/``--check``, which write nothing."""
+    found: Dict[str, List[UnpassedCall]] = {name: [] for name in names}
+    if not names:
+        return found
+    quick = re.compile(rb"(?<![\w])(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
+    for path, problem in iter_python_files([root], config):
+        if problem is not None:
+            continue
+        data = overrides.get(os.path.realpath(path))
+        if data is None:
+            try:
+                data = read_bytes(path)
+            except FileError:
+                continue
+        if not quick.search(data):
+            continue
+        try:
+            text = decode_source(data, str(path))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text, filename=str(path))
+        except (DetectorError, SyntaxError, ValueError, RecursionError):
+            continue
+        lines = split_lines(text)
+        shown = display_path(path)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name not in found or any(k.arg == "workflow_id" for k in node.keywords):
+                continue
+            source = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
+            found[name].append((shown, node.lineno, source, any(k.arg is None for k in node.keywords)))
+    for calls in found.values():
+        calls.sort()
+    return found
 
 
 def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, unsafe_fixes: bool,
