@@ -49,6 +49,8 @@ def _plan_make_temp_dir(engine: TmplintCommand, site: Site) -> SitePlan:
     string_arguments(bound, ("suffix", "prefix"))
     if bool_argument(bound, "delete", True) is not True:
         raise LifetimeUnfixable("TemporaryDirectory(delete=...) other than True")
+    if bool_argument(bound, "ignore_cleanup_errors", False) is not False:
+        raise LifetimeUnfixable("ignore_cleanup_errors= lets the removal fail silently; cleanup_temp_path raises")
     item = engine.parent(call)
     if not (isinstance(item, cst.WithItem) and item.item is call):
         raise LifetimeUnfixable("TemporaryDirectory() used as an object (.name, .cleanup(), removal when "

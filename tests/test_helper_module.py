@@ -1072,6 +1072,52 @@ def test_cleanup_tolerates_entries_vanishing(tp: ModuleType, root: Path, monkeyp
     assert not tree.exists()
 
 
+def _as_unprivileged_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make os.unlink/os.rmdir refuse, as for a user who is not root, to remove an entry of a
+    directory without write permission (root, who runs CI, is never refused)."""
+    if os.geteuid() != 0:
+        return  # the real rule already applies
+
+    def guarded(real):
+        def remove(path, *, dir_fd=None):
+            parent = os.fstat(dir_fd) if dir_fd is not None else os.stat(os.path.dirname(os.fspath(path)) or ".")
+            if not parent.st_mode & 0o200:
+                raise PermissionError(13, "Permission denied", os.fsdecode(path))
+            real(path, dir_fd=dir_fd)
+        return remove
+
+    monkeypatch.setattr(os, "unlink", guarded(os.unlink))
+    monkeypatch.setattr(os, "rmdir", guarded(os.rmdir))
+
+
+def test_cleanup_removes_read_only_entries(tp: ModuleType, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As TemporaryDirectory does: a read-only dir inside the tree (a Go module cache, a read-only
+    checkout) is made writable and removed, instead of failing the finally block."""
+    tree = Path(tp.make_temp_dir(WID))
+    (tree / "cache" / "deep").mkdir(parents=True)
+    (tree / "cache" / "deep" / "f").write_text("x")
+    (tree / "cache" / "g").write_text("x")
+    (tree / "cache" / "deep").chmod(0o555)
+    (tree / "cache").chmod(0o555)
+    _as_unprivileged_user(monkeypatch)
+    tp.cleanup_temp_path(tree)
+    assert not tree.exists()
+
+
+def test_cleanup_read_only_never_touches_what_links_point_to(tp: ModuleType, root: Path, outside: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = Path(tp.make_temp_dir(WID))
+    (tree / "locked").mkdir()
+    (tree / "locked" / "link").symlink_to(outside)
+    (tree / "locked").chmod(0o555)
+    before = stat.S_IMODE(outside.stat().st_mode)
+    _as_unprivileged_user(monkeypatch)
+    tp.cleanup_temp_path(tree)
+    assert not tree.exists()
+    assert (outside / "secret.txt").read_text() == "keep"
+    assert stat.S_IMODE(outside.stat().st_mode) == before
+
+
 # --------------------------------------------------------------------------- sweep
 
 
