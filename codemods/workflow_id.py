@@ -22,11 +22,11 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import Assignment, BuiltinAssignment, FunctionScope, ImportAssignment
+from libcst.metadata import Assignment, BaseAssignment, BuiltinAssignment, FunctionScope, ImportAssignment
 
 from tmplint.codemods import build
 from tmplint.codemods.base import SitePlan, Unfixable
@@ -75,6 +75,9 @@ class _Candidate:
     make: Callable[[], cst.BaseExpression]
     #: why the value may be None ("" when it cannot)
     may_be_none: str = ""
+    #: nothing is known about it (an attribute of an object of unknown type): guarded with the
+    #: fallback when one is configured, used as it is otherwise
+    unknown: bool = False
 
 
 @dataclass
@@ -131,27 +134,41 @@ def resolve(engine: "TmplintCommand", node: cst.CSTNode) -> WorkflowId:
     found = _candidate(engine, node)
     if isinstance(found, WorkflowId):
         return found
-    if found is not None and not found.may_be_none:
-        return WorkflowId(found.source, found.make)
-    fallback = _fallback(engine, node)
-    if found is not None:
+    if found is None:
+        fallback = _fallback(engine, node)
+        if fallback is None:
+            raise Unfixable(_no_id_reason(engine, node))
+        return WorkflowId("workflow-id-fallback", fallback.make, imports=fallback.imports)
+    if found.may_be_none:
+        fallback = _fallback(engine, node)
         if fallback is None:
             raise Unfixable(f"the workflow id {found.source} may be None ({found.may_be_none}); "
                             "set workflow-id-fallback to use `id or <fallback>`")
-        candidate = found
-        return WorkflowId(f"{found.source} or fallback", lambda: _or(candidate.make(), fallback.make()),
-                          imports=fallback.imports)
-    if fallback is not None:
-        return WorkflowId("workflow-id-fallback", fallback.make, imports=fallback.imports)
+        return _guarded(found, fallback)
+    if found.unknown and engine.config.workflow_id_fallback is not None:
+        try:
+            fallback = _fallback(engine, node)
+        except Unfixable:  # the fallback cannot be written here; the id alone still works
+            fallback = None
+        if fallback is not None:
+            return _guarded(found, fallback)
+    return WorkflowId(found.source, found.make)
+
+
+def _guarded(found: _Candidate, fallback: _Fallback) -> WorkflowId:
+    """``id or <fallback>``."""
+    return WorkflowId(f"{found.source} or fallback", lambda: _or(found.make(), fallback.make()),
+                      imports=fallback.imports)
+
+
+def _no_id_reason(engine: "TmplintCommand", node: cst.CSTNode) -> str:
     names = ", ".join(engine.config.workflow_id_names)
     definition = engine.enclosing_def(node)
     owner = signature_not_owned(engine, definition) if definition is not None else "not in a def"
     hint = (f"no workflow_id parameter added to {definition.name.value}(): {owner}"  # type: ignore[union-attr]
             if engine.config.add_workflow_param and owner else "set workflow-id-fallback or add-workflow-param")
-    raise Unfixable(
-        f"no workflow id in scope (no parameter or local named {names}, no "
-        f"`.{'/.'.join(engine.config.workflow_id_attributes)}` in use; {hint})"
-    )
+    return (f"no workflow id in scope (no parameter or local named {names}, no "
+            f"`.{'/.'.join(engine.config.workflow_id_attributes)}` in use; {hint})")
 
 
 def _candidate(engine: "TmplintCommand", node: cst.CSTNode) -> "Optional[_Candidate | WorkflowId]":
@@ -361,11 +378,12 @@ def _from_attribute_chains(engine: "TmplintCommand", node: cst.CSTNode,
         assigned = stores.get(dotted, [])
         if assigned and not any(definitely_before(engine, store, node) for store in assigned):
             continue
-        none_reason = ""
+        none_reason, unknown = "", True
         parts = dotted.split(".")
         if len(parts) == 2 and parts[0] == _self_name(engine, definition):
             none_reason = _class_fields(engine, definition).get(parts[1], "")
-        return _Candidate(f"`{dotted}`", lambda dotted=dotted: build.dotted(dotted), none_reason)
+            unknown = parts[1] not in _class_fields(engine, definition)
+        return _Candidate(f"`{dotted}`", lambda dotted=dotted: build.dotted(dotted), none_reason, unknown)
     return None
 
 
@@ -510,12 +528,42 @@ def _from_class(engine: "TmplintCommand", node: cst.CSTNode, definition: cst.Fun
         return None
     if definition.name.value == "__init__":
         return _set_before_in_init(engine, node, definition, self_name)
+    if _called_from_init(engine, definition):
+        return None  # it may run before __init__ has set the attribute
     fields = _class_fields(engine, definition)
     for attribute in (*engine.config.workflow_id_attributes, *engine.config.workflow_id_names):
         if attribute in fields:
             return _Candidate(f"`{self_name}.{attribute}`",
                               lambda a=attribute: build.dotted(f"{self_name}.{a}"), fields[attribute])
     return None
+
+
+def _called_from_init(engine: "TmplintCommand", method: cst.FunctionDef) -> bool:
+    """Whether an ``__init__`` of the method's class (or of a base class in the module) uses
+    ``self.<method>``: then the method may run before the attributes are set."""
+    klass = _class_of(engine, method)
+    if klass is None:
+        return False
+    name = method.name.value
+    for current in class_and_bases(engine, klass):
+        body = current.body.body if isinstance(current.body, cst.IndentedBlock) else ()
+        for init in (s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"):
+            self_name = _first_param(init)
+            if self_name is not None and _uses_attribute(init.body, self_name, name):
+                return True
+    return False
+
+
+def _uses_attribute(node: cst.CSTNode, owner: str, attribute: str) -> bool:
+    found: List[bool] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Attribute(self, attr: cst.Attribute) -> None:
+            if attr.attr.value == attribute and isinstance(attr.value, cst.Name) and attr.value.value == owner:
+                found.append(True)
+
+    node.visit(Finder())
+    return bool(found)
 
 
 def _set_before_in_init(engine: "TmplintCommand", node: cst.CSTNode, init: cst.FunctionDef,
@@ -608,8 +656,7 @@ def new_param_spec(engine: "TmplintCommand", definition: cst.FunctionDef) -> New
     layout = {"line_length": style.line_length, "column": column}
     scope = engine.scope(definition)
     bindings = list(scope["Optional"]) if scope is not None else []
-    from_typing = [a for a in bindings if isinstance(a, ImportAssignment) and isinstance(a.node, cst.ImportFrom)
-                   and a.node.module is not None and get_full_name_for_node(a.node.module) == "typing"]
+    from_typing = _from_typing_imports(bindings)
     if len(from_typing) != len(bindings):
         return NewParamSpec(None, False, **layout)  # `Optional` is something else here
     future = _future_annotations(engine.module)
@@ -618,12 +665,22 @@ def new_param_spec(engine: "TmplintCommand", definition: cst.FunctionDef) -> New
     if from_typing:
         runtime = any(isinstance(engine.parent(engine.parent(a.node)), cst.Module) for a in from_typing)
         return NewParamSpec("Optional[str]" if runtime else '"Optional[str]"', False, **layout)
-    typing_bound = list(scope["typing"]) if scope is not None else []
-    if typing_bound and all(isinstance(a, ImportAssignment) and isinstance(a.node, cst.Import) and any(
-            alias.evaluated_name == "typing" and alias.evaluated_alias is None for alias in a.node.names)
-            for a in typing_bound):
+    if _is_typing_module(list(scope["typing"]) if scope is not None else []):
         return NewParamSpec("typing.Optional[str]", False, **layout)
     return NewParamSpec("Optional[str]", True, **layout)
+
+
+def _from_typing_imports(bindings: Sequence[BaseAssignment]) -> List[ImportAssignment]:
+    """The bindings of a name that are ``from typing import ...``."""
+    return [a for a in bindings if isinstance(a, ImportAssignment) and isinstance(a.node, cst.ImportFrom)
+            and a.node.module is not None and get_full_name_for_node(a.node.module) == "typing"]
+
+
+def _is_typing_module(bindings: Sequence[BaseAssignment]) -> bool:
+    """Whether a name has bindings and each is a plain ``import typing``."""
+    return bool(bindings) and all(isinstance(a, ImportAssignment) and isinstance(a.node, cst.Import) and any(
+        alias.evaluated_name == "typing" and alias.evaluated_alias is None for alias in a.node.names)
+        for a in bindings)
 
 
 def _future_annotations(module: cst.Module) -> bool:
