@@ -60,7 +60,7 @@ from tmplint.codemods.triage import FixReport, sites_left_unparsed
 from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, decode_source
 from tmplint.files import FileError, atomic_write, iter_python_files, not_writable, read_bytes, resolve_target
-from tmplint.fix_report import FileSection, Rewrite, UnpassedCall, render_report, short_target
+from tmplint.fix_report import FileSection, Rewrite, UnpassedCall, per_rule, render_report, short_target
 from tmplint.progress import Progress
 from tmplint.sources import split_lines
 
@@ -588,12 +588,12 @@ def _summary(stream: TextIO, *, scanned: int, with_findings: int, changed: int, 
              left: List[str], notes: List[str], noqa: int, dry: bool, add_noqa: bool, elapsed: float,
              kept: Sequence[str] = (), params: Sequence[str] = (), baselined: Optional[int] = None) -> None:
     total_fixed = sum(fixed.values())
-    per_rule = ", ".join(f"{code}: {count}" for code, count in sorted(fixed.items()))
+    by_rule = per_rule(fixed)
     verb_files = "would change" if dry else "changed"
     verb_sites = "would be fixed" if dry else "fixed"
     stream.write(
         f"tmplint fix: {scanned} files scanned, {with_findings} with findings, {changed} {verb_files}; "
-        f"{total_fixed} sites {verb_sites}" + (f" ({per_rule})" if per_rule else "")
+        f"{total_fixed} sites {verb_sites}" + (f" ({by_rule})" if by_rule else "")
         + f", {len(left)} left" + (f" ({noqa} marked with # noqa)" if add_noqa else "")
         + (f", {baselined} baselined sites skipped" if baselined is not None else "")
         + f" [{elapsed:.2f}s]\n"

@@ -161,92 +161,122 @@ def short_target(target: str) -> str:
     return "literal path" if target == "literal" else target
 
 
+def per_rule(fixed: Counter) -> str:
+    """The sites fixed by rule: ``TMP001: 2, TMP003: 1``."""
+    return ", ".join(f"{code}: {count}" for code, count in sorted(fixed.items()))
+
+
 def render_report(sections: Sequence[FileSection], calls: Dict[str, List[UnpassedCall]], *, scanned: int,
                   with_findings: int, changed: int, fixed: Counter, noqa: Optional[int],
                   baselined: Optional[int], errors: int, mode: Optional[str], helper: str) -> str:
     """The ``--report`` markdown: totals, then per file what was rewritten, left and noted, the
     functions that got a ``workflow_id`` parameter with the calls that do not pass one yet, the
     tests that patch ``tempfile`` in the module, and a paragraph for the pull request."""
-    total_fixed = sum(fixed.values())
-    total_left = sum(len(s.left) for s in sections)
-    total_notes = sum(len(s.notes) for s in sections)
-    per_rule = ", ".join(f"{code}: {count}" for code, count in sorted(fixed.items()))
-    out: List[str] = ["# tmplint fix report", ""]
+    out = _totals(sections, scanned=scanned, with_findings=with_findings, changed=changed, fixed=fixed,
+                  noqa=noqa, baselined=baselined, errors=errors, mode=mode)
+    for section in sections:
+        out += _file_section(section, calls)
+    out += _pull_request_description(sections, calls, changed=changed, fixed=fixed, baselined=baselined,
+                                     helper=helper)
+    return "\n".join(out)
+
+
+def _totals(sections: Sequence[FileSection], *, scanned: int, with_findings: int, changed: int, fixed: Counter,
+            noqa: Optional[int], baselined: Optional[int], errors: int, mode: Optional[str]) -> List[str]:
+    """The title and the counts of the whole run."""
+    by_rule = per_rule(fixed)
+    out = ["# tmplint fix report", ""]
     if mode is not None:
         out += [f"Nothing was written (`tmplint fix {mode}`): this describes what `tmplint fix` would do.", ""]
     out += [
         f"- Files changed: {changed} (of {scanned} scanned, {with_findings} with findings)",
-        f"- Sites fixed: {total_fixed}" + (f" ({per_rule})" if per_rule else ""),
-        f"- Sites left: {total_left}" + (f" ({noqa} marked with `# noqa`)" if noqa is not None else ""),
-        f"- Lifetimes kept (no cleanup added): {total_notes}",
+        f"- Sites fixed: {sum(fixed.values())}" + (f" ({by_rule})" if by_rule else ""),
+        f"- Sites left: {sum(len(s.left) for s in sections)}"
+        + (f" ({noqa} marked with `# noqa`)" if noqa is not None else ""),
+        f"- Lifetimes kept (no cleanup added): {sum(len(s.notes) for s in sections)}",
     ]
     if baselined is not None:
         out.append(f"- Baselined sites skipped: {baselined}")
     if errors:
         out.append(f"- Errors: {errors}")
-    out += ["", "Line numbers are those of the rewritten files.", ""]
-    patched = [s for s in sections if s.patched_by]
-    unpassed_count = sum(len(found) for found in calls.values())
-    for section in sections:
-        out += [f"## `{section.shown}`", ""]
-        if section.error is not None:
-            out += [f"Error: {section.error} (nothing rewritten)", ""]
-        if section.fixed:
-            out.append("Rewritten:")
-            for code, target, line, old, new in section.fixed:
-                where = f"line {line}" if line is not None else "removed"
-                out.append(f"- {where} ({code} `{short_target(target)}`): {_code(old)} → "
-                           + (_code(new) if line is not None else "(line removed)"))
-            out.append("")
-        if section.left:
-            out.append("Left:")
-            for code, line, col, target, reason in section.left:
-                out.append(f"- line {line}:{col + 1} ({code} `{short_target(target)}`): {reason}")
-            out.append("")
-        if section.notes:
-            out.append("Notes:")
-            for code, line, col, target, message in section.notes:
-                out.append(f"- line {line}:{col + 1} ({code} `{short_target(target)}`): {message}")
-            out.append("")
-        if section.params:
-            out.append("`workflow_id` parameter added (keyword-only, default `None`):")
-            for name, line in section.params:
-                found = calls.get(name, [])
-                if not found:
-                    out.append(f"- line {line} `{name}()`: no call without `workflow_id=` found")
-                    continue
-                out.append(f"- line {line} `{name}()`: calls that do not pass `workflow_id=` yet "
-                           "(matched by name):")
-                for shown, call_line, source, star in found:
-                    out.append(f"  - `{shown}:{call_line}`: {_code(source)}"
-                               + (" (passes `**kwargs`: check)" if star else ""))
-            out.append("")
-        if section.patched_by:
-            out.append("Tests that patch `tempfile` in this module"
-                       + (" (its `import tempfile` was kept):" if section.kept_imports else ":"))
-            out += [f"- `{where}`" for where in section.patched_by]
-            out.append("")
-    out += ["## Pull request description", ""]
+    return out + ["", "Line numbers are those of the rewritten files.", ""]
+
+
+def _file_section(section: FileSection, calls: Dict[str, List[UnpassedCall]]) -> List[str]:
+    """One file's heading and lists."""
+    out = [f"## `{section.shown}`", ""]
+    if section.error is not None:
+        out += [f"Error: {section.error} (nothing rewritten)", ""]
+    out += _list("Rewritten:", [_rewritten_item(*rewritten) for rewritten in section.fixed])
+    out += _list("Left:", [_site_item(*site) for site in section.left])
+    out += _list("Notes:", [_site_item(*note) for note in section.notes])
+    out += _list("`workflow_id` parameter added (keyword-only, default `None`):",
+                 [item for name, line in section.params for item in _parameter_items(name, line, calls)])
+    out += _list("Tests that patch `tempfile` in this module"
+                 + (" (its `import tempfile` was kept):" if section.kept_imports else ":"),
+                 [f"- `{where}`" for where in section.patched_by])
+    return out
+
+
+def _list(title: str, items: List[str]) -> List[str]:
+    """A titled markdown list, nothing when there are no items."""
+    return [title, *items, ""] if items else []
+
+
+def _rewritten_item(code: str, target: str, line: Optional[int], old: str, new: str) -> str:
+    where = f"line {line}" if line is not None else "removed"
+    return (f"- {where} ({code} `{short_target(target)}`): {_code(old)} → "
+            + (_code(new) if line is not None else "(line removed)"))
+
+
+def _site_item(code: str, line: int, col: int, target: str, message: str) -> str:
+    """A site left or a note."""
+    return f"- line {line}:{col + 1} ({code} `{short_target(target)}`): {message}"
+
+
+def _parameter_items(name: str, line: int, calls: Dict[str, List[UnpassedCall]]) -> List[str]:
+    """A function that got the ``workflow_id`` parameter, with the calls that do not pass it yet."""
+    found = calls.get(name, [])
+    if not found:
+        return [f"- line {line} `{name}()`: no call without `workflow_id=` found"]
+    return [f"- line {line} `{name}()`: calls that do not pass `workflow_id=` yet (matched by name):"] + [
+        f"  - `{shown}:{call_line}`: {_code(source)}" + (" (passes `**kwargs`: check)" if star else "")
+        for shown, call_line, source, star in found]
+
+
+def _pull_request_description(sections: Sequence[FileSection], calls: Dict[str, List[UnpassedCall]], *,
+                              changed: int, fixed: Counter, baselined: Optional[int], helper: str) -> List[str]:
+    """A paragraph for the pull request: what was rewritten, and what a reviewer should look at."""
+    total_fixed = sum(fixed.values())
+    total_notes = sum(len(s.notes) for s in sections)
+    total_left = sum(len(s.left) for s in sections)
+    functions = sum(len(s.params) for s in sections)
+    patched = sum(1 for s in sections if s.patched_by)
+    by_rule = per_rule(fixed)
     body = [f"This moves scratch files out of the shared system temp dir into per-job paths from the "
             f"`{helper}` helper: `tmplint fix` rewrote {_plural(total_fixed, 'site')} in {_plural(changed, 'file')}"
-            + (f" ({per_rule})" if per_rule else "") + "."]
+            + (f" ({by_rule})" if by_rule else "") + "."]
     if total_notes:
         body.append(f"{_plural(total_notes, 'rewritten site')} keep{'s' if total_notes == 1 else ''} the lifetime "
                     "the original code gave it (no cleanup added; see the notes).")
-    functions = sum(len(s.params) for s in sections)
     if functions:
-        body.append(f"{_plural(functions, 'function')} gained an optional keyword-only `workflow_id` parameter"
-                    + (f"; {_plural(unpassed_count, 'call')} found by name "
-                       + ("does" if unpassed_count == 1 else "do") + " not pass it yet (see the report)"
-                       if unpassed_count else "") + ".")
+        body.append(_parameters_sentence(functions, sum(len(found) for found in calls.values())))
     if total_left:
         body.append(f"{_plural(total_left, 'site')} could not be rewritten automatically and "
                     + ("is" if total_left == 1 else "are") + " listed with the reason.")
     if patched:
-        body.append(f"Tests patch `tempfile` in {_plural(len(patched), 'changed module')}; the rewritten code no "
+        body.append(f"Tests patch `tempfile` in {_plural(patched, 'changed module')}; the rewritten code no "
                     "longer calls it, so check what those tests assert.")
     if baselined:
         body.append(f"{_plural(baselined, 'site')} recorded in the baseline "
                     + ("was" if baselined == 1 else "were") + " left as they are.")
-    out += [" ".join(body), ""]
-    return "\n".join(out)
+    return ["## Pull request description", "", " ".join(body), ""]
+
+
+def _parameters_sentence(functions: int, unpassed: int) -> str:
+    """How many functions got the ``workflow_id`` parameter, and how many calls do not pass it."""
+    sentence = f"{_plural(functions, 'function')} gained an optional keyword-only `workflow_id` parameter"
+    if unpassed:
+        sentence += (f"; {_plural(unpassed, 'call')} found by name {'does' if unpassed == 1 else 'do'} "
+                     "not pass it yet (see the report)")
+    return sentence + "."
