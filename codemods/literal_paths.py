@@ -12,6 +12,8 @@ f-strings whose temp dir is followed by an expression instead of ``/``.
 """
 from __future__ import annotations
 
+from typing import Optional, Sequence
+
 import libcst as cst
 
 from tmplint.codemods import build
@@ -59,8 +61,8 @@ def _searched_container(engine: TmplintCommand, container: cst.CSTNode) -> bool:
     return isinstance(holder, (cst.For, cst.CompFor)) and holder.iter is container
 
 
-def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
-    node = site.node
+def _check_literal(engine: TmplintCommand, node: cst.CSTNode) -> None:
+    """Raise Unfixable unless ``node`` is a str literal inside a function."""
     if isinstance(node, cst.ConcatenatedString):
         raise Unfixable("an implicitly concatenated string is not split automatically")
     if not isinstance(node, (cst.SimpleString, cst.FormattedString)):
@@ -71,34 +73,55 @@ def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
     if kind != "function":
         raise Unfixable(f"the literal is at {kind} level (a shared constant?); only literals inside a "
                         "function with a workflow id are rewritten")
+
+
+def _split_string(node: cst.SimpleString, temp_dirs: Sequence[str]) -> Optional[cst.SimpleString]:
+    """The literal's part after its temp dir and ``/`` (None when it is the temp dir itself)."""
+    raw = node.raw_value
+    value = node.evaluated_value
+    directory = temp_dir_prefix(value if isinstance(value, str) else "", temp_dirs)
+    if directory is None or not (raw == directory or raw.startswith(directory + "/")):
+        raise Unfixable("cannot split the literal at the temp dir")
+    if raw == directory:
+        return None
+    return node.with_changes(value=f"{node.prefix}{node.quote}{raw[len(directory) + 1:]}{node.quote}")
+
+
+def _split_f_string(node: cst.FormattedString, temp_dirs: Sequence[str]) -> Optional[cst.FormattedString]:
+    """The f-string's part after its temp dir and ``/`` (None when it is the temp dir itself)."""
+    parts = list(node.parts)
+    first = parts[0] if parts else None
+    if not isinstance(first, cst.FormattedStringText):
+        raise Unfixable("the f-string does not start with text")
+    directory = temp_dir_prefix(first.value, temp_dirs)
+    if directory is None:
+        raise Unfixable("cannot split the f-string at the temp dir")
+    if first.value == directory:
+        if len(parts) > 1:
+            raise Unfixable("the temp dir is followed by an expression, not a path separator")
+        return None
+    if not first.value.startswith(directory + "/"):
+        raise Unfixable("cannot split the f-string at the temp dir")
+    remaining = first.value[len(directory) + 1:]
+    return node.with_changes(parts=([first.with_changes(value=remaining)] if remaining else []) + parts[1:])
+
+
+def _is_concatenation_head(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> bool:
+    """``node`` is the left operand of ``+`` (``"/tmp/pipeline/" + job_id``)."""
+    return isinstance(node, cst.SimpleString) and isinstance(parent, cst.BinaryOperation) \
+        and parent.left is node and isinstance(parent.operator, cst.Add)
+
+
+def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
+    node = site.node
+    _check_literal(engine, node)
     _check_context(engine, node)
     temp_dirs = engine.config.all_temp_dirs
+    rest: Optional[cst.BaseString]
     if isinstance(node, cst.SimpleString):
-        raw = node.raw_value
-        value = node.evaluated_value
-        directory = temp_dir_prefix(value if isinstance(value, str) else "", temp_dirs)
-        if directory is None or not (raw == directory or raw.startswith(directory + "/")):
-            raise Unfixable("cannot split the literal at the temp dir")
-        rest = None if raw == directory else node.with_changes(
-            value=f"{node.prefix}{node.quote}{raw[len(directory) + 1:]}{node.quote}")
+        rest = _split_string(node, temp_dirs)
     else:
-        parts = list(node.parts)
-        first = parts[0] if parts else None
-        if not isinstance(first, cst.FormattedStringText):
-            raise Unfixable("the f-string does not start with text")
-        directory = temp_dir_prefix(first.value, temp_dirs)
-        if directory is None:
-            raise Unfixable("cannot split the f-string at the temp dir")
-        if first.value == directory:
-            if len(parts) > 1:
-                raise Unfixable("the temp dir is followed by an expression, not a path separator")
-            rest = None
-        elif first.value.startswith(directory + "/"):
-            remaining = first.value[len(directory) + 1:]
-            new_parts = ([first.with_changes(value=remaining)] if remaining else []) + parts[1:]
-            rest = node.with_changes(parts=new_parts)
-        else:
-            raise Unfixable("cannot split the f-string at the temp dir")
+        rest = _split_f_string(node, temp_dirs)
     wid = resolve(engine, node)
     engine.check_names(node, helpers=["get_temp_dir"], modules=["os"] if rest is not None else [])
     plan = SitePlan()
@@ -114,8 +137,7 @@ def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
         return build.call("os.path.join", [temp_dir, rest.deep_clone()])
 
     parent = engine.parent(node)
-    if rest is not None and isinstance(node, cst.SimpleString) and isinstance(parent, cst.BinaryOperation) \
-            and parent.left is node and isinstance(parent.operator, cst.Add):
+    if rest is not None and _is_concatenation_head(node, parent):
         # "/tmp/pipeline/" + job_id -> os.path.join(get_temp_dir(WID), "pipeline", job_id)
         plan.replacements[parent] = lambda updated: _joined_concatenation(  # type: ignore[arg-type]
             build.call("get_temp_dir", [wid.make()]), rest, updated)
