@@ -12,7 +12,7 @@ split a rendezvous, so they are left with the reason.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import libcst as cst
 
@@ -51,32 +51,46 @@ LEFT_AS_VALUE = ("gettempdir() is used as a value (compared, listed, passed on o
 
 def check_joined_scratch_path(engine: TmplintCommand, call: cst.Call) -> None:
     """Unfixable unless ``call`` is the base of a path joined from it with a name that varies."""
+    outer = _outer_call(engine, call)
+    parts, joined = _joined_parts(engine, outer)
+    if any(isinstance(a, cst.Arg) and a.star for a in outer.args):
+        raise Unfixable("the joined parts are unpacked with *")
+    _check_varying_name(parts)
+    if isinstance(engine.parent(joined), (cst.Comparison, cst.ComparisonTarget)):
+        raise Unfixable(LEFT_AS_VALUE)
+
+
+def _outer_call(engine: TmplintCommand, call: cst.Call) -> cst.Call:
+    """The call ``call`` is the first positional argument of."""
     arg = engine.parent(call)
     outer = engine.parent(arg) if isinstance(arg, cst.Arg) else None
     if not (isinstance(outer, cst.Call) and outer.args and outer.args[0] is arg and arg.keyword is None):
         raise Unfixable(LEFT_AS_VALUE)
+    return outer
+
+
+def _joined_parts(engine: TmplintCommand, outer: cst.Call) -> Tuple[Sequence[cst.BaseExpression], cst.CSTNode]:
+    """The parts joined onto the temp dir by ``outer`` (a join or a ``Path``), and the whole
+    joined expression (``Path(gettempdir()) / name`` for a ``Path`` of the dir alone)."""
     names = engine.qualified_names(outer.func)
     if names & JOINS or (names & PATHS and len(outer.args) > 1):
-        parts: Sequence[cst.BaseExpression] = [a.value for a in outer.args[1:]]
-        joined: cst.CSTNode = outer
-    elif names & PATHS:
+        return [a.value for a in outer.args[1:]], outer
+    if names & PATHS:
         division = engine.parent(outer)
         if not (isinstance(division, cst.BinaryOperation) and isinstance(division.operator, cst.Divide)
                 and division.left is outer):
             raise Unfixable(LEFT_AS_VALUE)
-        parts, joined = [division.right], division
-    else:
-        raise Unfixable(LEFT_AS_VALUE)
-    if any(isinstance(a, cst.Arg) and a.star for a in outer.args):
-        raise Unfixable("the joined parts are unpacked with *")
-    texts = [_literal_text(part) for part in parts]
+        return [division.right], division
+    raise Unfixable(LEFT_AS_VALUE)
+
+
+def _check_varying_name(parts: Sequence[cst.BaseExpression]) -> None:
+    """Unfixable when the joined name is fixed (or a lock): other jobs may share that file."""
     if any("lock" in text.lower() for part in parts for text in literal_texts(part)):
         raise Unfixable("a lock path under the system temp dir is shared by every job on purpose")
-    if all(t is not None for t in texts):
+    if all(_literal_text(part) is not None for part in parts):
         raise Unfixable("a fixed file name under the system temp dir may be opened by other code or processes "
                         "too (shared state, a cache or a lock): moving it into one job's dir would split it")
-    if isinstance(engine.parent(joined), (cst.Comparison, cst.ComparisonTarget)):
-        raise Unfixable(LEFT_AS_VALUE)
 
 
 def _literal_text(node: cst.BaseExpression):
