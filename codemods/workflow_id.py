@@ -746,8 +746,9 @@ def add_parameter(node: cst.FunctionDef, annotated: "bool | NewParamSpec" = True
         kind, last = line[-1]
         if not isinstance(getattr(last, "comma", None), cst.Comma):
             line[-1] = (kind, _with_comma(last, _space_comma()))
-        if isinstance(last, cst.Param):
-            new_param = new_param.with_changes(whitespace_after_param=last.whitespace_after_param)
+        field_name = _after_field(last)
+        if field_name is not None:
+            new_param = new_param.with_changes(whitespace_after_param=getattr(last, field_name))
     line += [(k, _with_comma(e, _space_comma())) for k, e in added[:-1]]
     line.append((added[-1][0], new_param))
     result = _rebuild(node, line, node.whitespace_before_params)
@@ -765,10 +766,20 @@ def _broken(indent: str) -> cst.ParenthesizedWhitespace:
                                        last_line=cst.SimpleWhitespace(indent))
 
 
+def _after_field(element: cst.CSTNode) -> Optional[str]:
+    """The field holding the whitespace between an element and its comma (or the ``)``)."""
+    if isinstance(element, cst.Param):
+        return "whitespace_after_param"
+    if isinstance(element, cst.ParamSlash):
+        return "whitespace_after"
+    return None
+
+
 def _with_comma(element: cst.CSTNode, comma: object) -> cst.CSTNode:
     changes = {"comma": comma}
-    if isinstance(element, cst.Param):
-        changes["whitespace_after_param"] = cst.SimpleWhitespace("")
+    field_name = _after_field(element)
+    if field_name is not None:
+        changes[field_name] = cst.SimpleWhitespace("")
     return element.with_changes(**changes)
 
 
@@ -824,7 +835,8 @@ def _add_vertically(node: cst.FunctionDef, elements: List[Tuple[str, cst.CSTNode
         return _explode(node, added)
     kind, last = elements[-1]
     last_comma = getattr(last, "comma", cst.MaybeSentinel.DEFAULT)
-    after_last = getattr(last, "whitespace_after_param", None)
+    after_field = _after_field(last)
+    after_last = getattr(last, after_field) if after_field is not None else None
     # the separator between parameters: an existing line-breaking comma (without its comment)
     separator: Optional[cst.Comma] = None
     for _, element in elements[:-1]:
@@ -849,7 +861,7 @@ def _add_vertically(node: cst.FunctionDef, elements: List[Tuple[str, cst.CSTNode
         closing: object = _plain(last_comma)
     elif isinstance(after_last, cst.ParenthesizedWhitespace):
         # `last  # comment` then `)` on its own line, no trailing comma: one is added
-        new_last = last.with_changes(whitespace_after_param=cst.SimpleWhitespace(""), comma=cst.Comma(
+        new_last = last.with_changes(**{after_field: cst.SimpleWhitespace("")}, comma=cst.Comma(  # type: ignore[arg-type]
             whitespace_after=to_item_indent(after_last)))
         closing = cst.Comma(whitespace_after=after_last.with_changes(
             first_line=cst.TrailingWhitespace(), empty_lines=[]))
