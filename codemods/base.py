@@ -894,49 +894,76 @@ def _place_import(body: List[cst.BaseStatement], start: int, statement: cst.Simp
                   section: int, key: Tuple[bool, str, str],
                   section_of: Callable[[str], int]) -> List[cst.BaseStatement]:
     """``body`` with ``statement`` inserted into the import block that starts at ``start``."""
+    end = _import_block_end(body, start)
+    sections = [_line_section(line, section_of) for line in body[start:end]]
+    same = [start + i for i, s in enumerate(sections) if s == section]
+    if same:
+        at, statement = _place_in_section(body, start, statement, same, key)
+        return body[:at] + [statement] + body[at:]
+    before = [start + i for i, s in enumerate(sections) if s < section]
+    at, statement = _place_new_section(body, start, end, statement, before)
+    _separate_next_line(body, at, end)
+    return body[:at] + [statement] + body[at:]
+
+
+def _import_block_end(body: Sequence[cst.BaseStatement], start: int) -> int:
+    """The index after the run of import lines that starts at ``start``."""
     end = start
     while end < len(body) and _is_import_line(body[end]):
         end += 1
-    sections: List[int] = []
-    for line in body[start:end]:
-        level, _, module = _statement_import(line)  # type: ignore[misc]
-        sections.append(_LOCAL if level else section_of(module or ""))
-    same = [start + i for i, s in enumerate(sections) if s == section]
-    if same:
-        later = [i for i in same if _statement_import(body[i])[1] > key]  # type: ignore[index]
-        if later:
-            at = later[0]
-            if at == same[0] and at > start:  # a new first import of its group takes the group's blank line
-                lines = list(body[at].leading_lines)
-                blanks = _blank_run(lines)
-                statement = statement.with_changes(leading_lines=lines[:blanks])
-                body[at] = body[at].with_changes(leading_lines=lines[blanks:])
-            elif at == same[0] and at == start:  # the first line of the block: before its comments
-                lines = list(body[at].leading_lines)
-                statement = statement.with_changes(leading_lines=lines)
-                body[at] = body[at].with_changes(leading_lines=[])
-        else:
-            at = same[-1] + 1
-        return body[:at] + [statement] + body[at:]
-    before = [start + i for i, s in enumerate(sections) if s < section]
+    return end
+
+
+def _line_section(line: cst.BaseStatement, section_of: Callable[[str], int]) -> int:
+    """The isort section of an import line."""
+    level, _, module = _statement_import(line)  # type: ignore[misc]
+    return _LOCAL if level else section_of(module or "")
+
+
+def _take_leading_lines(body: List[cst.BaseStatement], at: int, statement: cst.SimpleStatementLine,
+                        count: int) -> cst.SimpleStatementLine:
+    """``statement`` with the first ``count`` leading lines of ``body[at]``, which loses them."""
+    lines = list(body[at].leading_lines)
+    body[at] = body[at].with_changes(leading_lines=lines[count:])
+    return statement.with_changes(leading_lines=lines[:count])
+
+
+def _place_in_section(body: List[cst.BaseStatement], start: int, statement: cst.SimpleStatementLine,
+                      same: Sequence[int], key: Tuple[bool, str, str]) -> Tuple[int, cst.SimpleStatementLine]:
+    """Where ``statement`` goes among the lines ``same`` of its own section (in sorted order),
+    and the statement with the leading lines it takes over there."""
+    later = [i for i in same if _statement_import(body[i])[1] > key]  # type: ignore[index]
+    if not later:
+        return same[-1] + 1, statement
+    at = later[0]
+    if at == same[0] and at > start:  # a new first import of its group takes the group's blank line
+        statement = _take_leading_lines(body, at, statement, _blank_run(list(body[at].leading_lines)))
+    elif at == same[0] and at == start:  # the first line of the block: before its comments
+        statement = _take_leading_lines(body, at, statement, len(body[at].leading_lines))
+    return at, statement
+
+
+def _place_new_section(body: List[cst.BaseStatement], start: int, end: int, statement: cst.SimpleStatementLine,
+                       before: Sequence[int]) -> Tuple[int, cst.SimpleStatementLine]:
+    """Where ``statement`` opens its section (after the lines ``before`` of earlier sections),
+    and the statement with the blank line that separates it."""
     if before:
-        at = before[-1] + 1
-        statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
-    else:
-        at = start
-        if at < end:  # the block's first line: the new section goes first, with its lines
-            lines = list(body[at].leading_lines)
-            blanks = _blank_run(lines)
-            statement = statement.with_changes(leading_lines=lines[:blanks])
-            body[at] = body[at].with_changes(leading_lines=lines[blanks:])
-        elif start > 0:
-            statement = statement.with_changes(leading_lines=[cst.EmptyLine()])  # after the docstring
+        return before[-1] + 1, statement.with_changes(leading_lines=[cst.EmptyLine()])
+    if start < end:  # the block's first line: the new section goes first, with its lines
+        return start, _take_leading_lines(body, start, statement, _blank_run(list(body[start].leading_lines)))
+    if start > 0:
+        return start, statement.with_changes(leading_lines=[cst.EmptyLine()])  # after the docstring
+    return start, statement
+
+
+def _separate_next_line(body: List[cst.BaseStatement], at: int, end: int) -> None:
+    """A blank line (two before a definition after the imports) above ``body[at]``, the statement
+    after a new section, unless it has one."""
     if at < len(body):
         lines = list(body[at].leading_lines)
         if not _blank_run(lines):
             wanted = 2 if at >= end and _is_definition(body[at]) else 1
             body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine()] * wanted + lines)
-    return body[:at] + [statement] + body[at:]
 
 
 def _is_definition(statement: cst.CSTNode) -> bool:
