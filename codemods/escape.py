@@ -79,7 +79,7 @@ CLEANUP_METHODS = frozenset({"unlink", "rmdir"})
 NON_PATH_METHODS = frozenset({
     "startswith", "endswith", "exists", "is_file", "is_dir", "is_symlink", "stat", "lstat",
     "read_text", "read_bytes", "write_text", "write_bytes", "open", "count", "find", "rfind",
-    "index", "rindex", "isdigit", "isalpha", "samefile", "touch", "mkdir", "chmod", "iterdir",
+    "index", "rindex", "isdigit", "isalpha", "samefile", "touch", "mkdir", "chmod",
 })
 
 #: calls that use a path (or file) they are given and keep nothing of it once they return
@@ -88,7 +88,7 @@ SYNC_CONSUMERS = frozenset({
     "builtins.isinstance", "builtins.issubclass", "builtins.id", "builtins.type", "builtins.format",
     "io.open", "codecs.open", "json.dump", "json.load", "pickle.dump", "pickle.load", "marshal.dump",
     "marshal.load", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "tarfile.is_tarfile",
-    "zipfile.ZipFile", "zipfile.is_zipfile", "filecmp.cmp", "glob.glob", "glob.iglob", "fnmatch.fnmatch",
+    "zipfile.ZipFile", "zipfile.is_zipfile", "filecmp.cmp", "glob.glob", "fnmatch.fnmatch",
     "hashlib.file_digest", "mimetypes.guess_type", "subprocess.run", "subprocess.call",
     "subprocess.check_call", "subprocess.check_output", "subprocess.getoutput",
     "subprocess.getstatusoutput", "shutil.copyfileobj",
@@ -108,6 +108,9 @@ SYNC_CONSUMER_METHODS = frozenset({
 PATH_CARRIERS = frozenset({
     "json.dumps", "shlex.quote", "shlex.join", "shutil.copy", "shutil.copy2", "shutil.copyfile",
     "shutil.copytree", "shutil.move", "os.path.join",
+    # lazy: they read the dir when the caller iterates, not when they are called
+    "glob.iglob", "os.scandir", "os.walk", "os.fwalk", "builtins.map", "builtins.filter", "builtins.zip",
+    "builtins.iter", "builtins.enumerate", "builtins.reversed",
 })
 #: ``"...".format(p)``, ``", ".join([p])``: methods of a string literal whose result holds the path
 STRING_CARRIER_METHODS = frozenset({"format", "join", "replace", "strip", "lstrip", "rstrip"})
@@ -303,7 +306,9 @@ class Analysis:
         if isinstance(self.engine.parent(node), cst.Del) or _in_del(self.engine, node):
             state.escape = f"`{name}` is deleted with del (line {line})"
             return
-        self._flow(node, kind, state, f"`{name}`")
+        # a generator expression reads the path when it is iterated, later: it stands for the path
+        lazy = _enclosing_generator(self.engine, node) if access.scope is not scope else None
+        self._flow(lazy or node, kind, state, f"`{name}`")
 
     def _flow(self, node: cst.CSTNode, kind: str, state: _State, label: str) -> None:
         """Follow where the value of ``node`` (a use of a tracked name) goes, one parent at a time."""
@@ -470,6 +475,17 @@ _FLOW_STEPS: Dict[type, Callable[[Analysis, _Flow, cst.CSTNode, Any], Optional[c
     cst.For: Analysis._into_for,
     cst.WithItem: Analysis._into_with_item,
 }
+
+
+def _enclosing_generator(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[cst.GeneratorExp]:
+    """The outermost generator expression around ``node`` within its statement, if any."""
+    found = None
+    current = engine.parent(node)
+    while current is not None and not isinstance(current, (cst.BaseStatement, cst.BaseSmallStatement)):
+        if isinstance(current, cst.GeneratorExp):
+            found = current
+        current = engine.parent(current)
+    return found
 
 
 def _is_true(node: cst.BaseExpression) -> bool:
