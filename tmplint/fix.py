@@ -267,147 +267,217 @@ def run_fix(
     records alone (``--baseline``); ``exit_zero``: sites left (or a diff shown) do not make the
     exit status 1 (``--exit-zero``, what the pre-commit hook runs)."""
     started = time.monotonic()
-    errors = 0
-    scanned = 0
-    baselined = 0
-    tasks: List[Tuple[Path, bytes, List[Finding]]] = []
-    settled: Dict[int, FileOutcome] = {}
+    errors = _ErrorLog(stderr)
+    scan = _scan(paths, config, jobs, baseline, unsafe_fixes, add_noqa, errors)
+    # only a file libcst rewrites can lose an import that a test patches
+    patchers = (_patched_modules([path for path, _, _ in scan.tasks], paths, config)
+                if len(scan.settled) < len(scan.tasks) else {})
+    keep = {index: ("tempfile",) for index in patchers}
+    outcomes = _run_tasks(scan.tasks, config, unsafe_fixes, add_noqa, jobs, stderr, scan.settled, keep)
 
-    def error(path: Path, message: str) -> None:
-        nonlocal errors
-        errors += 1
-        stderr.write(f"{display_path(path)}: error: {message}\n")
+    tally = _Tally(dry=diff or check, with_sections=report is not None)
+    for index, ((path, data, findings), outcome) in enumerate(zip(scan.tasks, outcomes)):
+        problem = outcome.error
+        if problem is None and outcome.data is not None:
+            problem = _deliver(path, data, outcome.data, diff=diff, check=check, stdout=stdout)
+        if problem is not None:
+            errors.report(path, problem)
+            tally.add_failed(path, findings, problem)
+        else:
+            tally.add(path, data, outcome, config, patchers.get(index, []))
 
+    baselined = scan.baselined if baseline is not None else None
+    _summary(stderr, scanned=scan.scanned, with_findings=len(scan.tasks), changed=tally.changed,
+             fixed=tally.fixed_by_rule, left=tally.left, notes=tally.notes, noqa=tally.noqa_marked,
+             dry=tally.dry, add_noqa=add_noqa, elapsed=time.monotonic() - started, kept=tally.kept,
+             params=tally.params, baselined=baselined)
+    if report is not None:
+        text = _report_text(scan, outcomes, tally, paths, config, noqa=tally.noqa_marked if add_noqa else None,
+                            baselined=baselined, errors=errors.count, mode=_dry_run_flag(diff=diff, check=check))
+        _write_report(report, text, errors, stderr)
+    return _exit_status(errors=errors.count, diff=diff, check=check, changed=tally.changed,
+                        remaining=len(tally.left) - tally.noqa_marked, exit_zero=exit_zero)
+
+
+#: one file to rewrite: its path, its bytes, the findings to fix
+_Task = Tuple[Path, bytes, List[Finding]]
+
+
+class _ErrorLog:
+    """The ``path: error: ...`` lines on stderr, counted for the exit status."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def report(self, path: Path, message: str) -> None:
+        self.count += 1
+        self.stream.write(f"{display_path(path)}: error: {message}\n")
+
+
+@dataclass
+class _Scan:
+    """What the detector pass found to do."""
+    tasks: List[_Task] = field(default_factory=list)
+    #: by task index: the outcomes known without libcst (``codemods.triage``)
+    settled: Dict[int, FileOutcome] = field(default_factory=dict)
+    scanned: int = 0
+    baselined: int = 0
+
+
+def _scan(paths: List[Path], config: Config, jobs: int, baseline: Optional[Baseline], unsafe_fixes: bool,
+          add_noqa: bool, errors: _ErrorLog) -> _Scan:
+    """Check every file under ``paths`` (each file once) and triage the ones with findings."""
+    scan = _Scan()
     # no result cache: --diff and --check write nothing, and a fix changes the files anyway
-    results = check_paths(paths, config, jobs, use_cache=False, keep_data=True, stream=stderr)
+    results = check_paths(paths, config, jobs, use_cache=False, keep_data=True, stream=errors.stream)
     for entry in _unique_files(results):
         result = entry.result
         if result.error is not None:
-            error(entry.path, result.error)
+            errors.report(entry.path, result.error)
             continue
-        scanned += 1
-        if not result.findings:
+        scan.scanned += 1
+        findings = _findings_to_fix(result, baseline)
+        scan.baselined += len(result.findings) - len(findings)
+        if not findings:
             continue
         assert result.data is not None
-        findings = result.findings
-        if baseline is not None:
-            findings = _not_baselined(findings, result.data, baseline)
-            baselined += len(result.findings) - len(findings)
-            if not findings:
-                continue
-        report_ = sites_left_unparsed(result.data, result.path, findings, config, unsafe_fixes, add_noqa)
-        if report_ is not None:  # every site is left whatever the tree: libcst need not parse it
-            settled[len(tasks)] = FileOutcome.from_report(report_)
-        tasks.append((entry.path, result.data, findings))
+        triaged = sites_left_unparsed(result.data, result.path, findings, config, unsafe_fixes, add_noqa)
+        if triaged is not None:  # every site is left whatever the tree: libcst need not parse it
+            scan.settled[len(scan.tasks)] = FileOutcome.from_report(triaged)
+        scan.tasks.append((entry.path, result.data, findings))
+    return scan
 
-    patchers: Dict[int, List[str]] = {}
-    if len(settled) < len(tasks):
-        patchers = _patched_modules([path for path, _, _ in tasks], paths, config)
-    keep = {index: ("tempfile",) for index in patchers}
-    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr, settled, keep)
 
-    dry = diff or check
-    fixed_by_rule: Counter = Counter()
-    left: List[str] = []
-    notes: List[str] = []
-    kept: List[str] = []
-    params: List[str] = []
-    sections: List[FileSection] = []
-    changed = 0
-    noqa_marked = 0
-    for index, ((path, data, findings), outcome) in enumerate(zip(tasks, outcomes)):
+def _findings_to_fix(result: FileResult, baseline: Optional[Baseline]) -> List[Finding]:
+    """``result``'s findings without those ``baseline`` records, matched as ``tmplint check
+    --baseline`` matches them."""
+    if baseline is None or not result.findings:
+        return result.findings
+    assert result.data is not None
+    sources: Dict[str, str] = {}
+    try:
+        text = decode_source(result.data, result.findings[0].path)
+    except DetectorError:  # pragma: no cover - the detector decoded these very bytes
+        pass
+    else:
+        sources = {finding.path: text for finding in result.findings}
+    return new_findings(result.findings, baseline, sources)
+
+
+def _deliver(path: Path, old: bytes, new: bytes, *, diff: bool, check: bool, stdout: TextIO) -> Optional[str]:
+    """Show a file's new bytes as a diff (``diff``), or write them (neither ``diff`` nor ``check``);
+    the problem that stopped it, if any."""
+    try:
+        # a symlink stays a link: the file it points at is the one rewritten
+        target = resolve_target(path)
+    except FileError as exc:
+        return str(exc)
+    if diff:
+        _write_out(stdout, unified_diff(old, new, display_path(target)))
+        return None
+    if check:
+        return None
+    reason = not_writable(target)
+    if reason is not None:
+        return f"not writable ({reason})"
+    try:
+        atomic_write(target, new)
+    except FileError as exc:
+        return str(exc)
+    return None
+
+
+def _site_line(shown: str, code: str, line: int, col: int, target: str, reason: str) -> str:
+    """A site left or a note, as the summary lists it."""
+    return f"{shown}:{line}:{col + 1}: {code} {short_target(target)}: {reason}"
+
+
+class _Tally:
+    """What the run did to each file: the summary's lines and counts, and the report's sections."""
+
+    def __init__(self, *, dry: bool, with_sections: bool) -> None:
+        self.dry = dry
+        self.with_sections = with_sections
+        self.fixed_by_rule: Counter = Counter()
+        self.left: List[str] = []
+        self.notes: List[str] = []
+        self.params: List[str] = []
+        self.kept: List[str] = []
+        self.sections: List[FileSection] = []
+        self.changed = 0
+        self.noqa_marked = 0
+
+    def add_failed(self, path: Path, findings: Sequence[Finding], problem: str) -> None:
+        """A file left as it was: each of its findings is a site left."""
         shown = display_path(path)
-        problem = outcome.error
-        if problem is None and outcome.data is not None:
-            try:
-                # a symlink stays a link: the file it points at is the one rewritten
-                target: Optional[Path] = resolve_target(path)
-            except FileError as exc:
-                target, problem = None, str(exc)
-            if target is None:
-                pass  # reported below
-            elif diff:
-                _write_out(stdout, unified_diff(data, outcome.data, display_path(target)))
-            elif not check:
-                reason = not_writable(target)
-                if reason is not None:
-                    problem = f"not writable ({reason})"
-                else:
-                    try:
-                        atomic_write(target, outcome.data)
-                    except FileError as exc:
-                        problem = str(exc)
-        if problem is not None:
-            error(path, problem)
-            section = FileSection(shown, error=problem)
-            for finding in findings:
-                left.append(f"{shown}:{finding.line}:{finding.col + 1}: {finding.code} "
-                            f"{short_target(finding.target)}: not rewritten (see the error above)")
-                section.left.append((finding.code, finding.line, finding.col, finding.target,
-                                     "not rewritten (see the error)"))
-            sections.append(section)
-            continue
-        if outcome.data is not None:
-            changed += 1
-        # positions in the rewritten file (the original's are stale once lines were inserted)
-        wanted = report is not None or (not dry and (outcome.left or outcome.notes or outcome.params))
-        view = Rewrite(str(path), data, outcome, config) if outcome.data is not None and wanted else None
-        shown_at = view if view is not None and not dry else None  # the stderr summary: the file on disk
-        for code, _line, _col, _target in outcome.fixed:
-            fixed_by_rule[code] += 1
-        for code, line, col, target_name, reason in (shown_at.left if shown_at else outcome.left):
-            left.append(f"{shown}:{line}:{col + 1}: {code} {short_target(target_name)}: {reason}")
-        for code, line, col, target_name, reason in (shown_at.notes if shown_at else outcome.notes):
-            notes.append(f"{shown}:{line}:{col + 1}: {code} {short_target(target_name)}: {reason}")
-        for name, line in (shown_at.params if shown_at else outcome.params):
-            params.append(f"{shown}:{line} {name}()")
-        for module in outcome.kept_imports:
-            kept.append(f"kept import {module} in {shown}: patched by {', '.join(patchers.get(index, []))}")
-        noqa_marked += outcome.noqa
-        if report is not None:
-            sections.append(FileSection.build(shown, outcome, view, patchers.get(index, []) if view else []))
+        section = FileSection(shown, error=problem)
+        for finding in findings:
+            self.left.append(_site_line(shown, finding.code, finding.line, finding.col, finding.target,
+                                        "not rewritten (see the error above)"))
+            section.left.append((finding.code, finding.line, finding.col, finding.target,
+                                 "not rewritten (see the error)"))
+        self.sections.append(section)
 
-    elapsed = time.monotonic() - started
-    _summary(stderr, scanned=scanned, with_findings=len(tasks), changed=changed, fixed=fixed_by_rule,
-             left=left, notes=notes, noqa=noqa_marked, dry=dry, add_noqa=add_noqa, elapsed=elapsed,
-             kept=kept, params=params, baselined=baselined if baseline is not None else None)
-    if report is not None:
-        overrides = {os.path.realpath(path): outcome.data for (path, _, _), outcome in zip(tasks, outcomes)
-                     if outcome.data is not None and outcome.error is None}
-        calls = _unpassed_calls({name for s in sections for name, _ in s.params},
-                                _project_root(paths, config), config, overrides)
-        text = render_report(sections, calls, scanned=scanned, with_findings=len(tasks), changed=changed,
-                             fixed=fixed_by_rule, noqa=noqa_marked if add_noqa else None,
-                             baselined=baselined if baseline is not None else None, errors=errors,
-                             mode="--diff" if diff and not check else "--check" if check else None,
-                             helper=config.helper_module)
-        try:
-            atomic_write(report, text.encode("utf-8"))
-        except FileError as exc:
-            error(report, f"cannot write the report: {exc}")
-        else:
-            stderr.write(f"tmplint fix: report written to {display_path(report)}\n")
+    def add(self, path: Path, data: bytes, outcome: FileOutcome, config: Config, patched_by: List[str]) -> None:
+        shown = display_path(path)
+        if outcome.data is not None:
+            self.changed += 1
+        # positions in the rewritten file (the original's are stale once lines were inserted)
+        wanted = self.with_sections or (not self.dry and (outcome.left or outcome.notes or outcome.params))
+        view = Rewrite(str(path), data, outcome, config) if outcome.data is not None and wanted else None
+        # the stderr summary gives positions in the file as it now is on disk
+        on_disk = view if view is not None and not self.dry else outcome
+        self.fixed_by_rule.update(code for code, _line, _col, _target in outcome.fixed)
+        self.left += [_site_line(shown, *site) for site in on_disk.left]
+        self.notes += [_site_line(shown, *note) for note in on_disk.notes]
+        self.params += [f"{shown}:{line} {name}()" for name, line in on_disk.params]
+        self.kept += [f"kept import {module} in {shown}: patched by {', '.join(patched_by)}"
+                      for module in outcome.kept_imports]
+        self.noqa_marked += outcome.noqa
+        if self.with_sections:
+            self.sections.append(FileSection.build(shown, outcome, view, patched_by if view else []))
+
+
+def _dry_run_flag(*, diff: bool, check: bool) -> Optional[str]:
+    """The option that kept the run from writing, as the report names it."""
+    if check:
+        return "--check"
+    return "--diff" if diff else None
+
+
+def _report_text(scan: _Scan, outcomes: Sequence[FileOutcome], tally: _Tally, paths: Sequence[Path],
+                 config: Config, *, noqa: Optional[int], baselined: Optional[int], errors: int,
+                 mode: Optional[str]) -> str:
+    """The ``--report`` markdown, with the calls that do not pass a new ``workflow_id`` looked up
+    in the files as this run leaves them."""
+    overrides = {os.path.realpath(path): outcome.data for (path, _, _), outcome in zip(scan.tasks, outcomes)
+                 if outcome.data is not None and outcome.error is None}
+    calls = _unpassed_calls({name for s in tally.sections for name, _ in s.params},
+                            _project_root(paths, config), config, overrides)
+    return render_report(tally.sections, calls, scanned=scan.scanned, with_findings=len(scan.tasks),
+                         changed=tally.changed, fixed=tally.fixed_by_rule, noqa=noqa, baselined=baselined,
+                         errors=errors, mode=mode, helper=config.helper_module)
+
+
+def _write_report(report: Path, text: str, errors: _ErrorLog, stderr: TextIO) -> None:
+    try:
+        atomic_write(report, text.encode("utf-8"))
+    except FileError as exc:
+        errors.report(report, f"cannot write the report: {exc}")
+    else:
+        stderr.write(f"tmplint fix: report written to {display_path(report)}\n")
+
+
+def _exit_status(*, errors: int, diff: bool, check: bool, changed: int, remaining: int, exit_zero: bool) -> int:
+    """The exit code (the module docstring gives the rules)."""
     if errors:
         return 2
     if check:  # the pre-commit hook's question: would a file change?
         return 1 if changed else 0
-    remaining = len(left) - noqa_marked
     if (remaining > 0 or (diff and changed)) and not exit_zero:
         return 1
     return 0
-
-
-def _not_baselined(findings: List[Finding], data: bytes, baseline: Baseline) -> List[Finding]:
-    """``findings`` (of one file, whose bytes are ``data``) without those ``baseline`` records,
-    matched as ``tmplint check --baseline`` matches them."""
-    sources: Dict[str, str] = {}
-    try:
-        text = decode_source(data, findings[0].path)
-    except DetectorError:  # pragma: no cover - the detector decoded these very bytes
-        pass
-    else:
-        sources = {finding.path: text for finding in findings}
-    return new_findings(findings, baseline, sources)
 
 
 # --------------------------------------------------------------------------- the project's files: tests that patch
