@@ -6,11 +6,16 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from tmplint import __version__
 from tmplint.config import Config, ConfigError, load_config, validate_selectors
 from tmplint.registry import RULES
+
+if TYPE_CHECKING:  # for annotations only: the commands import these when they run
+    from tmplint.baseline import Baseline
+    from tmplint.check import FileResult
+    from tmplint.detector import Finding
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -114,6 +119,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "fix":
             return cmd_fix(args, config)
         return cmd_init(args, config)
+    except _CommandError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("tmplint: interrupted", file=sys.stderr)
         return 130
@@ -135,53 +143,20 @@ def cmd_rule(code: str) -> int:
     return EXIT_OK
 
 
+class _CommandError(Exception):
+    """The line for stderr that ends the command with EXIT_ERROR."""
+
+
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    from tmplint.check import check_data, check_paths
     from tmplint.reporters import REPORTERS, report_statistics
 
-    paths = args.paths or [Path(".")]
-    sources = {}
-    if [str(p) for p in paths] == ["-"]:
-        from tmplint.detector import DetectorError, decode_source
-
-        data = sys.stdin.buffer.read()
-        name = args.stdin_filename or "-"
-        results = [check_data(data, name, config)]
-        try:
-            sources[name] = decode_source(data, name)
-        except DetectorError:
-            pass
-    elif any(str(p) == "-" for p in paths):
-        print("tmplint: error: '-' (stdin) cannot be combined with other paths", file=sys.stderr)
-        return EXIT_ERROR
-    else:
-        results = list(check_paths(paths, config, args.jobs, use_cache=not args.no_cache))
+    results, sources = _check_results(args, config)
     findings = [f for result in results for f in result.findings]
     errors = [(result.path, result.error) for result in results if result.error]
     for path, error in errors:
         print(f"{path}: error: {error}", file=sys.stderr)
     if args.write_baseline or args.baseline:
-        from tmplint import baseline
-
-        # --baseline is read before --write-baseline writes, so both may name the same file
-        # (report what is new since it was written, then record the current state).
-        try:
-            known = baseline.load_baseline(args.baseline) if args.baseline else None
-        except baseline.BaselineError as exc:
-            print(f"{args.baseline}: error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-        if args.write_baseline:
-            try:
-                count = baseline.write_baseline(args.write_baseline, findings, sources)
-            except baseline.BaselineError as exc:
-                print(f"{args.write_baseline}: error: {exc}", file=sys.stderr)
-                return EXIT_ERROR
-            print(f"tmplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
-                  file=sys.stderr)
-        if known is not None:
-            findings = baseline.new_findings(findings, known, sources)
-        else:
-            findings = []  # every current finding is now in the written baseline
+        findings = _apply_baselines(args, findings, sources)
     REPORTERS[args.format](findings, errors, sys.stdout)
     if args.statistics:
         # keep stdout parseable for the machine formats
@@ -193,22 +168,69 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def _check_results(args: argparse.Namespace, config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
+    """The check result of every file asked about, and the text of those a baseline needs
+    besides the files themselves (stdin's)."""
+    from tmplint.check import check_paths
+
+    paths = args.paths or [Path(".")]
+    if [str(p) for p in paths] == ["-"]:
+        return _check_stdin(args.stdin_filename or "-", config)
+    if any(str(p) == "-" for p in paths):
+        raise _CommandError("tmplint: error: '-' (stdin) cannot be combined with other paths")
+    return list(check_paths(paths, config, args.jobs, use_cache=not args.no_cache)), {}
+
+
+def _check_stdin(name: str, config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
+    from tmplint.check import check_data
+    from tmplint.detector import DetectorError, decode_source
+
+    data = sys.stdin.buffer.read()
+    results = [check_data(data, name, config)]
+    sources = {}
+    try:
+        sources[name] = decode_source(data, name)
+    except DetectorError:
+        pass
+    return results, sources
+
+
+def _apply_baselines(args: argparse.Namespace, findings: List[Finding], sources: Dict[str, str]) -> List[Finding]:
+    """The findings not in ``--baseline``, after recording them all in ``--write-baseline``."""
+    from tmplint import baseline
+
+    # --baseline is read before --write-baseline writes, so both may name the same file
+    # (report what is new since it was written, then record the current state).
+    known = _load_baseline(args.baseline) if args.baseline else None
+    if args.write_baseline:
+        try:
+            count = baseline.write_baseline(args.write_baseline, findings, sources)
+        except baseline.BaselineError as exc:
+            raise _CommandError(f"{args.write_baseline}: error: {exc}") from None
+        print(f"tmplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
+              file=sys.stderr)
+    if known is None:
+        return []  # every current finding is now in the written baseline
+    return baseline.new_findings(findings, known, sources)
+
+
+def _load_baseline(path: Path) -> Baseline:
+    from tmplint import baseline
+
+    try:
+        return baseline.load_baseline(path)
+    except baseline.BaselineError as exc:
+        raise _CommandError(f"{path}: error: {exc}") from None
+
+
 def cmd_fix(args: argparse.Namespace, config: Config) -> int:
     from tmplint.fix import run_fix
 
-    known = None
-    if args.baseline:
-        from tmplint import baseline
-
-        try:
-            known = baseline.load_baseline(args.baseline)
-        except baseline.BaselineError as exc:
-            print(f"{args.baseline}: error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
     return run_fix(
         args.paths or [Path(".")], config, diff=args.diff, check=args.check,
         unsafe_fixes=args.unsafe_fixes, add_noqa=args.add_noqa, jobs=args.jobs or os.cpu_count() or 1,
-        stdout=sys.stdout, stderr=sys.stderr, report=args.report, baseline=known, exit_zero=args.exit_zero,
+        stdout=sys.stdout, stderr=sys.stderr, report=args.report,
+        baseline=_load_baseline(args.baseline) if args.baseline else None, exit_zero=args.exit_zero,
     )
 
 
