@@ -12,7 +12,7 @@ split a rendezvous, so they are left with the reason.
 """
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import libcst as cst
 
@@ -56,6 +56,7 @@ def check_joined_scratch_path(engine: TmplintCommand, call: cst.Call) -> None:
     if any(isinstance(a, cst.Arg) and a.star for a in outer.args):
         raise Unfixable("the joined parts are unpacked with *")
     _check_varying_name(parts)
+    _check_unique_name(engine, parts)
     if isinstance(engine.parent(joined), (cst.Comparison, cst.ComparisonTarget)):
         raise Unfixable(LEFT_AS_VALUE)
 
@@ -91,6 +92,54 @@ def _check_varying_name(parts: Sequence[cst.BaseExpression]) -> None:
     if all(_literal_text(part) is not None for part in parts):
         raise Unfixable("a fixed file name under the system temp dir may be opened by other code or processes "
                         "too (shared state, a cache or a lock): moving it into one job's dir would split it")
+
+
+#: calls whose result differs on every call (or in every process): a name built from one is a
+#: scratch file of this call, not a meeting point
+UNIQUE_PER_CALL = frozenset({
+    "uuid.uuid1", "uuid.uuid4", "os.getpid", "os.urandom", "time.time", "time.time_ns", "time.monotonic",
+    "time.monotonic_ns", "time.perf_counter", "time.perf_counter_ns", "threading.get_ident",
+    "secrets.token_hex", "secrets.token_urlsafe", "secrets.token_bytes", "secrets.randbits",
+    "random.random", "random.randint", "random.randrange", "random.getrandbits", "random.choice",
+    "random.choices", "random.sample", "datetime.datetime.now", "datetime.datetime.utcnow",
+})
+
+
+def _check_unique_name(engine: TmplintCommand, parts: Sequence[cst.BaseExpression]) -> None:
+    """Unfixable unless the joined name is built from something unique to the call (a uuid, the pid,
+    the time, random bits): any other name (a resource's hash, a URL key, a service name, a
+    parameter) may be where processes and jobs meet: a lock, a cache, a pid file."""
+    if not any(_unique_in(engine, part, follow=True) for part in parts):
+        raise Unfixable("the name under the system temp dir is not unique to the call (no uuid, pid, time or "
+                        "random part): other processes or jobs may meet there (a lock, a cache, a pid file)")
+
+
+def _unique_in(engine: TmplintCommand, node: cst.CSTNode, follow: bool) -> bool:
+    """Whether ``node`` calls a UNIQUE_PER_CALL function, or (``follow``) uses a local assigned once
+    from such an expression."""
+    calls: List[cst.Call] = []
+    names: List[cst.Name] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            calls.append(call)
+
+        def visit_Name(self, name: cst.Name) -> None:
+            names.append(name)
+
+    node.visit(Collect())
+    if any(engine.qualified_names(call.func) & UNIQUE_PER_CALL for call in calls):
+        return True
+    return follow and any(_assigned_once_from_unique(engine, name) for name in names)
+
+
+def _assigned_once_from_unique(engine: TmplintCommand, name: cst.Name) -> bool:
+    scope = engine.scope(name)
+    assignments = list(scope.assignments[name.value]) if scope is not None else []
+    if len(assignments) != 1 or not isinstance(assignments[0].node, cst.Name):
+        return False
+    assign = engine.parent(engine.parent(assignments[0].node))
+    return isinstance(assign, cst.Assign) and _unique_in(engine, assign.value, follow=False)
 
 
 def _literal_text(node: cst.BaseExpression):

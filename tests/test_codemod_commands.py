@@ -19,6 +19,7 @@ from tmplint.config import Config
 
 MIXED = b'''import os
 import tempfile
+import uuid
 
 
 def everything(job_id):
@@ -29,7 +30,7 @@ def everything(job_id):
     with tempfile.TemporaryDirectory() as t:
         print(t)
     name = tempfile.mktemp()
-    base = os.path.join(tempfile.gettempdir(), name)
+    base = os.path.join(tempfile.gettempdir(), uuid.uuid4().hex)
     return p, d, name, base, "/tmp/x"
 '''
 
@@ -39,7 +40,7 @@ COMMANDS = [
     (FixMkdtemp, "mkdtemp", "d = make_temp_dir(job_id)"),
     (FixTemporaryDirectory, "TemporaryDirectory", "t = make_temp_dir(job_id)"),
     (FixMktemp, "mktemp", "name = get_temp_path(job_id)"),
-    (FixGettempdir, "gettempdir", "base = os.path.join(get_temp_dir(job_id), name)"),
+    (FixGettempdir, "gettempdir", "base = os.path.join(get_temp_dir(job_id), uuid.uuid4().hex)"),
     (FixLiteralPaths, '"/tmp/x"', 'os.path.join(get_temp_dir(job_id), "x")'),
 ]
 
