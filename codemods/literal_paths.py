@@ -12,7 +12,7 @@ f-strings whose temp dir is followed by an expression instead of ``/``.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import libcst as cst
 
@@ -49,6 +49,30 @@ def _check_context(engine: TmplintCommand, node: cst.CSTNode) -> None:
         raise Unfixable("the literal is a %-format string; the job dir could contain '%'")
     if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in ("format", "format_map"):
         raise Unfixable("the literal is a format string; the job dir could contain braces")
+
+
+def _check_twins(engine: TmplintCommand, node: cst.CSTNode) -> None:
+    """Unfixable when the same literal is compared or searched elsewhere in the function
+    (``assert "/tmp" == t.format("/tmp")``): rewriting one of the two would break the pair."""
+    if not isinstance(node, cst.SimpleString):
+        return
+    function = engine.enclosing_def(node)
+    if function is None:
+        return
+    twins: List[cst.SimpleString] = []
+
+    class Twins(cst.CSTVisitor):
+        def visit_SimpleString(self, other: cst.SimpleString) -> None:
+            if other is not node and other.evaluated_value == node.evaluated_value:
+                twins.append(other)
+
+    function.body.visit(Twins())
+    for twin in twins:
+        try:
+            _check_context(engine, twin)
+        except Unfixable as exc:
+            raise Unfixable(f"the same literal is left on line {engine.line(twin)} ({exc}); rewriting only "
+                            "this one would break what they do together") from None
 
 
 def _searched_container(engine: TmplintCommand, container: cst.CSTNode) -> bool:
@@ -116,6 +140,7 @@ def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
     node = site.node
     _check_literal(engine, node)
     _check_context(engine, node)
+    _check_twins(engine, node)
     temp_dirs = engine.config.all_temp_dirs
     rest: Optional[cst.BaseString]
     if isinstance(node, cst.SimpleString):
