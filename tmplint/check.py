@@ -16,7 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
 
 from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
@@ -168,52 +168,95 @@ def check_paths(
             files.append(str(path))
     yield from early
 
-    cache = None
-    if use_cache:
-        from tmplint.cache import ResultCache, digest
-
-        cache = ResultCache.open(config)
-    prefilter = prefilter_for(config)
-    parser = _Parser(config, jobs or default_jobs())
-    results: List[Optional[FileResult]] = [None] * len(files)
-    keys: Dict[int, bytes] = {}
-    #: the bytes of the files that may have findings, while their results are out
-    kept: Dict[int, bytes] = {}
+    run = _Run(files, config, jobs or default_jobs(), use_cache, keep_data)
     with Progress(len(files), "checking", stream=stream, enabled=progress) as bar:
-        for index, path in enumerate(files):
-            try:
-                data = read_bytes(Path(path))
-            except FileError as exc:
-                results[index] = FileResult(path, error=str(exc))
+        for index in range(len(files)):
+            if run.settle_or_queue(index):
                 bar.advance()
-                continue
-            if cache is not None:
-                key = keys[index] = digest(data)
-                cached = cache.get(key, path)
-                if cached is not None:
-                    results[index] = FileResult(path, cached[0], cached[1], data if keep_data and cached[0] else None)
-                    bar.advance()
-                    continue
-            if prefilter(data):
-                parser.add(index, path, data)
-                if keep_data:
-                    kept[index] = data
-            else:
-                results[index] = FileResult(path)
-                if cache is not None:
-                    cache.put(keys[index], [])
-                bar.advance()
-        for index, result in parser.results():
-            result.path = files[index]
-            data = kept.pop(index, None)
-            if result.findings:
-                result.data = data
-            results[index] = result
-            if cache is not None and not (result.error or "").startswith("internal error"):
-                cache.put(keys[index], result.findings, result.error)
+        for index, result in run.parser.results():
+            run.take_parsed(index, result)
             bar.advance()
-    if cache is not None:
-        cache.save()
-    for result in results:
+    run.cache.save()
+    for result in run.results:
         assert result is not None
         yield result
+
+
+class _Run:
+    """The results of one run by file index: from the cache, the prefilter, or the parser."""
+
+    def __init__(self, files: List[str], config: Config, jobs: int, use_cache: bool, keep_data: bool) -> None:
+        self.files = files
+        self.keep_data = keep_data
+        self.cache: Union[_Cache, _NoCache] = _Cache(config) if use_cache else _NoCache()
+        self.prefilter = prefilter_for(config)
+        self.parser = _Parser(config, jobs)
+        self.results: List[Optional[FileResult]] = [None] * len(files)
+        #: the bytes of the files that may have findings, while their results are out
+        self.kept: Dict[int, bytes] = {}
+
+    def settle_or_queue(self, index: int) -> bool:
+        """Read file ``index``: its result where no parse is needed (an error, the cache, the
+        prefilter), else it goes to the parser. Whether its result is in."""
+        path = self.files[index]
+        try:
+            data = read_bytes(Path(path))
+        except FileError as exc:
+            self.results[index] = FileResult(path, error=str(exc))
+            return True
+        cached = self.cache.get(index, data, path)
+        if cached is not None:
+            findings, error = cached
+            self.results[index] = FileResult(path, findings, error, data if self.keep_data and findings else None)
+            return True
+        if not self.prefilter(data):
+            self.results[index] = FileResult(path)
+            self.cache.put(index, [])
+            return True
+        self.parser.add(index, path, data)
+        if self.keep_data:
+            self.kept[index] = data
+        return False
+
+    def take_parsed(self, index: int, result: FileResult) -> None:
+        result.path = self.files[index]
+        data = self.kept.pop(index, None)
+        if result.findings:
+            result.data = data
+        self.results[index] = result
+        if not (result.error or "").startswith("internal error"):
+            self.cache.put(index, result.findings, result.error)
+
+
+class _NoCache:
+    """The result cache of a run without one (``use_cache=False``)."""
+
+    def get(self, index: int, data: bytes, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+        return None
+
+    def put(self, index: int, findings: List[Finding], error: Optional[str] = None) -> None:
+        pass
+
+    def save(self) -> None:
+        pass
+
+
+class _Cache:
+    """The result cache, by file index: the key of a file is the digest of the bytes read."""
+
+    def __init__(self, config: Config) -> None:
+        from tmplint.cache import ResultCache, digest
+
+        self._cache = ResultCache.open(config)
+        self._digest = digest
+        self._keys: Dict[int, bytes] = {}
+
+    def get(self, index: int, data: bytes, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+        key = self._keys[index] = self._digest(data)
+        return self._cache.get(key, path)
+
+    def put(self, index: int, findings: List[Finding], error: Optional[str] = None) -> None:
+        self._cache.put(self._keys[index], findings, error)
+
+    def save(self) -> None:
+        self._cache.save()
