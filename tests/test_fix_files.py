@@ -306,3 +306,33 @@ def test_fix_bytes_keep_imports() -> None:
     # only the module named: another import bound on the same line goes as usual
     two = b"import os, tempfile\n\ndef f():\n    return tempfile.mkdtemp()\n"
     assert fix_bytes(two, config, path="mod.py", keep_imports={"os"}).data.startswith(b"import os\n")
+
+
+# --------------------------------------------------------------------------- tests that patch tempfile itself
+
+
+@pytest.mark.parametrize("patching", [
+    b'    with mock.patch.object(tempfile, "mkdtemp", return_value="/x"):\n        mod.f()\n',
+    b'    with mock.patch("tempfile.mkdtemp", return_value="/x"):\n        mod.f()\n',
+    b'    monkeypatch.setattr(tempfile, "mkdtemp", lambda: "/x")\n    mod.f()\n',
+    b"    monkeypatch.setattr('tempfile.mkdtemp', lambda: '/x')\n    mod.f()\n",
+])
+def test_a_site_a_test_patches_through_tempfile_itself_is_left(tmp_path, monkeypatch, capsys, patching):
+    """Rewritten, mod.f() would no longer call tempfile.mkdtemp, and the test's mock would be
+    bypassed (seen on pip-tools): the site is left, naming the test."""
+    test = b"import tempfile\nfrom unittest import mock\n\nfrom pkg import mod\n\n\ndef test_f(monkeypatch):\n" + patching
+    root = package(tmp_path, {"tests/test_mod.py": test})
+    code, _, err = fix(root, ".", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1, err
+    assert (root / "pkg" / "mod.py").read_bytes() == MODULE
+    assert "pkg/mod.py:4:12: TMP003 tempfile.mkdtemp: tests/test_mod.py:" in err
+    assert "patches tempfile.mkdtemp for every module and imports this one" in err
+
+
+def test_a_global_patch_in_a_test_of_other_code_changes_nothing(tmp_path, monkeypatch, capsys):
+    test = (b"import tempfile\nfrom unittest import mock\n\nimport other\n\n\ndef test_f():\n"
+            b"    with mock.patch.object(tempfile, 'mkdtemp'):\n        other.g()\n")
+    root = package(tmp_path, {"tests/test_other.py": test, "other.py": b"def g():\n    pass\n"})
+    code, _, err = fix(root, ".", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert fixed((root / "pkg" / "mod.py").read_bytes())

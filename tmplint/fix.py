@@ -16,7 +16,9 @@ created is an error (``not writable (...)``) and is left as it is; ``--diff``/``
 show it. Where a Python file of the project (the config's directory, else the paths' common
 parent) patches a rewritten module's ``tempfile`` (``mock.patch("pkg.mod.tempfile.mkdtemp")``),
 that module keeps ``import tempfile`` (``fix_bytes(keep_imports=...)``) and the summary names the
-patching line.
+patching line. Where a test patches one of tempfile's functions for every module
+(``mock.patch.object(tempfile, "mkdtemp")``, ``mock.patch("tempfile.mkdtemp")``) and imports a
+module with such a site, the site is left: rewritten, it would bypass the test's mock.
 
 Output: ``--diff`` prints a unified diff on stdout (git style ``a/``/``b/`` paths relative to the
 current dir: apply it with ``git apply`` or ``patch -p1`` from that dir) and writes nothing;
@@ -52,7 +54,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
+from typing import Collection, Dict, Iterable, List, Optional, Sequence, Set, TextIO, Tuple
 
 from tmplint.baseline import Baseline, new_findings
 from tmplint.check import FileResult, check_paths
@@ -63,6 +65,10 @@ from tmplint.files import FileError, atomic_write, iter_python_files, not_writab
 from tmplint.fix_report import FileSection, Rewrite, UnpassedCall, per_rule, render_report, short_target
 from tmplint.progress import Progress
 from tmplint.sources import split_lines
+
+
+#: a site left: (code, line, col, target, reason)
+Left = Tuple[str, int, int, str, str]
 
 
 @dataclass
@@ -269,11 +275,14 @@ def run_fix(
     started = time.monotonic()
     errors = _ErrorLog(stderr)
     scan = _scan(paths, config, jobs, baseline, unsafe_fixes, add_noqa, errors)
-    # only a file libcst rewrites can lose an import that a test patches
-    patchers = (_patched_modules([path for path, _, _ in scan.tasks], paths, config)
-                if len(scan.settled) < len(scan.tasks) else {})
+    # only a file libcst rewrites can lose an import that a test patches, or bypass a test's patch
+    rewritable = len(scan.settled) < len(scan.tasks)
+    patchers = _patched_modules([path for path, _, _ in scan.tasks], paths, config) if rewritable else {}
+    held = _hold_back_globally_patched(scan, paths, config) if rewritable else {}
     keep = {index: ("tempfile",) for index in patchers}
     outcomes = _run_tasks(scan.tasks, config, unsafe_fixes, add_noqa, jobs, stderr, scan.settled, keep)
+    for index, left in held.items():
+        outcomes[index].left.extend(left)
 
     tally = _Tally(dry=diff or check, with_sections=report is not None)
     for index, ((path, data, findings), outcome) in enumerate(zip(scan.tasks, outcomes)):
@@ -571,6 +580,88 @@ def _patched_modules(files: Sequence[Path], paths: Sequence[Path], config: Confi
                 if where not in found.setdefault(index, []):
                     found[index].append(where)
     return found
+
+
+#: a test patching one of tempfile's functions for every module: ``mock.patch.object(tempfile,
+#: "mkdtemp")``, ``mock.patch("tempfile.mkdtemp")``, ``monkeypatch.setattr(tempfile, "mkdtemp", ...)``,
+#: ``monkeypatch.setattr("tempfile.mkdtemp", ...)``; group 2 is the function's name
+_GLOBAL_PATCH = re.compile(
+    rb"""(?:patch\.object|setattr)\(\s*tempfile\s*,\s*(["'])(\w+)\1"""
+    rb"""|(?:patch|setattr)\(\s*(["'])tempfile\.(\w+)\3"""
+)
+
+
+@dataclass
+class _GlobalPatch:
+    target: str
+    where: str
+    #: the project modules the patching file imports (the code its tests run)
+    imports: Set[str]
+
+
+def _global_patches(root: Path, config: Config) -> List[_GlobalPatch]:
+    found: List[_GlobalPatch] = []
+    for path, problem in iter_python_files([root], config):
+        if problem is not None:
+            continue
+        try:
+            data = read_bytes(path)
+        except FileError:
+            continue
+        if b"tempfile" not in data or (b"patch" not in data and b"setattr" not in data):
+            continue  # the cheap test, for nearly every file
+        matches = list(_GLOBAL_PATCH.finditer(data))
+        if not matches:
+            continue
+        imports = _imported_modules(data)
+        for match in matches:
+            name = (match.group(2) or match.group(4)).decode("ascii")
+            line = data.count(b"\n", 0, match.start()) + 1
+            found.append(_GlobalPatch(f"tempfile.{name}", f"{display_path(path)}:{line}", imports))
+    return found
+
+
+def _imported_modules(data: bytes) -> Set[str]:
+    """Every module a file imports, and for ``from a import b`` also ``a.b`` (b may be a module)."""
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return set()
+    modules: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def _hold_back_globally_patched(scan: "_Scan", paths: Sequence[Path], config: Config) -> Dict[int, List[Left]]:
+    """Take out of the tasks the sites whose tempfile function a test patches for every module, when
+    that test imports the site's module: rewritten, the code would no longer call what the test's
+    mock replaces. They are left, naming the test (by task index)."""
+    root = _project_root(paths, config)
+    patches = _global_patches(root, config)
+    held: Dict[int, List[Left]] = {}
+    if not patches:
+        return held
+    for index, (path, data, findings) in enumerate(scan.tasks):
+        if index in scan.settled:
+            continue
+        names = set(module_names(path, root))
+        relevant = {p.target: p.where for p in patches if names & p.imports}
+        keep = [f for f in findings if f.target not in relevant]
+        if len(keep) == len(findings):
+            continue
+        held[index] = [(f.code, f.line, f.col, f.target,
+                        f"{relevant[f.target]} patches {f.target} for every module and imports this one; "
+                        "the rewritten code would not call it, so the test's mock would be bypassed")
+                       for f in findings if f.target in relevant]
+        scan.tasks[index] = (path, data, keep)
+        if not keep:
+            scan.settled[index] = FileOutcome()
+    return held
 
 
 def _unpassed_calls(names: Collection[str], root: Path, config: Config,
