@@ -332,62 +332,89 @@ def _project_style_in(directory: Path) -> ProjectStyle:
     cached = _STYLE_CACHE.get(directory)
     if cached is not None:
         return cached
-    found: Dict[str, Any] = {}
+    settings = _StyleSettings()
     root: Optional[Path] = None
-
-    def put(key: str, value: Any) -> None:
-        if value is not None and value != () and key not in found:
-            found[key] = value
-
     for current in [directory, *directory.parents]:
-        for name in ("ruff.toml", ".ruff.toml"):
-            data = _read_toml(current / name) if (current / name).is_file() else {}
-            if data:
-                put("ruff_line", _positive_int(data.get("line-length")))
-                put("target", _lowest_version(data.get("target-version")))
-                isort = data.get("lint", {}).get("isort", {}) or data.get("isort", {})
-                put("first", _name_list(isort.get("known-first-party")))
-        pyproject = current / "pyproject.toml"
-        if pyproject.is_file():
-            data = _read_toml(pyproject)
-            tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
-            ruff = tool.get("ruff", {}) if isinstance(tool.get("ruff"), dict) else {}
-            put("ruff_line", _positive_int(ruff.get("line-length")))
-            put("target", _lowest_version(ruff.get("target-version")))
-            ruff_isort = ruff.get("lint", {}).get("isort", {}) or ruff.get("isort", {})
-            put("first", _name_list(ruff_isort.get("known-first-party")))
-            black = tool.get("black", {}) if isinstance(tool.get("black"), dict) else {}
-            put("black_line", _positive_int(black.get("line-length") or black.get("line_length")))
-            isort = tool.get("isort", {}) if isinstance(tool.get("isort"), dict) else {}
-            put("isort_line", _positive_int(isort.get("line_length") or isort.get("line-length")))
-            put("first", _name_list(isort.get("known_first_party") or isort.get("known-first-party")))
-            project = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
-            put("requires", _lowest_version(project.get("requires-python")))
-            poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
-            deps = poetry.get("dependencies", {}) if isinstance(poetry.get("dependencies"), dict) else {}
-            put("requires", _lowest_version(deps.get("python")))
-        for name in ("setup.cfg", "tox.ini", ".flake8"):
-            candidate = current / name
-            if candidate.is_file():
-                put("flake8_line", _positive_int(_read_ini(candidate, "flake8", "max-line-length", "max_line_length")))
-                if name != ".flake8":
-                    put("isort_line", _positive_int(_read_ini(candidate, "isort", "line_length")))
-                    put("first", _name_list(_read_ini(candidate, "isort", "known_first_party")))
-                if name == "setup.cfg":
-                    put("requires", _lowest_version(_read_ini(candidate, "options", "python_requires")))
-        if (current / ".isort.cfg").is_file():
-            put("isort_line", _positive_int(_read_ini(current / ".isort.cfg", "settings", "line_length")))
-            put("first", _name_list(_read_ini(current / ".isort.cfg", "settings", "known_first_party")))
-        if pyproject.is_file() or (current / ".git").exists():
+        _read_style_files(current, settings)
+        if (current / "pyproject.toml").is_file() or (current / ".git").exists():
             root = current
             break
-    line = next((found[k] for k in ("ruff_line", "black_line", "isort_line", "flake8_line") if k in found), 88)
-    style = ProjectStyle(line_length=line, requires_python=found.get("requires", found.get("target")),
-                         known_first_party=found.get("first", ()), root=root)
+    style = settings.style(root)
     if len(_STYLE_CACHE) > 256:
         _STYLE_CACHE.clear()
     _STYLE_CACHE[directory] = style
     return style
+
+
+class _StyleSettings:
+    """The formatting settings found walking up from a file: the nearest file that sets one wins."""
+
+    def __init__(self) -> None:
+        self.found: Dict[str, Any] = {}
+
+    def put(self, key: str, value: Any) -> None:
+        if value is not None and value != () and key not in self.found:
+            self.found[key] = value
+
+    def style(self, root: Optional[Path]) -> ProjectStyle:
+        found = self.found
+        line = next((found[k] for k in ("ruff_line", "black_line", "isort_line", "flake8_line") if k in found), 88)
+        return ProjectStyle(line_length=line, requires_python=found.get("requires", found.get("target")),
+                            known_first_party=found.get("first", ()), root=root)
+
+
+def _read_style_files(directory: Path, settings: _StyleSettings) -> None:
+    """The settings of the config files in ``directory``, nearest-wins order within it."""
+    for name in ("ruff.toml", ".ruff.toml"):
+        if (directory / name).is_file():
+            _put_ruff(_read_toml(directory / name), settings)
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        _put_pyproject(_read_toml(pyproject), settings)
+    for name in ("setup.cfg", "tox.ini", ".flake8"):
+        if (directory / name).is_file():
+            _put_ini(directory / name, settings)
+    isort_cfg = directory / ".isort.cfg"
+    if isort_cfg.is_file():
+        settings.put("isort_line", _positive_int(_read_ini(isort_cfg, "settings", "line_length")))
+        settings.put("first", _name_list(_read_ini(isort_cfg, "settings", "known_first_party")))
+
+
+def _put_ruff(ruff: Dict[str, Any], settings: _StyleSettings) -> None:
+    """A ruff.toml, or the ``[tool.ruff]`` table of a pyproject.toml."""
+    settings.put("ruff_line", _positive_int(ruff.get("line-length")))
+    settings.put("target", _lowest_version(ruff.get("target-version")))
+    isort = ruff.get("lint", {}).get("isort", {}) or ruff.get("isort", {})
+    settings.put("first", _name_list(isort.get("known-first-party")))
+
+
+def _put_pyproject(data: Dict[str, Any], settings: _StyleSettings) -> None:
+    tool = _table(data, "tool")
+    _put_ruff(_table(tool, "ruff"), settings)
+    black = _table(tool, "black")
+    settings.put("black_line", _positive_int(black.get("line-length") or black.get("line_length")))
+    isort = _table(tool, "isort")
+    settings.put("isort_line", _positive_int(isort.get("line_length") or isort.get("line-length")))
+    settings.put("first", _name_list(isort.get("known_first_party") or isort.get("known-first-party")))
+    settings.put("requires", _lowest_version(_table(data, "project").get("requires-python")))
+    poetry_dependencies = _table(_table(tool, "poetry"), "dependencies")
+    settings.put("requires", _lowest_version(poetry_dependencies.get("python")))
+
+
+def _put_ini(path: Path, settings: _StyleSettings) -> None:
+    """setup.cfg, tox.ini or .flake8."""
+    settings.put("flake8_line", _positive_int(_read_ini(path, "flake8", "max-line-length", "max_line_length")))
+    if path.name != ".flake8":
+        settings.put("isort_line", _positive_int(_read_ini(path, "isort", "line_length")))
+        settings.put("first", _name_list(_read_ini(path, "isort", "known_first_party")))
+    if path.name == "setup.cfg":
+        settings.put("requires", _lowest_version(_read_ini(path, "options", "python_requires")))
+
+
+def _table(data: Dict[str, Any], key: str) -> Dict[str, Any]:
+    """``data[key]`` when it is a table, else an empty one."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 _STYLE_CACHE: Dict[Path, ProjectStyle] = {}
