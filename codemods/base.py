@@ -25,6 +25,7 @@ from typing import Collection  # TmplintCommand(keep_imports=...)
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     BuiltinAssignment,
     CodeRange,
@@ -486,7 +487,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                 if isinstance(statement, cst.ImportFrom):
                     if statement.relative or statement.module is None:
                         continue
-                    names = [_dotted_name(statement.module)]
+                    names = [get_full_name_for_node(statement.module)]
                 elif isinstance(statement, cst.Import):  # the alias that binds the root name
                     names = [alias.evaluated_name for alias in statement.names
                              if (alias.evaluated_alias or alias.evaluated_name.split(".")[0]) == root.value]
@@ -782,7 +783,7 @@ class _TopLevelAddImportsVisitor(AddImportsVisitor):
         if isinstance(updated_node.names, cst.ImportStar) or original_node not in self.all_imports \
                 or updated_node.relative or updated_node.module is None:
             return super().leave_ImportFrom(original_node, updated_node)
-        module = _dotted_name(updated_node.module)
+        module = get_full_name_for_node(updated_node.module)
         if module not in self.module_mapping or module in self.alias_mapping:
             return super().leave_ImportFrom(original_node, updated_node)
         names = self.module_mapping.pop(module)
@@ -883,10 +884,10 @@ def _statement_import(statement: cst.CSTNode) -> Optional[Tuple[int, Tuple[bool,
         return None
     small = statement.body[0]  # type: ignore[attr-defined]
     if isinstance(small, cst.Import):
-        module = _dotted_name(small.names[0].name)
+        module = get_full_name_for_node(small.names[0].name)
         return 0, _module_key(False, module), module
     dots = len(small.relative)
-    module = _dotted_name(small.module) if small.module is not None else ""
+    module = get_full_name_for_node(small.module) if small.module is not None else ""
     return dots, _module_key(True, ("." * dots) + module), module
 
 
@@ -1128,7 +1129,7 @@ class _TidyRemoveImportsVisitor(RemoveImportsVisitor):
 def _imports_from(node: cst.CSTNode, module: str, name: str) -> bool:
     if not isinstance(node, cst.ImportFrom) or node.relative or node.module is None:
         return False
-    if _dotted_name(node.module) != module or isinstance(node.names, cst.ImportStar):
+    if get_full_name_for_node(node.module) != module or isinstance(node.names, cst.ImportStar):
         return False
     return any(alias.evaluated_name == name and alias.evaluated_alias in (None, name) for alias in node.names)
 
@@ -1143,14 +1144,6 @@ def _imports_module(node: cst.CSTNode, module: str) -> bool:
         if alias.evaluated_alias == module and alias.evaluated_name == module:
             return True
     return False
-
-
-def _dotted_name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted_name(node.value)}.{node.attr.value}"
-    return ""
 
 
 def all_planners(*modules: Mapping[str, Planner]) -> Dict[str, Planner]:
