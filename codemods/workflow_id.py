@@ -607,7 +607,29 @@ def signature_not_owned(engine: "TmplintCommand", definition: cst.FunctionDef) -
             body = base.body.body if isinstance(base.body, cst.IndentedBlock) else ()
             if any(isinstance(s, cst.FunctionDef) and s.name.value == name for s in body):
                 return f"it overrides {base.name.value}.{name}"
+        outside = _bases_defined_elsewhere(engine, klass)
+        if outside:
+            return f"its class derives from {outside[0]}, defined elsewhere: it may override a method the base calls"
     return None
+
+
+#: bases that define no methods a subclass could override by accident
+NEUTRAL_BASES = frozenset({"object", "Generic", "typing.Generic", "Protocol", "typing.Protocol", "abc.ABC", "ABC"})
+
+
+def _bases_defined_elsewhere(engine: "TmplintCommand", klass: cst.ClassDef) -> List[str]:
+    """The bases of ``klass`` and of its bases in the module that are not classes of the module."""
+    classes = _module_classes(engine)
+    names: List[str] = []
+    for current in class_and_bases(engine, klass):
+        for base in current.bases:
+            if base.keyword is not None:
+                continue
+            value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            name = get_full_name_for_node(value) or "an expression"
+            if name not in classes and name not in NEUTRAL_BASES:
+                names.append(name)
+    return names
 
 
 def _from_new_param(engine: "TmplintCommand", definition: cst.FunctionDef,
