@@ -28,7 +28,8 @@ detector on each module itself (the detector is the only source of sites); ``--u
 ``--add-noqa``, ``--helper-module``, ``--workflow-id-fallback``, ``--add-workflow-param`` and
 ``--tmplint-config`` are accepted as command arguments.
 
-Layout: ``base`` (the engine: findings -> plans -> one transform), ``sites`` (findings to nodes
+Layout: ``base`` (the engine: findings -> plans -> one transform), ``plans`` (what a planner
+returns), ``imports`` (the import passes after the transform), ``sites`` (findings to nodes
 by position), ``signatures`` (stdlib argument binding), ``workflow_id`` (which expression holds
 the id), ``escape`` (may a cleanup be added?), ``rewrite``/``build`` (shared pieces), ``api``
 (``fix_bytes``: one module's bytes in, new bytes and a report out).
