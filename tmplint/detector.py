@@ -264,20 +264,32 @@ def _imported_names(tree: ast.Module, modules: Tuple[str, ...], lines: Optional[
         if lines is not None and type(node) in _STATEMENTS and not _spans_a_line(node, lines):
             continue
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] in modules:
-                    names.add(alias.asname or alias.name.split(".")[0])
+            names.update(_import_bindings(node, modules))
         elif isinstance(node, ast.ImportFrom):
-            if not node.level and node.module and node.module.split(".")[0] in modules:
-                for alias in node.names:
-                    if alias.name == "*":
-                        names.update(TEMPFILE_ALL if node.module == "tempfile" else ())
-                        names.update({"partial"} if node.module == "functools" else ())
-                    elif node.module != "functools" or alias.name == "partial":
-                        names.add(alias.asname or alias.name)
+            names.update(_import_from_bindings(node, modules))
         else:
             for field in ("body", "orelse", "finalbody", "handlers", "cases"):
                 stack.extend(getattr(node, field, ()))
+    return names
+
+
+def _import_bindings(node: ast.Import, modules: Tuple[str, ...]) -> List[str]:
+    """The names ``import a.b`` / ``import a.b as c`` binds to one of ``modules``."""
+    return [alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name.split(".")[0] in modules]
+
+
+def _import_from_bindings(node: ast.ImportFrom, modules: Tuple[str, ...]) -> Set[str]:
+    """The names ``from m import x`` binds to members of one of ``modules`` (of ``functools``,
+    only ``partial``); relative imports are the project's own modules."""
+    names: Set[str] = set()
+    if node.level or not node.module or node.module.split(".")[0] not in modules:
+        return names
+    for alias in node.names:
+        if alias.name == "*":
+            names.update(TEMPFILE_ALL if node.module == "tempfile" else ())
+            names.update({"partial"} if node.module == "functools" else ())
+        elif node.module != "functools" or alias.name == "partial":
+            names.add(alias.asname or alias.name)
     return names
 
 
