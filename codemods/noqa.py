@@ -9,14 +9,11 @@ blanket ``# noqa`` is left alone, any other comment gets ``  # noqa: ...`` appen
 """
 from __future__ import annotations
 
-import re
 import tokenize
 from io import StringIO
 from typing import Dict, List, Sequence, Set, Tuple
 
-from flake8.defaults import NOQA_INLINE_REGEXP
-
-from tmplint.detector import Finding
+from tmplint.detector import Finding, parse_noqa
 
 
 def noqa_comment(existing: "str | None", codes: Sequence[str]) -> str:
@@ -25,12 +22,12 @@ def noqa_comment(existing: "str | None", codes: Sequence[str]) -> str:
     wanted = sorted(codes)
     if existing is None:
         return "# noqa: " + ",".join(wanted)
-    match = NOQA_INLINE_REGEXP.search(existing)
-    if match is not None:
-        codes_text = match.group("codes")
-        if codes_text is None:
+    noqa = parse_noqa(existing)
+    if noqa is not None:
+        match, present = noqa
+        if present is None:
             return existing  # a blanket noqa already covers everything
-        present = [c for c in re.split(r"[,\s]+", codes_text) if c]
+        codes_text = match.group("codes")
         missing = [c for c in wanted if not any(c.startswith(p) for p in present)]
         if not missing:
             return existing

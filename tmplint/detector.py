@@ -774,13 +774,22 @@ OTHER_TOOLS_CODES = {"TMP006": ("S108",), "TMP004": ("S306",)}
 _NOSEC = re.compile(r"#\s*nosec\b", re.IGNORECASE)
 
 
+def parse_noqa(text: str) -> "Optional[Tuple[re.Match[str], Optional[List[str]]]]":
+    """flake8's inline ``# noqa`` in ``text``: its match and its codes (None for a blanket
+    ``# noqa``), or None when there is none."""
+    match = NOQA_INLINE_REGEXP.search(text)
+    if match is None:
+        return None
+    codes_text = match.group("codes")
+    return match, None if codes_text is None else [c for c in re.split(r"[,\s]+", codes_text) if c]
+
+
 def is_suppressed(code: str, line_text: str, honor_other_suppressions: bool) -> bool:
-    match = NOQA_INLINE_REGEXP.search(line_text)
-    if match is not None:
-        codes_text = match.group("codes")
-        if codes_text is None:
+    noqa = parse_noqa(line_text)
+    if noqa is not None:
+        if noqa[1] is None:
             return True
-        codes = {c for c in re.split(r"[,\s]+", codes_text) if c}
+        codes = set(noqa[1])
         if code in codes or code.startswith(tuple(codes)):
             return True
         if honor_other_suppressions and codes & set(OTHER_TOOLS_CODES.get(code, ())):
