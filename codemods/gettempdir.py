@@ -111,7 +111,8 @@ def _check_unique_name(engine: TmplintCommand, parts: Sequence[cst.BaseExpressio
     parameter) may be where processes and jobs meet: a lock, a cache, a pid file."""
     if not any(_unique_in(engine, part, follow=True) for part in parts):
         raise Unfixable("the name under the system temp dir is not unique to the call (no uuid, pid, time or "
-                        "random part): other processes or jobs may meet there (a lock, a cache, a pid file)")
+                        "random part): processes or jobs may meet there on purpose (a lock, a cache, a pid "
+                        "file), or collide there by accident; decide by hand")
 
 
 def _unique_in(engine: TmplintCommand, node: cst.CSTNode, follow: bool) -> bool:
