@@ -538,23 +538,43 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             for wrap in self._wraps.get(orig, []):  # type: ignore[arg-type]
                 wraps.append((len(out) - 1, wrap))
         for index, wrap in reversed(wraps):
-            end = position[wrap.until] if wrap.until is not None else len(out)
-            rest = out[index + 1:end]
-            if not rest:
-                continue
-            leading = list(rest[0].leading_lines)
-            rest[0] = rest[0].with_changes(leading_lines=[])
-            cleanup = build.expression_statement(wrap.cleanup())
-            final_leading: Sequence[cst.EmptyLine] = ()
-            if wrap.until is not None:  # its comments move with it into the finally
-                replaced = out[end]
-                final_leading = [line for line in replaced.leading_lines if line.comment is not None]
-                if isinstance(replaced, cst.SimpleStatementLine) and replaced.trailing_whitespace.comment:
-                    cleanup = cleanup.with_changes(trailing_whitespace=replaced.trailing_whitespace)
-            after = out[end + 1:] if wrap.until is not None else []
-            out = out[:index + 1] + [build.try_finally(rest, [cleanup], leading=leading,
-                                                       final_leading=final_leading)] + after
+            out = self._wrap_rest(out, index, wrap, position)
         return out
+
+    def _wrap_rest(self, out: List[cst.BaseStatement], index: int, wrap: Wrap,
+                   position: Dict[cst.CSTNode, int]) -> List[cst.BaseStatement]:
+        """``out`` with the statements after ``out[index]`` (up to ``wrap.until``/``wrap.through``)
+        in ``try: ... finally: <cleanup>``, or the cleanup added to the finally of the one
+        ``try`` statement they are."""
+        if wrap.until is not None:
+            end, after = position[wrap.until], out[position[wrap.until] + 1:]
+        elif wrap.through is not None:
+            end = position[wrap.through] + 1
+            after = out[end:]
+        else:
+            end, after = len(out), []
+        rest = out[index + 1:end]
+        if not rest:
+            return out
+        cleanup = build.expression_statement(wrap.cleanup())
+        final_leading: Sequence[cst.EmptyLine] = ()
+        if wrap.until is not None:  # its comments move with it into the finally
+            replaced = out[end]
+            final_leading = [line for line in replaced.leading_lines if line.comment is not None]
+            if isinstance(replaced, cst.SimpleStatementLine) and replaced.trailing_whitespace.comment:
+                cleanup = cleanup.with_changes(trailing_whitespace=replaced.trailing_whitespace)
+        only = rest[0] if len(rest) == 1 else None
+        if isinstance(only, cst.Try) and only.finalbody is not None and not final_leading:
+            # one try/finally already: the cleanup goes last in its finally, not in a second try
+            final = only.finalbody
+            statements = [*build.as_statements(final.body), cleanup]
+            body = final.body.with_changes(body=statements) if isinstance(final.body, cst.IndentedBlock) \
+                else cst.IndentedBlock(body=statements)
+            return out[:index + 1] + [only.with_changes(finalbody=final.with_changes(body=body))] + after
+        leading = list(rest[0].leading_lines)
+        rest[0] = rest[0].with_changes(leading_lines=[])
+        return out[:index + 1] + [build.try_finally(rest, [cleanup], leading=leading,
+                                                   final_leading=final_leading)] + after
 
     def _build_with(self, plans: Dict[int, WithItemRewrite], node: cst.With) -> List[cst.BaseStatement]:
         parenthesized = isinstance(node.lpar, cst.LeftParen)

@@ -287,8 +287,25 @@ def _plan_deleting(engine: TmplintCommand, call: cst.Call, plan: SitePlan, file_
         raise LifetimeUnfixable(f"the file is deleted when it is closed, but {decision.escape or decision.reason}")
     plan.replacements[call] = file_expr
     name = target.value
-    plan.wrap = Wrap(statement, lambda: cleanup_call(build.dotted(f"{name}.name")))
+    plan.wrap = Wrap(statement, lambda: cleanup_call(build.dotted(f"{name}.name")),
+                     through=_closing_statement(engine, statement, name))
     return plan
+
+
+def _closing_statement(engine: TmplintCommand, statement: cst.SimpleStatementLine,
+                       name: str) -> Optional[cst.SimpleStatementLine]:
+    """The statement ``name.close()`` later in the same block, where the original file was
+    deleted: the cleanup runs right after it, not at the end of the block."""
+    block = engine.parent(statement)
+    body = list(getattr(block, "body", ()))
+    for later in body[body.index(statement) + 1:]:
+        if isinstance(later, cst.SimpleStatementLine) and len(later.body) == 1 \
+                and isinstance(later.body[0], cst.Expr) and isinstance(later.body[0].value, cst.Call):
+            func = later.body[0].value.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "close" \
+                    and isinstance(func.value, cst.Name) and func.value.value == name:
+                return later
+    return None
 
 
 PLANNERS = {

@@ -55,6 +55,9 @@ class Wrap:
     #: an existing cleanup statement later in the block (``os.unlink(p)``): the try ends before
     #: it and the ``finally`` replaces it
     until: Optional[cst.BaseStatement] = None
+    #: the statement after which the file is gone in the original (``f.close()`` of a deleting
+    #: file): the try ends right after it
+    through: Optional[cst.BaseStatement] = None
 
 
 @dataclass
