@@ -129,6 +129,10 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
         self._caches: Dict[str, Dict[cst.CSTNode, object]] = {}
+        #: replacements made since the last simple statement was left, and the statements that got
+        #: two or more (where a repeated helper call may become one local)
+        self._built_since_statement = 0
+        self._hoist: Set[cst.CSTNode] = set()
 
     def _resolve_config(self) -> Config:
         if self._given_config is not None:
@@ -501,7 +505,15 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             if getattr(result, "lpar", None) and hasattr(new, "lpar") and not new.lpar:  # type: ignore[attr-defined]
                 new = new.with_changes(lpar=result.lpar, rpar=result.rpar)  # type: ignore[attr-defined]
             result = new
+            self._built_since_statement += 1
         return result
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
+                                  updated_node: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        if self._built_since_statement >= 2:
+            self._hoist.add(original_node)
+        self._built_since_statement = 0
+        return updated_node
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body = self._rewrite_body(original_node.body, updated_node.body)
@@ -524,14 +536,17 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                       updated: Sequence[cst.CSTNode]) -> Optional[List[cst.BaseStatement]]:
         if len(original) != len(updated):  # pragma: no cover - no statement is ever removed
             return None
-        if not any(o in self._with_plans or o in self._wraps for o in original):
+        if not any(o in self._with_plans or o in self._wraps or o in self._hoist for o in original):
             return None
         out: List[cst.BaseStatement] = []
         wraps: List[Tuple[int, Wrap]] = []
         position: Dict[cst.CSTNode, int] = {}
+        hoisted: Dict[str, str] = {}  # a helper call made once in this block -> its local
         for orig, upd in zip(original, updated):
             if orig in self._with_plans:
                 out.extend(self._build_with(self._with_plans[orig], upd))  # type: ignore[arg-type]
+            elif orig in self._hoist:
+                out.extend(self._hoist_repeated_helper_call(orig, upd, hoisted))  # type: ignore[arg-type]
             else:
                 out.append(upd)  # type: ignore[arg-type]
             position[orig] = len(out) - 1
@@ -540,6 +555,41 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         for index, wrap in reversed(wraps):
             out = self._wrap_rest(out, index, wrap, position)
         return out
+
+    def _hoist_repeated_helper_call(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine,
+                                    hoisted: Dict[str, str]) -> List[cst.BaseStatement]:
+        """``tmp_dir = get_temp_dir(WID)`` before a statement that the rewrites gave the same
+        helper call two or more times, and the calls replaced by ``tmp_dir`` (the call only makes
+        the job's dir, so once is the same as three times); a later statement of the same block
+        reuses ``tmp_dir`` (``hoisted``: call -> local)."""
+        calls: Dict[str, List[cst.Call]] = {}
+
+        class Collect(cst.CSTVisitor):
+            def visit_Call(self, call: cst.Call) -> None:
+                if isinstance(call.func, cst.Name) and call.func.value == "get_temp_dir":
+                    calls.setdefault(cst.Module([]).code_for_node(call), []).append(call)
+
+        updated.visit(Collect())
+        code, repeated = next(((c, group) for c, group in calls.items() if len(group) >= 2), ("", None))
+        if repeated is None or self.enclosing_def(original) is None:
+            return [updated]
+        known = hoisted.get(code)
+        try:
+            var = known or self.fresh_name(original, "tmp_dir")
+        except Unfixable:
+            return [updated]
+        hoisted[code] = var
+        targets = {id(call) for call in repeated}
+
+        class Replace(cst.CSTTransformer):
+            def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+                return build.name(var) if id(original_node) in targets else updated_node
+
+        replaced = updated.visit(Replace())
+        if known:
+            return [replaced]  # type: ignore[list-item]
+        assign = build.assign(var, repeated[0].deep_clone(), leading=updated.leading_lines)
+        return [assign, replaced.with_changes(leading_lines=[])]  # type: ignore[union-attr]
 
     def _wrap_rest(self, out: List[cst.BaseStatement], index: int, wrap: Wrap,
                    position: Dict[cst.CSTNode, int]) -> List[cst.BaseStatement]:
