@@ -1,7 +1,7 @@
 """tmplint's libcst codemods (installed as ``tmplint.codemods``).
 
 ``tmplint fix`` runs :class:`tmplint.codemods.migrate.MigrateToHelper`, which applies every rewrite
-of DESIGN.md's table at once. Each rewrite also has its own command, shaped like libcst's
+of docs/fix.md's table at once. Each rewrite also has its own command, shaped like libcst's
 ``codemod/commands``:
 
 * ``named_temporary_file.FixNamedTemporaryFile`` - TMP001: NamedTemporaryFile, TemporaryFile,

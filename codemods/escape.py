@@ -1,4 +1,4 @@
-"""Does a temp path provably stay local? (DESIGN: "Cleanup")
+"""Does a temp path provably stay local? (docs/fix.md, "Cleanup")
 
 The codemod adds ``finally: cleanup_temp_path(p)`` after ``fd, p = mkstemp()``, ``d = mkdtemp()``
 or ``f = NamedTemporaryFile(delete=False)`` only when nothing can still need the path after the

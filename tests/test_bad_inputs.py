@@ -1,6 +1,6 @@
 """The bad input matrix, each case through the real command line (``python -m tmplint check`` /
 ``fix``): a clear one-line ``path: error: ...`` on stderr per bad file, the rest of the run goes on,
-nothing is written wrongly, and the exit codes are DESIGN.md's (0 clean, 1 findings, 2 errors).
+nothing is written wrongly, and the exit codes are the documented ones (0 clean, 1 findings, 2 errors).
 
 Valid but unusual files (a latin-1 cookie, a BOM, CRLF, an empty file, a 10 MB file, a directory
 named ``x.py``) are no errors at all: they are checked and fixed like any other, keeping their

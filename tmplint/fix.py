@@ -1,4 +1,4 @@
-"""``tmplint fix``: run the codemods over files (DESIGN: "The codemod (`tmplint fix`)").
+"""``tmplint fix``: run the codemods over files (docs/fix.md says what each rewrite does).
 
 Per file: read the bytes once; the detector pass (``check_paths``, as ``tmplint check`` without
 its cache) decides whether there is anything to do; files whose every finding is left whatever
