@@ -33,6 +33,21 @@ class LifetimeUnfixable(Unfixable):
     stay, made in the job dir (:func:`plan_in_job_dir`)."""
 
 
+def rewrite_or_keep_in_job_dir(rewrite: "Callable[[TmplintCommand, Site], SitePlan]",
+                               factory_reason: str) -> "Callable[[TmplintCommand, Site], SitePlan]":
+    """A planner that tries ``rewrite`` and, where the lifetime cannot be translated (a factory
+    reference, :class:`LifetimeUnfixable`), keeps tempfile's object in the job dir instead."""
+    def plan(engine: "TmplintCommand", site: Site) -> SitePlan:
+        if not isinstance(site.node, cst.Call):
+            return plan_in_job_dir(engine, site, factory_reason)
+        try:
+            return rewrite(engine, site)
+        except LifetimeUnfixable as exc:
+            return plan_in_job_dir(engine, site, str(exc))
+
+    return plan
+
+
 def partial_call(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[cst.Call]:
     """``functools.partial(tempfile.X, ...)`` when ``node`` is its first argument."""
     arg = engine.parent(node)

@@ -36,7 +36,7 @@ import libcst as cst
 from tmplint.codemods import build
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable, WithItemRewrite, Wrap
 from tmplint.codemods.escape import FILE, PATH, decide_cleanup, simple_assignment
-from tmplint.codemods.job_dir import LifetimeUnfixable, plan_in_job_dir
+from tmplint.codemods.job_dir import LifetimeUnfixable, plan_in_job_dir, rewrite_or_keep_in_job_dir
 from tmplint.codemods.rewrite import (
     CLEANUP, apply_cleanup_decision, argument, bind_call, check_dir, cleanup_call, helper_call, maybe_cleanup,
     new_plan, resolve_id, string_arguments,
@@ -80,12 +80,7 @@ def plan_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
     if site.function_name == "SpooledTemporaryFile":
         return plan_in_job_dir(engine, site, "a SpooledTemporaryFile stays in memory until it rolls over; "
                                              "open() cannot do that")
-    if not isinstance(site.node, cst.Call):
-        return plan_in_job_dir(engine, site, "a factory that creates files when it is called")
-    try:
-        return _plan_open_temp_file(engine, site)
-    except LifetimeUnfixable as exc:
-        return plan_in_job_dir(engine, site, str(exc))
+    return _open_or_keep(engine, site)
 
 
 def _reject_wrapper_api(engine: TmplintCommand, within: Optional[cst.CSTNode], name: str) -> None:
@@ -307,6 +302,8 @@ def _closing_statement(engine: TmplintCommand, statement: cst.SimpleStatementLin
                 return later
     return None
 
+
+_open_or_keep = rewrite_or_keep_in_job_dir(_plan_open_temp_file, "a factory that creates files when it is called")
 
 PLANNERS = {
     "tempfile.NamedTemporaryFile": plan_temp_file,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable, WithItemRewrite
-from tmplint.codemods.job_dir import LifetimeUnfixable, plan_in_job_dir
+from tmplint.codemods.job_dir import LifetimeUnfixable, rewrite_or_keep_in_job_dir
 from tmplint.codemods.rewrite import (
     CLEANUP, bind_call, check_dir, helper_call, new_plan, resolve_id, string_arguments,
 )
@@ -31,15 +31,6 @@ def _rebound_inside(engine: TmplintCommand, with_node: cst.With, target: cst.Nam
             if isinstance(engine.parent(access.node), cst.Del) and engine.contains(with_node, access.node):
                 return True
     return False
-
-
-def plan_temporary_directory(engine: TmplintCommand, site: Site) -> SitePlan:
-    if not isinstance(site.node, cst.Call):
-        return plan_in_job_dir(engine, site, "a factory that creates dirs when it is called")
-    try:
-        return _plan_make_temp_dir(engine, site)
-    except LifetimeUnfixable as exc:
-        return plan_in_job_dir(engine, site, str(exc))
 
 
 def _plan_make_temp_dir(engine: TmplintCommand, site: Site) -> SitePlan:
@@ -75,6 +66,9 @@ def _plan_make_temp_dir(engine: TmplintCommand, site: Site) -> SitePlan:
     )
     return plan
 
+
+plan_temporary_directory = rewrite_or_keep_in_job_dir(_plan_make_temp_dir,
+                                                      "a factory that creates dirs when it is called")
 
 PLANNERS = {"tempfile.TemporaryDirectory": plan_temporary_directory}
 

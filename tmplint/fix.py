@@ -54,7 +54,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Dict, Iterable, List, Optional, Sequence, Set, TextIO, Tuple
+from typing import Collection, Dict, Iterable, Iterator, List, Optional, Sequence, Set, TextIO, Tuple
 
 from tmplint.baseline import Baseline, new_findings
 from tmplint.check import FileResult, check_paths
@@ -547,6 +547,23 @@ def module_names(path: Path, root: Path) -> List[str]:
     return names
 
 
+def _project_sources(root: Path, config: Config,
+                     overrides: Optional[Dict[str, bytes]] = None) -> Iterator[Tuple[Path, bytes]]:
+    """Every Python file of the project with its bytes (``overrides``: by real path, what a file
+    holds after this run). Files that cannot be read are skipped: the run reports the files it
+    was asked about; these are only read for what tests and callers do."""
+    for path, problem in iter_python_files([root], config):
+        if problem is not None:
+            continue
+        data = (overrides or {}).get(os.path.realpath(path))
+        if data is None:
+            try:
+                data = read_bytes(path)
+            except FileError:
+                continue
+        yield path, data
+
+
 def _patched_modules(files: Sequence[Path], paths: Sequence[Path], config: Config) -> Dict[int, List[str]]:
     """For each of ``files`` (by index) that some Python file of the project patches the
     ``tempfile`` of (``mock.patch("pkg.mod.tempfile.mkdtemp")``): where, as ``path:line``."""
@@ -558,13 +575,7 @@ def _patched_modules(files: Sequence[Path], paths: Sequence[Path], config: Confi
     if not wanted:
         return {}
     found: Dict[int, List[str]] = {}
-    for path, problem in iter_python_files([root], config):
-        if problem is not None:
-            continue
-        try:
-            data = read_bytes(path)
-        except FileError:
-            continue  # the check reports the files it was asked about; this one only may patch
+    for path, data in _project_sources(root, config):
         if b".tempfile" not in data:  # the cheap test, for nearly every file
             continue
         for match in _PATCH_TARGET.finditer(data):
@@ -601,13 +612,7 @@ class _GlobalPatch:
 
 def _global_patches(root: Path, config: Config) -> List[_GlobalPatch]:
     found: List[_GlobalPatch] = []
-    for path, problem in iter_python_files([root], config):
-        if problem is not None:
-            continue
-        try:
-            data = read_bytes(path)
-        except FileError:
-            continue
+    for path, data in _project_sources(root, config):
         if b"tempfile" not in data or (b"patch" not in data and b"setattr" not in data):
             continue  # the cheap test, for nearly every file
         matches = list(_GLOBAL_PATCH.finditer(data))
@@ -673,15 +678,7 @@ def _unpassed_calls(names: Collection[str], root: Path, config: Config,
     if not names:
         return found
     quick = re.compile(rb"(?<![\w])(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
-    for path, problem in iter_python_files([root], config):
-        if problem is not None:
-            continue
-        data = overrides.get(os.path.realpath(path))
-        if data is None:
-            try:
-                data = read_bytes(path)
-            except FileError:
-                continue
+    for path, data in _project_sources(root, config, overrides):
         if not quick.search(data):
             continue
         try:
