@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Mapping, Set, Tuple, Union
 
 import pytest
 
@@ -41,15 +41,22 @@ def fixture_config(path: Path) -> Config:
     return parse_table(table, str(path))
 
 
-def write_project(root: Path, files: Dict[str, str], config_lines: List[str] = ()) -> Path:
-    """A throwaway project under ``root`` with a pyproject.toml holding ``[tool.tmplint]``."""
+def write_tree(root: Path, files: Mapping[str, Union[str, bytes]]) -> Path:
+    """``files`` (relative path -> text or bytes) written under ``root``, dirs made as needed."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text("[tool.tmplint]\n" + "\n".join(config_lines) + "\n", encoding="utf-8")
-    for name, text in files.items():
+    for name, content in files.items():
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
     return root
+
+
+def write_project(root: Path, files: Dict[str, str], config_lines: List[str] = ()) -> Path:
+    """A throwaway project under ``root`` with a pyproject.toml holding ``[tool.tmplint]``."""
+    return write_tree(root, {"pyproject.toml": "[tool.tmplint]\n" + "\n".join(config_lines) + "\n", **files})
 
 
 @pytest.fixture(params=DETECTOR_FIXTURES, ids=lambda p: p.name)

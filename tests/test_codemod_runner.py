@@ -16,6 +16,8 @@ import pytest
 from tmplint.config import Config
 from tmplint.fix import run_fix, unified_diff
 
+from tests.conftest import write_tree
+
 FIXABLE = (
     "import tempfile\n"
     "\n"
@@ -43,11 +45,7 @@ def fix(paths, config: Config = Config(), **options) -> Tuple[int, str, str]:
 
 
 def tree(root: Path, files: Dict[str, bytes]) -> Path:
-    for name, data in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return root
+    return write_tree(root, files)
 
 
 def snapshot(root: Path) -> Dict[str, bytes]:

@@ -18,19 +18,14 @@ from tmplint.cli import main
 from tmplint.codemods.api import fix_bytes
 from tmplint.config import Config
 
+from tests.conftest import write_tree
+
 MODULE = b"import tempfile\n\ndef f():\n    return tempfile.mkdtemp()\n"
 PYPROJECT = "[tool.tmplint]\nworkflow-id-fallback = '\"shared\"'\n"
 
 
 def project(tmp_path: Path, files: Dict[str, bytes]) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    for name, data in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
+    return write_tree(tmp_path / "project", {"pyproject.toml": PYPROJECT, **files})
 
 
 def fix(root: Path, *args: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Tuple[int, str, str]:

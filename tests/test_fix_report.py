@@ -9,6 +9,8 @@ import pytest
 
 from tmplint.cli import main
 
+from tests.conftest import write_tree
+
 FALLBACK = "[tool.tmplint]\nworkflow-id-fallback = '\"shared\"'\n"
 ADD_PARAM = "[tool.tmplint]\nadd-workflow-param = true\n"
 
@@ -33,11 +35,7 @@ ONLY_LEFT = "import tempfile\n\n\ndef left(*args):\n    return tempfile.mkstemp(
 
 
 def project(root: Path, files: Dict[str, str]) -> Path:
-    for name, text in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    return root
+    return write_tree(root, files)
 
 
 def line_of(text: str, needle: str) -> int:

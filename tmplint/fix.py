@@ -756,19 +756,11 @@ def _summary(stream: TextIO, *, scanned: int, with_findings: int, changed: int, 
         + (f", {baselined} baselined sites skipped" if baselined is not None else "")
         + f" [{elapsed:.2f}s]\n"
     )
-    if left:
-        stream.write("sites left (not rewritten):\n")
-        for line in left:
-            stream.write(f"  {line}\n")
-    if notes:
-        stream.write("lifetimes kept as they were (no cleanup added):\n")
-        for line in notes:
-            stream.write(f"  {line}\n")
-    if params:
-        stream.write("workflow_id parameter " + ("would be added" if dry else "added") + " to:\n")
-        for line in params:
-            stream.write(f"  {line}\n")
-    if kept:
-        stream.write("imports kept because tests patch them (the rewritten sites no longer use them):\n")
-        for line in kept:
-            stream.write(f"  {line}\n")
+    for title, lines in (
+        ("sites left (not rewritten)", left),
+        ("lifetimes kept as they were (no cleanup added)", notes),
+        ("workflow_id parameter " + ("would be added" if dry else "added") + " to", params),
+        ("imports kept because tests patch them (the rewritten sites no longer use them)", kept),
+    ):
+        if lines:
+            stream.write(f"{title}:\n" + "".join(f"  {line}\n" for line in lines))
