@@ -133,6 +133,9 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         #: two or more (where a repeated helper call may become one local)
         self._built_since_statement = 0
         self._hoist: Set[cst.CSTNode] = set()
+        #: comments a replacement dropped (on an argument it does not carry over), by the original
+        #: statement that held them: they go above it, never lost
+        self._lost_comments: Dict[cst.CSTNode, List[str]] = {}
 
     def _resolve_config(self) -> Config:
         if self._given_config is not None:
@@ -504,9 +507,28 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             # keep the parentheses the original expression had (and the line breaks inside them)
             if getattr(result, "lpar", None) and hasattr(new, "lpar") and not new.lpar:  # type: ignore[attr-defined]
                 new = new.with_changes(lpar=result.lpar, rpar=result.rpar)  # type: ignore[attr-defined]
+            self._keep_comments(original_node, result, new)
             result = new
             self._built_since_statement += 1
+        lost = self._lost_comments.pop(original_node, None)
+        if lost and isinstance(result, cst.CSTNode) and hasattr(result, "leading_lines"):
+            added = [cst.EmptyLine(indent=True, comment=cst.Comment(text)) for text in lost]
+            result = result.with_changes(leading_lines=[*result.leading_lines, *added])  # type: ignore[attr-defined]
         return result
+
+    def _keep_comments(self, original: cst.CSTNode, before: cst.CSTNode, after: cst.CSTNode) -> None:
+        """Record the comments of ``before`` that ``after`` (its replacement) no longer has."""
+        dropped = _comments(before)
+        if not dropped:
+            return
+        for text in _comments(after):
+            if text in dropped:
+                dropped.remove(text)
+        if dropped:
+            statement = next((a for a in [original, *self.ancestors(original)]
+                              if isinstance(a, (cst.SimpleStatementLine, cst.BaseCompoundStatement))), None)
+            if statement is not None:
+                self._lost_comments.setdefault(statement, []).extend(dropped)
 
     def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
                                   updated_node: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
@@ -679,6 +701,19 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         result = chain(list(enumerate(node.items)), node.body, header)  # type: ignore[arg-type]
         result[0] = result[0].with_changes(leading_lines=node.leading_lines)
         return result
+
+
+def _comments(node: cst.CSTNode) -> List[str]:
+    """The text of every comment inside ``node``, in order."""
+    found: List[str] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Comment(self, comment: cst.Comment) -> None:
+            found.append(comment.value)
+
+    node.visit(Collect())
+    return found
+
 
 
 __all__ = [
