@@ -36,7 +36,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from tmplint.config import Config, load_config
+from tmplint.sources import split_lines
+from tmplint.config import Config, load_config, read_project_style
 from tmplint.detector import DetectorError, Finding, check_bytes
 from tmplint.codemods import build
 from tmplint.codemods.noqa import add_noqa_comments
@@ -508,13 +509,34 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             if getattr(result, "lpar", None) and hasattr(new, "lpar") and not new.lpar:  # type: ignore[attr-defined]
                 new = new.with_changes(lpar=result.lpar, rpar=result.rpar)  # type: ignore[attr-defined]
             self._keep_comments(original_node, result, new)
-            result = new
+            result = self._fit_line(original_node, new)
             self._built_since_statement += 1
         lost = self._lost_comments.pop(original_node, None)
         if lost and isinstance(result, cst.CSTNode) and hasattr(result, "leading_lines"):
             added = [cst.EmptyLine(indent=True, comment=cst.Comment(text)) for text in lost]
             result = result.with_changes(leading_lines=[*result.leading_lines, *added])  # type: ignore[attr-defined]
         return result
+
+    def _fit_line(self, original: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+        """A new call that would make its line longer than the project's line length gets one
+        argument per line (not inside an f-string, where a line break is not allowed)."""
+        if not isinstance(new, cst.Call) or not self._whole_expression(original):
+            return new
+        where = self.position(original)
+        lines = self.cache("source-lines").setdefault(self.module, split_lines(self.module.code))
+        first, last = lines[where.start.line - 1], lines[where.end.line - 1]  # type: ignore[index]
+        used = len(first[:where.start.column]) + len(last[where.end.column:])
+        if where.start.line == where.end.line and used + len(cst.Module([]).code_for_node(new)) <= len(first):
+            return new  # no longer than the line was: the rewrite made no line too long
+        return build.fit_call(new, used, read_project_style(self.context.filename).line_length)
+
+    def _whole_expression(self, node: cst.CSTNode) -> bool:
+        """Whether ``node`` is all of its statement's expression (an assigned, returned or ``with``
+        value, a call statement): a line break in its brackets is where a formatter puts one."""
+        parent = self.parent(node)
+        if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            return parent.value is node
+        return isinstance(parent, (cst.Return, cst.Expr)) or (isinstance(parent, cst.WithItem) and parent.item is node)
 
     def _keep_comments(self, original: cst.CSTNode, before: cst.CSTNode, after: cst.CSTNode) -> None:
         """Record the comments of ``before`` that ``after`` (its replacement) no longer has."""
@@ -676,7 +698,11 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             call = site_item.item
             if not isinstance(call, cst.Call):  # pragma: no cover - planned on a call
                 raise RuntimeError("with item is not a call")
-            pre = build.assign(plan.var, plan.make_path(call))
+            made = plan.make_path(call)
+            if isinstance(made, cst.Call):  # `var = helper(...)` at the with statement's indentation
+                made = build.fit_call(made, self.position(plan.with_node).start.column + len(plan.var) + 3,
+                                      read_project_style(self.context.filename).line_length)
+            pre = build.assign(plan.var, made)
             target = plan.cleanup_target() if plan.cleanup_target is not None else build.name(plan.var)
             cleanup = build.expression_statement(build.call("cleanup_temp_path", [target]))
             if plan.kind == "file" and plan.open_expr is not None:
