@@ -568,6 +568,44 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         body = self._rewrite_body(original_node.body, updated_node.body)
         return updated_node.with_changes(body=body) if body is not None else updated_node
 
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        """With ``add-workflow-param``: a call, from a function that gained ``workflow_id``, of
+        another function of the module that gained it passes it on, so one job's files stay in
+        one job's dir."""
+        if not self._params or not self._forwards_workflow_id(original_node):
+            return updated_node
+        return build.add_keyword(updated_node, "workflow_id", build.name("workflow_id"))
+
+    def _forwards_workflow_id(self, call: cst.Call) -> bool:
+        caller = self.enclosing_def(call)
+        if caller is None or any(a.star or (a.keyword and a.keyword.value == "workflow_id") for a in call.args):
+            return False
+        own = [p.name.value for p in (*caller.params.posonly_params, *caller.params.params,
+                                      *caller.params.kwonly_params)]
+        if caller not in self._params and "workflow_id" not in own:
+            return False
+        callee = self._called_function(call, caller)  # type: ignore[arg-type]
+        return callee is not None and callee in self._params
+
+    def _called_function(self, call: cst.Call, caller: cst.FunctionDef) -> Optional[cst.FunctionDef]:
+        """The module's function ``f`` for ``f(...)``, or the method ``m`` of the caller's class
+        for ``self.m(...)``; None for anything else (or a name bound to something else too)."""
+        func = call.func
+        if isinstance(func, cst.Name):
+            scope = self.scope(func)
+            bindings = list(scope[func.value]) if scope is not None else []
+            node = getattr(bindings[0], "node", None) if len(bindings) == 1 else None
+            return node if isinstance(node, cst.FunctionDef) else None
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return None
+        block = self.parent(caller)
+        klass = self.parent(block) if block is not None else None
+        params = [*caller.params.posonly_params, *caller.params.params]
+        if not isinstance(klass, cst.ClassDef) or not params or params[0].name.value != func.value.value:
+            return None
+        body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+        return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == func.attr.value), None)
+
     def leave_FunctionDef(self, original_node: cst.FunctionDef,
                           updated_node: cst.FunctionDef) -> cst.FunctionDef:
         if original_node in self._params:

@@ -150,3 +150,19 @@ def fit_call(call: cst.Call, used: int, line_length: int) -> cst.Call:
     args = [arg.with_changes(comma=cst.Comma(whitespace_after=_line_break("    " if i < len(call.args) - 1 else "")))
             for i, arg in enumerate(call.args)]
     return call.with_changes(args=args, whitespace_before_args=_line_break("    "))
+
+
+def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """``call`` with ``keyword=value`` appended, keeping a trailing comma and line layout."""
+    args = list(call.args)
+    new = cst.Arg(keyword=cst.Name(keyword), value=value, equal=tight_equal())
+    if not args:
+        return call.with_changes(args=[new])
+    last = args[-1]
+    if isinstance(last.comma, cst.Comma):  # one argument per line, trailing comma: keep the layout
+        new = new.with_changes(comma=last.comma)
+        args[-1] = last.with_changes(comma=args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma)
+                                     else cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    else:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return call.with_changes(args=[*args, new])

@@ -97,7 +97,7 @@ def plan_in_job_dir(engine: "TmplintCommand", site: Site, why: str,
         plan.replacements[call] = lambda updated: _with_arg(updated, index, job_dir())  # type: ignore[arg-type]
         plan.removed.append(call.args[index].value)
     else:
-        plan.replacements[call] = lambda updated: _add_keyword(updated, "dir", job_dir())  # type: ignore[arg-type]
+        plan.replacements[call] = lambda updated: build.add_keyword(updated, "dir", job_dir())  # type: ignore[arg-type]
     return plan
 
 
@@ -105,19 +105,3 @@ def _with_arg(call: cst.Call, index: int, value: cst.BaseExpression) -> cst.Call
     args = list(call.args)
     args[index] = args[index].with_changes(value=value)
     return call.with_changes(args=args)
-
-
-def _add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
-    """``call`` with ``keyword=value`` appended, keeping a trailing comma and line layout."""
-    args = list(call.args)
-    new = cst.Arg(keyword=cst.Name(keyword), value=value, equal=build.tight_equal())
-    if not args:
-        return call.with_changes(args=[new])
-    last = args[-1]
-    if isinstance(last.comma, cst.Comma):  # one argument per line, trailing comma: keep the layout
-        new = new.with_changes(comma=last.comma)
-        args[-1] = last.with_changes(comma=args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma)
-                                     else cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    else:
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    return call.with_changes(args=[*args, new])
