@@ -52,15 +52,14 @@ def fix_bytes(
         if report is not None:  # every site is left whatever the tree: no need to parse it
             return FixResult(data, report, False)
     module = cst.parse_module(data)
-    extra = {"keep_imports": keep_imports} if keep_imports else {}
     transform = command(
         CodemodContext(filename=path), config=config, findings=findings,
-        unsafe_fixes=unsafe_fixes, add_noqa=add_noqa, **extra,
+        unsafe_fixes=unsafe_fixes, add_noqa=add_noqa, keep_imports=keep_imports,
     )
     result = transform.transform_module(module)
     if result is module:  # nothing rewritten: the bytes stay exactly as they were
         return FixResult(data, transform.report, False)
-    kept = frozenset(getattr(transform, "kept_imports", ()))
+    kept = frozenset(transform.kept_imports)
     new = result.bytes
     roundtrip = module.bytes
     if roundtrip != data:

@@ -19,8 +19,7 @@ import argparse
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
-from typing import Collection  # TmplintCommand(keep_imports=...)
+from typing import Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
@@ -122,7 +121,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._replacements: Dict[cst.CSTNode, Builder] = {}
         self._with_plans: Dict[cst.With, Dict[int, WithItemRewrite]] = {}
         self._wraps: Dict[cst.SimpleStatementLine, List[Wrap]] = {}
-        self._params: Dict[cst.FunctionDef, bool] = {}
+        self._params: Dict[cst.FunctionDef, Any] = {}  # -> its workflow_id.NewParamSpec
         self._used_names: Set[str] = set()
         self._fresh: Dict[cst.CSTNode, Set[str]] = {}
         self._findings: List[Finding] = []
@@ -377,11 +376,11 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             self._with_plans.setdefault(plan.with_item.with_node, {})[plan.with_item.index] = plan.with_item
         if plan.wrap is not None:
             self._wraps.setdefault(plan.wrap.statement, []).append(plan.wrap)
-        for function, annotated in plan.params:
-            if function not in self._params:
+        for function, spec in plan.params:
+            if function not in self._params:  # every site of a function computes the same spec
                 from tmplint.codemods.triage import ParamAdded
                 self.report.params_added.append(ParamAdded(function.name.value, self.line(function)))
-            self._params[function] = self._params.get(function, True) and annotated
+                self._params[function] = spec
         for module, obj in plan.imports:
             AddImportsVisitor.add_needed_import(self.context, module, obj)
         self._removed.extend(plan.removed)

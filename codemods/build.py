@@ -135,7 +135,7 @@ def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
-def _line_break(extra: str) -> cst.ParenthesizedWhitespace:
+def line_break(extra: str) -> cst.ParenthesizedWhitespace:
     """A line break inside brackets, then the block's indentation plus ``extra``."""
     return cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), indent=True,
                                        last_line=cst.SimpleWhitespace(extra))
@@ -147,9 +147,9 @@ def fit_call(call: cst.Call, used: int, line_length: int) -> cst.Call:
     on its own line, as black and ruff format lay it out."""
     if len(call.args) < 2 or used + len(cst.Module([]).code_for_node(call)) <= line_length:
         return call
-    args = [arg.with_changes(comma=cst.Comma(whitespace_after=_line_break("    " if i < len(call.args) - 1 else "")))
+    args = [arg.with_changes(comma=cst.Comma(whitespace_after=line_break("    " if i < len(call.args) - 1 else "")))
             for i, arg in enumerate(call.args)]
-    return call.with_changes(args=args, whitespace_before_args=_line_break("    "))
+    return call.with_changes(args=args, whitespace_before_args=line_break("    "))
 
 
 def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:

@@ -222,19 +222,29 @@ class Analysis:
             return None
         return found[0]
 
-    def _plain_removal(self, call: cst.Call, names: Set[str]) -> bool:
+    def _removed_operand(self, call: cst.Call) -> Optional[cst.CSTNode]:
+        """What a removal call removes: the first argument of ``os.unlink``/``os.remove``/
+        ``shutil.rmtree``/``cleanup_temp_path`` ..., the path of ``p.unlink()``/``Path(p).rmdir()``;
+        None for any other call."""
         func = call.func
+        if self._call_names(call) & (CLEANUP_FUNCTIONS | CLEANUP_NAMES) or \
+                (get_full_name_for_node(func) or "").rpartition(".")[2] in CLEANUP_NAMES:
+            return call.args[0].value if call.args else None
+        if isinstance(func, cst.Attribute) and func.attr.value in CLEANUP_METHODS:
+            return func.value
+        return None
+
+    def _plain_removal(self, call: cst.Call, names: Set[str]) -> bool:
+        """A removal of one of ``names`` that ``cleanup_temp_path`` does the same as: ``p.unlink()``
+        (``missing_ok=``), or a function of the path alone (``shutil.rmtree(d, ignore_errors=True)``)."""
+        operand = self._removed_operand(call)
+        if operand is None or not _mentions(operand, names):
+            return False
         keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
         positional = [a.value for a in call.args if a.keyword is None and not a.star]
-        if isinstance(func, cst.Attribute) and func.attr.value == "unlink" and not self._call_names(call) & \
-                CLEANUP_FUNCTIONS:
-            return not positional and set(keywords) <= {"missing_ok"} and _mentions(func.value, names)
-        names_called = self._call_names(call)
-        if not names_called & (CLEANUP_FUNCTIONS | CLEANUP_NAMES) or len(positional) != 1:
-            return False
-        if set(keywords) - {"ignore_errors"} or not all(_is_true(v) for v in keywords.values()):
-            return False
-        return _mentions(positional[0], names)
+        if isinstance(call.func, cst.Attribute) and operand is call.func.value:
+            return call.func.attr.value == "unlink" and not positional and set(keywords) <= {"missing_ok"}
+        return len(positional) == 1 and set(keywords) <= {"ignore_errors"} and all(map(_is_true, keywords.values()))
 
     def _existing_cleanup_line(self, names: Set[str], until: Optional[cst.CSTNode] = None) -> Optional[int]:
         """The line of a removal of one of ``names`` (``os.unlink(p)``, ``shutil.rmtree(d)``,
@@ -244,16 +254,8 @@ class Analysis:
 
         class Finder(cst.CSTVisitor):
             def visit_Call(self, call: cst.Call) -> None:
-                func = call.func
-                operands: Sequence[cst.CSTNode]
-                if analysis._call_names(call) & (CLEANUP_FUNCTIONS | CLEANUP_NAMES) or \
-                        (get_full_name_for_node(func) or "").rpartition(".")[2] in CLEANUP_NAMES:
-                    operands = [arg.value for arg in call.args[:1]]
-                elif isinstance(func, cst.Attribute) and func.attr.value in CLEANUP_METHODS:
-                    operands = [func.value]
-                else:
-                    return
-                if any(_mentions(operand, names) for operand in operands):
+                operand = analysis._removed_operand(call)
+                if operand is not None and _mentions(operand, names):
                     found.append(analysis.line(call))
 
         for statement in self.rest:

@@ -19,6 +19,7 @@ import libcst as cst
 from tmplint.codemods import build
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable
 from tmplint.codemods.rewrite import literal_texts, new_plan, resolve_id
+from tmplint.codemods.signatures import literal_value
 
 
 def plan_gettempdir(engine: TmplintCommand, site: Site) -> SitePlan:
@@ -89,7 +90,7 @@ def _check_varying_name(parts: Sequence[cst.BaseExpression]) -> None:
     """Unfixable when the joined name is fixed (or a lock): other jobs may share that file."""
     if any("lock" in text.lower() for part in parts for text in literal_texts(part)):
         raise Unfixable("a lock path under the system temp dir is shared by every job on purpose")
-    if all(_literal_text(part) is not None for part in parts):
+    if all(isinstance(literal_value(part), (str, bytes)) for part in parts):
         raise Unfixable("a fixed file name under the system temp dir may be opened by other code or processes "
                         "too (shared state, a cache or a lock): moving it into one job's dir would split it")
 
@@ -141,17 +142,6 @@ def _assigned_once_from_unique(engine: TmplintCommand, name: cst.Name) -> bool:
         return False
     assign = engine.parent(engine.parent(assignments[0].node))
     return isinstance(assign, cst.Assign) and _unique_in(engine, assign.value, follow=False)
-
-
-def _literal_text(node: cst.BaseExpression):
-    """The text of a string literal, or None when the expression is not one."""
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else value.decode("latin-1")
-    if isinstance(node, cst.ConcatenatedString):
-        left, right = _literal_text(node.left), _literal_text(node.right)
-        return None if left is None or right is None else left + right
-    return None
 
 
 PLANNERS = {"tempfile.gettempdir": plan_gettempdir, "tempfile.gettempdirb": plan_gettempdir}

@@ -183,9 +183,7 @@ def _is_stdlib(top: str) -> bool:
         (stdlib / "lib-dynload").glob(f"{top}.*"))
 
 
-def _import_section(module: str, is_first_party: Callable[..., bool], relative: bool = False) -> int:
-    if relative:
-        return _LOCAL
+def _import_section(module: str, is_first_party: Callable[..., bool]) -> int:
     if module == "__future__":
         return _FUTURE
     if is_first_party(module, _is_stdlib):
@@ -357,15 +355,11 @@ def _wrap_import(line: cst.SimpleStatementLine, line_length: int) -> cst.SimpleS
     if len(text.split("\n")[0]) <= line_length:
         return line
 
-    def broken(indent: str) -> cst.ParenthesizedWhitespace:
-        return cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), indent=True,
-                                           last_line=cst.SimpleWhitespace(indent))
-
     names = list(node.names)
-    names = [a.with_changes(comma=cst.Comma(whitespace_after=broken("    " if i < len(names) - 1 else "")))
+    names = [a.with_changes(comma=cst.Comma(whitespace_after=build.line_break("    " if i < len(names) - 1 else "")))
              for i, a in enumerate(names)]
     return line.with_changes(body=[node.with_changes(
-        names=names, lpar=cst.LeftParen(whitespace_after=broken("    ")), rpar=cst.RightParen())])
+        names=names, lpar=cst.LeftParen(whitespace_after=build.line_break("    ")), rpar=cst.RightParen())])
 
 
 class TidyRemoveImportsVisitor(RemoveImportsVisitor):

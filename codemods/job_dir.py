@@ -16,16 +16,12 @@ import libcst as cst
 from tmplint.codemods import build
 from tmplint.codemods.base import Site, SitePlan, Unfixable
 from tmplint.codemods.signatures import ArgumentError, BoundArguments, bind
+from tmplint.detector import JOB_DIR_CREATORS
 
 if TYPE_CHECKING:  # pragma: no cover
     from tmplint.codemods.base import TmplintCommand
 
 KEPT = "kept tempfile's lifetime, moved into the job dir"
-#: the creators whose objects (or names) can be made in another dir
-DIR_CREATORS = frozenset({
-    "NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "TemporaryDirectory",
-    "mkstemp", "mkdtemp",
-})
 
 
 class LifetimeUnfixable(Unfixable):
@@ -69,16 +65,14 @@ def _bind_partial(call: cst.Call, function: str) -> BoundArguments:
     return BoundArguments(function, {k: v + 1 for k, v in bound.indices.items()}, call)
 
 
-def plan_in_job_dir(engine: "TmplintCommand", site: Site, why: str,
-                    bound: Optional[BoundArguments] = None) -> SitePlan:
+def plan_in_job_dir(engine: "TmplintCommand", site: Site, why: str) -> SitePlan:
     """Add ``dir=get_temp_dir(WID)`` to the site's call (or to its ``functools.partial``)."""
     from tmplint.codemods.rewrite import bind_call, check_dir, resolve_id
 
-    if site.function_name not in DIR_CREATORS:
+    if site.function_name not in JOB_DIR_CREATORS:
         raise Unfixable(why)
     if isinstance(site.node, cst.Call):
-        call = site.node
-        bound = bound or bind_call(site)
+        call, bound = site.node, bind_call(site)
     else:
         found = partial_call(engine, site.node)
         if found is None:

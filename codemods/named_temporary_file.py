@@ -64,18 +64,6 @@ def open_temp_file_call(wid: WorkflowId, updated: cst.Call, bound: BoundArgument
     return build.call("open_temp_file", args, keywords)
 
 
-def _wrapper_api_used(engine: TmplintCommand, within: cst.CSTNode, name: str) -> Optional[str]:
-    found: List[str] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> None:
-            if isinstance(node.value, cst.Name) and node.value.value == name and node.attr.value in WRAPPER_ONLY:
-                found.append(node.attr.value)
-
-    within.visit(Finder())
-    return found[0] if found else None
-
-
 def plan_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
     if site.function_name == "SpooledTemporaryFile":
         return plan_in_job_dir(engine, site, "a SpooledTemporaryFile stays in memory until it rolls over; "
@@ -83,10 +71,20 @@ def plan_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
     return _open_or_keep(engine, site)
 
 
-def _reject_wrapper_api(engine: TmplintCommand, within: Optional[cst.CSTNode], name: str) -> None:
-    used = _wrapper_api_used(engine, within, name) if within is not None else None
-    if used:
-        raise LifetimeUnfixable(f"uses .{used} of tempfile's wrapper, which a plain file object does not have")
+def _reject_wrapper_api(within: Optional[cst.CSTNode], name: str) -> None:
+    """LifetimeUnfixable when code in ``within`` uses ``name.file``, ``.rollover()`` ... (tempfile's
+    wrapper API, which the helper's plain file object does not have)."""
+    found: List[str] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if isinstance(node.value, cst.Name) and node.value.value == name and node.attr.value in WRAPPER_ONLY:
+                found.append(node.attr.value)
+
+    if within is not None:
+        within.visit(Finder())
+    if found:
+        raise LifetimeUnfixable(f"uses .{found[0]} of tempfile's wrapper, which a plain file object does not have")
 
 
 def _plan_open_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
@@ -127,7 +125,7 @@ def _plan_open_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
         plan.note = "cleanup not added: a delete=False file opened inside a `with` item"
         return plan
     if name_target is not None:
-        _reject_wrapper_api(engine, engine.parent(found[0]) or found[0], name_target.value)  # type: ignore[index]
+        _reject_wrapper_api(engine.parent(found[0]) or found[0], name_target.value)  # type: ignore[index]
     name_value = name_target.value if name_target is not None else ""
     maybe_cleanup(
         engine, site, plan, name_target, FILE,
@@ -158,7 +156,7 @@ def _plan_delete_false_with(engine: TmplintCommand, site: Site, bound: BoundArgu
     if not isinstance(target, cst.Name):
         plan.note = "cleanup not added: the file has no name in the `with` statement"
         return plan
-    _reject_wrapper_api(engine, engine.parent(with_node), target.value)
+    _reject_wrapper_api(engine.parent(with_node), target.value)
     decision = decide_cleanup(engine, call, with_node, [(target.value, FILE, target)], include_statement=True)
     name = target.value
     apply_cleanup_decision(engine, plan, call, with_node, decision, lambda: build.dotted(f"{name}.name"))
@@ -261,7 +259,7 @@ def _plan_deleting(engine: TmplintCommand, call: cst.Call, plan: SitePlan, file_
         if not isinstance(with_node, cst.With):  # pragma: no cover - a WithItem's parent
             raise Unfixable("unexpected with statement")
         if parent.asname is not None and isinstance(parent.asname.name, cst.Name):
-            _reject_wrapper_api(engine, with_node.body, parent.asname.name.value)
+            _reject_wrapper_api(with_node.body, parent.asname.name.value)
         var = engine.fresh_name(with_node, "tmp_file")
         plan.with_item = WithItemRewrite(
             with_node, list(with_node.items).index(parent), "file", var, make_path=file_expr,
@@ -276,7 +274,7 @@ def _plan_deleting(engine: TmplintCommand, call: cst.Call, plan: SitePlan, file_
     target = assign.targets[0].target
     if not isinstance(target, cst.Name):  # pragma: no cover - checked above
         raise Unfixable("not assigned to a name")
-    _reject_wrapper_api(engine, engine.parent(statement), target.value)
+    _reject_wrapper_api(engine.parent(statement), target.value)
     decision = decide_cleanup(engine, call, statement, [(target.value, FILE, target)])
     if decision.escape or not (decision.add or decision.existing):
         raise LifetimeUnfixable(f"the file is deleted when it is closed, but {decision.escape or decision.reason}")

@@ -8,7 +8,7 @@ block, a new ``workflow_id`` parameter, imports.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import libcst as cst
 
@@ -65,8 +65,9 @@ class SitePlan:
     replacements: Dict[cst.CSTNode, Builder] = field(default_factory=dict)
     with_item: Optional[WithItemRewrite] = None
     wrap: Optional[Wrap] = None
-    #: functions that get the ``workflow_id`` keyword parameter, and whether it is annotated
-    params: List[Tuple[cst.FunctionDef, bool]] = field(default_factory=list)
+    #: functions that get the ``workflow_id`` keyword parameter, and how it is written
+    #: (a ``workflow_id.NewParamSpec``)
+    params: List[Tuple[cst.FunctionDef, Any]] = field(default_factory=list)
     imports: List[Tuple[str, Optional[str]]] = field(default_factory=list)
     #: original nodes whose imports may have become unused
     removed: List[cst.CSTNode] = field(default_factory=list)

@@ -30,6 +30,7 @@ from libcst.metadata import Assignment, BaseAssignment, BuiltinAssignment, Funct
 
 from tmplint.codemods import build
 from tmplint.codemods.base import SitePlan, Unfixable
+from tmplint.codemods.imports import imports_from
 from tmplint.config import first_name, split_fallback
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,16 +56,16 @@ class WorkflowId:
     #: how it was found, for messages and tests
     source: str
     make: Callable[[], cst.BaseExpression]
-    #: the function that gets the new ``workflow_id`` parameter (add-workflow-param)
+    #: the function that gets the new ``workflow_id`` parameter (add-workflow-param), and how
     param_function: Optional[cst.FunctionDef] = None
-    needs_optional: bool = False
+    param_spec: Optional["NewParamSpec"] = None
     imports: List[Tuple[str, Optional[str]]] = field(default_factory=list)
 
     def apply(self, plan: SitePlan) -> None:
         """Record what using this id needs (the new parameter, imports) in ``plan``."""
-        if self.param_function is not None:
-            plan.params.append((self.param_function, self.needs_optional))
-            if self.needs_optional:
+        if self.param_function is not None and self.param_spec is not None:
+            plan.params.append((self.param_function, self.param_spec))
+            if self.param_spec.needs_import:
                 plan.imports.append(("typing", "Optional"))
         plan.imports.extend(self.imports)
 
@@ -104,7 +105,7 @@ def _fallback(engine: "TmplintCommand", site: cst.CSTNode) -> Optional[_Fallback
     for name in sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}):
         if name == imported:
             bound = list(scope[name]) if scope is not None else []
-            if any(not _imports_name(a, module, name) for a in bound):
+            if any(not (isinstance(a, ImportAssignment) and imports_from(a.node, module, name)) for a in bound):
                 raise Unfixable(f"the fallback imports `{name}` from {module}, but `{name}` is already "
                                 "bound to something else here")
             continue
@@ -113,12 +114,6 @@ def _fallback(engine: "TmplintCommand", site: cst.CSTNode) -> Optional[_Fallback
                             f"write it as module:expression (e.g. \"app.ctx:{expression}\") so it is imported")
     return _Fallback(expression, [(module, imported)] if module is not None else [],
                      build.enclosing_quote(engine.ancestors(site)))
-
-
-def _imports_name(assignment: object, module: Optional[str], name: str) -> bool:
-    node = getattr(assignment, "node", None)
-    return isinstance(assignment, ImportAssignment) and isinstance(node, cst.ImportFrom) \
-        and node.module is not None and get_full_name_for_node(node.module) == module
 
 
 def _or(left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BaseExpression:
@@ -643,26 +638,21 @@ def _from_new_param(engine: "TmplintCommand", definition: cst.FunctionDef,
     fallback = _fallback(engine, site) or _Fallback(DEFAULT_FALLBACK, [], build.enclosing_quote(engine.ancestors(site)))
     spec = new_param_spec(engine, definition)
     return WorkflowId("new parameter workflow_id", lambda: _or(build.name(NEW_PARAM), fallback.make()),
-                      param_function=definition, needs_optional=spec, imports=fallback.imports)  # type: ignore[arg-type]
+                      param_function=definition, param_spec=spec, imports=fallback.imports)
 
 
 @dataclass(frozen=True)
 class NewParamSpec:
-    """How the new ``workflow_id`` parameter is written (what :func:`add_parameter` gets).
-
-    It travels as :attr:`WorkflowId.needs_optional`, so its truth value is whether the module
-    needs ``from typing import Optional`` added: false when the annotation reuses an ``Optional``
-    the module imports, is written ``str | None``, or is left out."""
+    """How the new ``workflow_id`` parameter is written (what :func:`add_parameter` gets)."""
 
     #: ``Optional[str]``, ``typing.Optional[str]``, ``str | None``, a quoted form, or None (no annotation)
     annotation: Optional[str] = "Optional[str]"
+    #: whether the module needs ``from typing import Optional`` added (not when the annotation
+    #: reuses an ``Optional`` the module imports, is written ``str | None``, or is left out)
     needs_import: bool = True
     #: the project's line length, and the column the ``def`` starts at
     line_length: int = 88
     column: int = 0
-
-    def __bool__(self) -> bool:
-        return self.needs_import
 
 
 def new_param_spec(engine: "TmplintCommand", definition: cst.FunctionDef) -> NewParamSpec:
@@ -729,17 +719,14 @@ def _names_in(node: cst.CSTNode) -> set:
     return names
 
 
-def add_parameter(node: cst.FunctionDef, annotated: "bool | NewParamSpec" = True) -> cst.FunctionDef:
+def add_parameter(node: cst.FunctionDef, spec: NewParamSpec) -> cst.FunctionDef:
     """``node`` with ``*, workflow_id: Optional[str] = None`` added as a keyword-only parameter
     (after any existing keyword-only ones), in the signature's own layout.
 
-    ``annotated``: a :class:`NewParamSpec` (annotation, line length, the def's column), or a bool
-    (``Optional[str]`` or none). A one-line signature stays on one line when it fits the line
+    ``spec``: the annotation, the line length and the def's column. A one-line signature stays on one line when it fits the line
     length, else it is exploded one parameter per line. A multi-line signature gets ``*,`` and the
     parameter each on its own line at the parameters' indentation, with a trailing comma when the
     ``)`` is on its own line (it stays there); every comment stays on the parameter it follows."""
-    spec = annotated if isinstance(annotated, NewParamSpec) else NewParamSpec(
-        "Optional[str]" if annotated else None, bool(annotated))
     params = node.params
     if spec.annotation is not None:
         new_param = cst.Param(
@@ -781,11 +768,6 @@ def add_parameter(node: cst.FunctionDef, annotated: "bool | NewParamSpec" = True
 
 def _space_comma() -> cst.Comma:
     return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-
-
-def _broken(indent: str) -> cst.ParenthesizedWhitespace:
-    return cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), indent=True,
-                                       last_line=cst.SimpleWhitespace(indent))
 
 
 def _after_field(element: cst.CSTNode) -> Optional[str]:
@@ -838,9 +820,9 @@ def _header_width(node: cst.FunctionDef) -> int:
 
 def _explode(node: cst.FunctionDef, elements: List[Tuple[str, cst.CSTNode]]) -> cst.FunctionDef:
     """One parameter per line, indented one level, with a trailing comma and ``)`` on its own line."""
-    out = [(kind, _with_comma(element, cst.Comma(whitespace_after=_broken("    " if i < len(elements) - 1 else ""))))
+    out = [(kind, _with_comma(element, cst.Comma(whitespace_after=build.line_break("    " if i < len(elements) - 1 else ""))))
            for i, (kind, element) in enumerate(elements)]
-    return _rebuild(node, out, _broken("    "))
+    return _rebuild(node, out, build.line_break("    "))
 
 
 def _plain(comma: cst.Comma) -> cst.Comma:
@@ -869,7 +851,7 @@ def _add_vertically(node: cst.FunctionDef, elements: List[Tuple[str, cst.CSTNode
     if separator is None:
         opening = node.whitespace_before_params
         indent = opening.last_line.value if isinstance(opening, cst.ParenthesizedWhitespace) else "    "
-        separator = cst.Comma(whitespace_after=_broken(indent))
+        separator = cst.Comma(whitespace_after=build.line_break(indent))
     indent_ws = separator.whitespace_after
     item_indent = indent_ws.last_line if isinstance(indent_ws, cst.ParenthesizedWhitespace) else None
 

@@ -12,12 +12,14 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Dict, Optional
 
 import pytest
 
 from tmplint.codemods.api import fix_bytes
 from tmplint.config import Config, read_project_style
 
+from tests.conftest import write_tree
 from tests.test_codemod_support import after_path, cases
 
 SELECT = "F401,F811,F821,W291,W293,I001"
@@ -47,13 +49,8 @@ def test_the_after_file_gains_no_lint_finding(before: Path, tmp_path: Path) -> N
 # --------------------------------------------------------------------------- project settings
 
 
-def _project(root: Path, pyproject: str, files: dict = {}) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
-    return root
+def _project(root: Path, pyproject: str, files: Optional[Dict[str, str]] = None) -> Path:
+    return write_tree(root, {"pyproject.toml": pyproject, **(files or {})})
 
 
 def _fix(path: Path, source: str, **config) -> str:

@@ -6,16 +6,12 @@ Every snippet is also checked without the detector's shortcuts, and with ``flake
 """
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 from typing import List, Tuple
 
 import pytest
 
 from tests.conftest import write_project
-from tests.test_flake8_parity import parse
+from tests.test_flake8_parity import parse, run
 from tmplint.config import Config
 from tmplint.detector import check_bytes, detect_bytes
 
@@ -215,19 +211,15 @@ def test_skipped_statements_do_not_hide_a_type_checking_import():
 # --------------------------------------------------------------------------- flake8 agrees
 
 
-def _run(args: List[str], cwd: Path) -> str:
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True).stdout
-
-
 @pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
 def test_flake8_and_tmplint_check_agree_on_every_snippet(strict, tmp_path):
     sources = SPOOLED_GOOD + TYPE_GOOD + [s for s, _ in SPOOLED_BAD + TYPE_BAD + SPOOLED_STRICT_BAD + PARTIAL_STRICT]
     files = {f"s{index:03}.py": source for index, source in enumerate(sources)}
     config = ['extend-select = ["TMP008"]'] if strict else []
     project = write_project(tmp_path, files, config)
-    ours = parse(_run(["tmplint", "check", "--no-cache", *sorted(files)], project))
+    ours = parse(run(["tmplint", "check", "--no-cache", *sorted(files)], project).stdout)
     flake8 = ["flake8", "--select", "TMP", *(["--extend-select", "TMP008"] if strict else []), *sorted(files)]
-    assert parse(_run(flake8, project)) == ours
+    assert parse(run(flake8, project).stdout) == ours
     expected = []
     for name, source in files.items():
         codes = [code for s, code in SPOOLED_BAD + TYPE_BAD + SPOOLED_STRICT_BAD + PARTIAL_STRICT if s == source]

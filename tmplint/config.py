@@ -269,7 +269,7 @@ def _lowest_version(spec: Any) -> Optional[Tuple[int, int]]:
     if ruff:
         return (3, int(ruff.group(1)))
     lows = [(int(m.group(2)), int(m.group(3)) + (1 if m.group(1) == ">" else 0))
-            for m in _VERSION_RE.finditer(spec) if m.group(1) != "<" and m.group(1) is not None]
+            for m in _VERSION_RE.finditer(spec) if m.group(1) is not None]
     return min(lows) if lows else None
 
 

@@ -67,8 +67,9 @@ class Finding:
         }
 
 
-#: creators whose ``functools.partial`` factory ``tmplint fix`` moves into the job dir
-PARTIAL_FIXABLE = frozenset({"NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "TemporaryDirectory"})
+#: creators whose own object ``tmplint fix`` can keep, made in the job dir (``dir=``): a
+#: ``functools.partial`` factory of one is fixable too
+JOB_DIR_CREATORS = frozenset({"NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "TemporaryDirectory"})
 
 
 class DetectorError(Exception):
@@ -711,7 +712,7 @@ class FindingPass:
         code, dir_position = CREATORS[name]  # type: ignore[index]
         dir_arg, _ = self._dir_argument(node.args[1:], node.keywords, dir_position)
         if dir_arg is None:
-            if name in PARTIAL_FIXABLE:
+            if name in JOB_DIR_CREATORS:
                 self.partial_factories.add(id(func))
             return  # the reference is reported as it is
         self._report_creator(func, scope, code, qualname, dir_arg, fixable=False)  # type: ignore[arg-type]
@@ -894,8 +895,7 @@ def find_findings(
     lines_of = _lines_of if skip_statements else lambda *args: None
     # every import of a module names it: only statements spanning such a line can hold one
     tracked = _imported_names(tree, modules, lines_of(source, modules))
-    # the modules too: ``from tempfile import *`` binds names it does not spell out
-    lines = lines_of(source, tracked | set(modules) | _rollover_names(source), config)
+    lines = lines_of(source, _names_to_look_at(source, tracked, modules), config)
     found = FindingPass(config, path, tracked, lines).run(tree)
     enabled = config.enabled_codes
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
@@ -959,7 +959,7 @@ def parse_needed(text: str, path: str, config: Config) -> ast.Module:
     try:
         module_lines = _lines_of(code, modules) or []
         tracked = _imported_names(parse_groups_spanning(module_lines), modules, module_lines)
-        return parse_groups_spanning(_lines_of(code, tracked | set(modules) | _rollover_names(code), config) or [])
+        return parse_groups_spanning(_lines_of(code, _names_to_look_at(code, tracked, modules), config) or [])
     except DetectorError:
         return parse_source(text, path)  # the whole file's error, as Python reports it
 
@@ -969,6 +969,14 @@ def _runs(indexes: Sequence[int]) -> Iterator[Tuple[int, int]]:
     for _, run in itertools.groupby(enumerate(indexes), lambda pair: pair[1] - pair[0]):
         numbers = [index for _, index in run]
         yield numbers[0], numbers[-1]
+
+
+def _names_to_look_at(source: str, tracked: Set[str], modules: Sequence[str]) -> Set[str]:
+    """The names whose statements the detector walks (the rest is skipped): the names imports bind
+    from the tracked modules, the modules themselves (``from tempfile import *`` binds names it
+    does not spell out), and the methods that roll a spooled file over. ``find_findings`` and
+    ``parse_needed`` must agree on this, or the shortcut and the full parse would differ."""
+    return tracked | set(modules) | _rollover_names(source)
 
 
 def _rollover_names(source: str) -> Set[str]:
