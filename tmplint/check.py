@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
@@ -85,8 +86,26 @@ def _pool_context() -> Tuple[Any, int]:
 
 
 def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group; the main process alone reports it and stops
+    # Ctrl-C reaches the whole process group; the main process alone reports it and stops.
+    # The worker was started with SIGINT blocked (_sigint_held): it ignores it, then unblocks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT blocked (held, not lost) while pool workers may be started: a worker inherits the
+    mask, so a Ctrl-C can never reach it before its initializer ignores SIGINT (it printed a
+    traceback from the initializer); the main process gets a held SIGINT as soon as this ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, no process groups
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _check_chunk(config: Config, items: List[Tuple[str, bytes]]) -> List[FileResult]:
@@ -122,7 +141,8 @@ class _Parser:
         assert self.pool is not None
         indexes = [index for index, _, _ in self.pending]
         items = [(path, data) for _, path, data in self.pending]
-        self.futures.append((indexes, self.pool.submit(_check_chunk, self.config, items)))
+        with _sigint_held():  # submit starts the workers
+            self.futures.append((indexes, self.pool.submit(_check_chunk, self.config, items)))
         self.pending, self.pending_bytes = [], 0
 
     def results(self) -> Iterator[Tuple[int, FileResult]]:
