@@ -15,8 +15,8 @@ output (booleans, contents, sizes, exception types; never a path or a random nam
    each with its own fresh empty ``TMPDIR``/``TMP``/``TEMP`` and its own fresh empty
    ``WORKFLOW_TEMP_ROOT`` (both under ``tmp_path``), a timeout, and no ``PYTHON*`` variables from
    the environment (``PYTHONHASHSEED=0``, ``PYTHONDONTWRITEBYTECODE=1``);
-4. asserts the same exit status, the same stdout, the same exception (last non-empty line of
-   stderr, or both empty), that the original printed something (a case cannot pass on two empty
+4. asserts the same exit status, the same stdout, the same exceptions (every unindented line of
+   a traceback on stderr, chained exceptions included; see ``Run.exceptions``), that the original printed something (a case cannot pass on two empty
    outputs), that the FIXED program left nothing at all in its ``TMPDIR``, and that the ORIGINAL
    program left nothing in its ``$WORKFLOW_TEMP_ROOT`` (it does not know the helper), plus what
    the header asks for. On failure it prints the diff tmplint made, tmplint's output and the
@@ -38,6 +38,8 @@ first line of code. Only two kinds of lines in it mean something, every other co
     whether ``tmplint fix`` must change ``prog.py`` (so a case cannot pass vacuously).
 ``clean-workflow-root = yes|no`` (default ``no``)
     the fixed program must leave nothing in any ``$WORKFLOW_TEMP_ROOT/<id>/tmp/`` directory.
+    Every case says what the job dirs hold afterwards: ``clean-workflow-root = yes``, a
+    ``job-leaves`` count, or ``workflow-root = unusable``.
 ``workflow-dirs = <id>, <id>, ...`` (default: not checked)
     after the fixed run, the entries directly under ``$WORKFLOW_TEMP_ROOT`` (the job
     directories the helper made) must be exactly these ids: the rewrite used the ids the
@@ -108,6 +110,11 @@ TIMEOUT = 60
 DEFAULT_FALLBACK = "workflow-id-fallback = '\"shared\"'"
 TMPLINT = [sys.executable, "-m", "tmplint"]
 PLACEHOLDER = "@TMPDIR@"
+_TRACEBACK_FRAMING = frozenset({
+    "Traceback (most recent call last):",
+    "During handling of the above exception, another exception occurred:",
+    "The above exception was the direct cause of the following exception:",
+})
 _LEFT_COUNT = re.compile(r"^tmplint fix: .*?, (\d+) left\b", re.MULTILINE)
 
 
@@ -202,6 +209,9 @@ def parse_header(text: str, where: str) -> Header:
         raise ValueError(f"{where}: workflow-root = unusable cannot be checked for leftovers or dirs")
     if header.clean_workflow_root and header.job_leaves:
         raise ValueError(f"{where}: clean-workflow-root = yes contradicts job-leaves = {header.job_leaves}")
+    if header.workflow_root_usable and not header.clean_workflow_root and header.job_leaves is None:
+        raise ValueError(f"{where}: say what the job dirs hold afterwards: clean-workflow-root = yes, "
+                         "job-leaves = N or workflow-root = unusable")
     return header
 
 
@@ -218,9 +228,13 @@ class Run:
     root: Path
 
     @property
-    def exception(self) -> str:
-        lines = [line for line in self.stderr.splitlines() if line.strip()]
-        return lines[-1] if lines else ""
+    def exceptions(self) -> List[str]:
+        """The exception lines of stderr: every unindented line but the ``Traceback`` headers and
+        the chaining notes, so a chained exception (``During handling of the above exception…``)
+        is compared as well as the last one. Stack lines are indented and hold paths, so they are
+        left out; an exception message never holds a path in the cases."""
+        return [line for line in self.stderr.splitlines()
+                if line.strip() and not line[0].isspace() and line not in _TRACEBACK_FRAMING]
 
 
 def _tree(directory: Path) -> List[str]:
@@ -379,8 +393,8 @@ def test_fix_keeps_behaviour(case: Path, tmp_path: Path) -> None:
                         f"expected {header.exit_status} (exit-status)")
     if orig.returncode != fixed.returncode:
         problems.append(f"exit status differs: original {orig.returncode}, fixed {fixed.returncode}")
-    if orig.exception != fixed.exception:
-        problems.append(f"exception differs: original {orig.exception!r}, fixed {fixed.exception!r}")
+    if orig.exceptions != fixed.exceptions:
+        problems.append(f"exceptions differ: original {orig.exceptions!r}, fixed {fixed.exceptions!r}")
     if orig.stdout != fixed.stdout:
         first = next((f"line {i + 1}: original {a!r}, fixed {b!r}" for i, (a, b) in
                      enumerate(zip_longest(orig.stdout.splitlines(), fixed.stdout.splitlines())) if a != b), "the end of the output")
