@@ -42,6 +42,8 @@ EVENTS: Dict[str, Tuple[int, str]] = {
 }
 #: os.open flags that can create or change a file
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+#: an unnamed file in a directory (``TemporaryFile`` on Linux); 0 where the OS has none
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 
 # The hook reads these module globals only: flipping ``_recording`` is the whole on/off switch.
 _recording = False
@@ -94,6 +96,13 @@ def _writes(args: Tuple[Any, ...]) -> bool:
     if isinstance(mode, str) and any(ch in mode for ch in "wax+"):
         return True
     return isinstance(flags, int) and bool(flags & _WRITE_FLAGS)
+
+
+def _opener_of_a_dir(args: Tuple[Any, ...], path: str) -> bool:
+    """``NamedTemporaryFile`` calls ``open(dir, mode, opener=...)`` and its opener makes the real
+    file (whose own event follows): an ``open`` of a directory without ``O_TMPFILE`` makes nothing."""
+    flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+    return not (_O_TMPFILE and flags & _O_TMPFILE == _O_TMPFILE) and os.path.isdir(path)
 
 
 def _package_dir(name: str) -> Optional[str]:
@@ -151,7 +160,7 @@ class Recorder:
         if raw is None or isinstance(raw, int):  # an fd, not a path
             return
         path = os.path.abspath(os.fsdecode(os.fspath(raw)))
-        if not self.watched(path):
+        if not self.watched(path) or (event == "open" and _opener_of_a_dir(args, path)):
             return
         site = self.site(sys._getframe(1))
         if site is None:
@@ -427,8 +436,12 @@ class AuditSession:
                 raise pytest.UsageError(f"tmplint audit: {self.output}: {exc}") from None
         elif report:
             terminalreporter.write(report)
-        tests = len({r.test for r in records})
-        sites = len({(r.path, r.line) for r in records})
+        tests = _count(len({r.test for r in records}), "test")
+        sites = _count(len({(r.path, r.line) for r in records}), "site")
         where = f"; report written to {self.output}" if self.output else ""
-        terminalreporter.line(f"tmplint audit ({self.mode}): {len(records)} paths created under the system "
-                              f"temp dirs or left in job dirs, at {sites} sites, by {tests} tests{where}")
+        terminalreporter.line(f"tmplint audit ({self.mode}): {_count(len(records), 'path')} created under the "
+                              f"system temp dirs or left in job dirs, at {sites}, by {tests}{where}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
