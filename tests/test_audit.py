@@ -9,7 +9,6 @@ own ``--basetemp`` lies inside it (so the audit must tell tmp_path from the rest
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
