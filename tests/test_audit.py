@@ -342,6 +342,48 @@ def test_leaks_off_by_default(pytester, monkeypatch):
     assert not text_sites(result.outlines)
 
 
+# --------------------------------------------------------------------------- subprocesses
+
+CHILDREN = '''\
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def run_child(code):
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                          cwd=project).stdout
+
+
+def test_child_writes():
+    target = os.path.join(tempfile.gettempdir(), "from-child.txt")
+    out = run_child(f"import os; open({target!r}, 'w').close(); print(os.environ.get('USER_SITE_RAN'))")
+    assert out.strip() == "yes"  # the project's own sitecustomize still ran in the child
+
+
+def test_child_uses_helper():
+    run_child("import helpers; helpers.save_report('child.txt', 'c')")
+'''
+
+
+def test_subprocesses_opt_in_records_python_children(pytester, monkeypatch):
+    sys_tmp = make_project(pytester, monkeypatch, {
+        "helpers.py": HELPERS, "tests/test_children.py": CHILDREN,
+        "site/sitecustomize.py": "import os\nos.environ['USER_SITE_RAN'] = 'yes'\n",
+    })
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path / "site"))
+    result = run(pytester, sys_tmp, "--tmplint-audit=fail", "--tmplint-audit-subprocesses")
+    result.assert_outcomes(failed=2)
+    tmp = re.escape(str(sys_tmp))
+    assert_sites(text_sites(result.outlines), {
+        ("helpers.py", site_line(HELPERS, "helper")): [rf"tests/test_children\.py::test_child_uses_helper wrote {tmp}/child\.txt"],
+        ("tests/test_children.py", CHILDREN.splitlines().index("def test_child_writes():") + 1):
+            [rf"tests/test_children\.py::test_child_writes wrote {tmp}/from-child\.txt"],
+    })
+
+
 # --------------------------------------------------------------------------- xdist
 
 

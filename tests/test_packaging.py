@@ -42,8 +42,10 @@ def test_wheel_installs_cli_plugin_and_codemods_under_tmplint(tmp_path):
     layout = run([python, "-c", (
         "import importlib.util, tmplint.codemods, tmplint.registry;"
         "print(importlib.util.find_spec('codemods') is None);"
-        "print(len(tmplint.registry.RULES))"
+        "print(len(tmplint.registry.RULES));"
+        "from importlib.metadata import entry_points;"
+        "print(sorted(e.value for e in entry_points(group='pytest11') if e.name == 'tmplint.audit'))"
     )], cwd=project)
-    assert layout.stdout.split() == ["True", "8"], layout.stderr
+    assert layout.stdout.split() == ["True", "9", "['tmplint.audit']"], layout.stderr
     template = run([python, "-c", "import tmplint.helper; print(len(tmplint.helper.render_helper_module()) > 0)"], cwd=project)
     assert template.stdout.strip() == "True", template.stderr

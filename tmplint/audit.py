@@ -11,198 +11,22 @@ An audit hook cannot be removed: outside a test the hook returns after reading o
 """
 from __future__ import annotations
 
-import fnmatch
 import io
+import json
 import os
-import sys
-import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import pytest
+
+from tmplint import audit_hook
+from tmplint.audit_hook import EVENTS, Record, Recorder
 
 PLUGIN_NAME = "tmplint.audit"
 CODE = "TMP900"
 FORMATS = ("text", "json", "sarif", "github")
 #: key of the records a pytest-xdist worker hands to the controller
 WORKER_OUTPUT_KEY = "tmplint_audit"
-
-#: audit event -> (index of the path it creates in the event's args, what the test did)
-EVENTS: Dict[str, Tuple[int, str]] = {
-    "open": (0, "wrote"),
-    "os.mkdir": (0, "made dir"),
-    "os.rename": (1, "moved a file to"),  # os.replace raises os.rename too
-    "os.symlink": (1, "made link"),
-    "os.link": (1, "made link"),
-    "tempfile.mkstemp": (0, "made file"),
-    "tempfile.mkdtemp": (0, "made dir"),
-    "shutil.copyfile": (1, "copied a file to"),
-    "shutil.copytree": (1, "copied a tree to"),
-    "leak": (0, "left files in job dir"),
-}
-#: os.open flags that can create or change a file
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-#: an unnamed file in a directory (``TemporaryFile`` on Linux); 0 where the OS has none
-_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
-
-# The hook reads these module globals only: flipping ``_recording`` is the whole on/off switch.
-_recording = False
-_recorder: Optional["Recorder"] = None
-_hook_installed = False
-#: set while the hook runs in a thread, so what the hook itself does is never recorded
-_guard = threading.local()
-
-
-class Record(NamedTuple):
-    """One creation under a temp dir (or a leaked job dir); a plain tuple, so xdist can ship it."""
-
-    test: str
-    event: str
-    target: str
-    path: str
-    line: int
-
-
-def _audit_hook(event: str, args: Tuple[Any, ...]) -> None:
-    if not _recording:
-        return
-    spec = EVENTS.get(event)
-    if spec is None or getattr(_guard, "busy", False):
-        return
-    _guard.busy = True
-    try:
-        recorder = _recorder
-        if recorder is not None:
-            recorder.event(event, args, spec[0])
-    except Exception as exc:  # noqa: BLE001 - raising here would break the test's own call
-        if _recorder is not None:
-            _recorder.errors.append(f"{event}: {type(exc).__name__}: {exc}")
-    finally:
-        _guard.busy = False
-
-
-def _install_hook() -> None:
-    global _hook_installed
-    if not _hook_installed:
-        sys.addaudithook(_audit_hook)
-        _hook_installed = True
-
-
-def _writes(args: Tuple[Any, ...]) -> bool:
-    """Whether an ``open`` event (path, mode, flags) can create or change the file: ``open()``
-    passes its mode string and the flags it computed, ``os.open`` None and its flags."""
-    mode = args[1] if len(args) > 1 else None
-    flags = args[2] if len(args) > 2 else 0
-    if isinstance(mode, str) and any(ch in mode for ch in "wax+"):
-        return True
-    return isinstance(flags, int) and bool(flags & _WRITE_FLAGS)
-
-
-def _opener_of_a_dir(args: Tuple[Any, ...], path: str) -> bool:
-    """``NamedTemporaryFile`` calls ``open(dir, mode, opener=...)`` and its opener makes the real
-    file (whose own event follows): an ``open`` of a directory without ``O_TMPFILE`` makes nothing."""
-    flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
-    return not (_O_TMPFILE and flags & _O_TMPFILE == _O_TMPFILE) and os.path.isdir(path)
-
-
-def _package_dir(name: str) -> Optional[str]:
-    module = sys.modules.get(name)
-    file = getattr(module, "__file__", None)
-    return os.path.dirname(os.path.abspath(file)) + os.sep if file else None
-
-
-_PROJECT, _FRAMEWORK, _OTHER = "project", "framework", "other"
-
-
-class Recorder:
-    """What the hook calls during a test: filters paths, finds the site, keeps the records."""
-
-    def __init__(self, temp_dirs: Iterable[str], rootdir: Path, allow: Sequence[str]) -> None:
-        dirs = set()
-        for directory in temp_dirs:
-            dirs.add(os.path.abspath(directory))
-            dirs.add(os.path.realpath(directory))
-        self.temp_dirs = frozenset(dirs)
-        self.temp_prefixes = tuple(d.rstrip(os.sep) + os.sep for d in dirs)
-        self.excluded: Tuple[str, ...] = ()
-        self.allow = tuple(allow)
-        self.root = str(rootdir.resolve()) + os.sep
-        self.plugin_file = os.path.abspath(__file__)
-        self.framework_dirs = tuple(d for d in map(_package_dir, ("_pytest", "pytest", "pluggy", "xdist", "execnet"))
-                                    if d)
-        self._kinds: Dict[str, str] = {}
-        self.test = ""
-        #: where a write that no project frame explains is reported: the test's own line
-        self.fallback: Tuple[str, int] = ("", 0)
-        #: (test, target, path, line) -> event; a later tempfile.* event names what an open made
-        self.records: Dict[Tuple[str, str, str, int], str] = {}
-        self.errors: List[str] = []
-
-    def exclude(self, directory: str) -> None:
-        """Never report what is made under ``directory`` (pytest's tmp_path base)."""
-        prefixes = {os.path.abspath(directory) + os.sep, os.path.realpath(directory) + os.sep}
-        self.excluded = tuple(sorted(set(self.excluded) | prefixes))
-
-    def start(self, test: str, fallback: Tuple[str, int]) -> None:
-        self.test, self.fallback = test, fallback
-
-    def watched(self, path: str) -> bool:
-        if not (path.startswith(self.temp_prefixes) or path in self.temp_dirs):
-            return False
-        if path.startswith(self.excluded) or (path + os.sep) in self.excluded:
-            return False
-        return not any(fnmatch.fnmatchcase(path, pattern) for pattern in self.allow)
-
-    def event(self, event: str, args: Tuple[Any, ...], index: int) -> None:
-        if event == "open" and not _writes(args):
-            return
-        raw = args[index] if len(args) > index else None
-        if raw is None or isinstance(raw, int):  # an fd, not a path
-            return
-        path = os.path.abspath(os.fsdecode(os.fspath(raw)))
-        if not self.watched(path) or (event == "open" and _opener_of_a_dir(args, path)):
-            return
-        site = self.site(sys._getframe(1))
-        if site is None:
-            return
-        key = (self.test, path) + site
-        if key not in self.records or event.startswith("tempfile."):
-            self.records[key] = event
-
-    def add(self, record: Record) -> None:
-        self.records[(record.test, record.target, record.path, record.line)] = record.event
-
-    def site(self, frame: Any) -> Optional[Tuple[str, int]]:
-        """The first frame in the project's own code; the test's line when none is but the write
-        is not pytest's own (a library's thread); None for pytest's own (``capfd``'s files)."""
-        framework = False
-        while frame is not None:
-            filename = frame.f_code.co_filename
-            kind = self._kinds.get(filename)
-            if kind is None:
-                kind = self._kinds[filename] = self._classify(filename)
-            if kind == _PROJECT:
-                return filename, frame.f_lineno
-            framework = framework or kind == _FRAMEWORK
-            frame = frame.f_back
-        return None if framework else self.fallback
-
-    def _classify(self, filename: str) -> str:
-        if filename.startswith("<"):  # "<frozen runpy>", "<string>": no file of the project
-            return _OTHER
-        path = os.path.abspath(filename)
-        if path.startswith(self.framework_dirs):
-            return _FRAMEWORK
-        parts = path.split(os.sep)
-        if (path.startswith(self.root) and path != self.plugin_file
-                and "site-packages" not in parts and "dist-packages" not in parts):
-            return _PROJECT
-        return _OTHER
-
-    def take(self) -> List[Record]:
-        """Every record so far, as Record tuples (in the order they were made)."""
-        return [Record(test, event, target, path, line) for (test, target, path, line), event in self.records.items()]
-
 
 # --------------------------------------------------------------------------- reporting
 
@@ -315,6 +139,9 @@ def pytest_addoption(parser: Any) -> None:
                     help="write the audit report to FILE instead of the terminal")
     group.addoption("--tmplint-audit-leaks", action="store_true", default=False,
                     help="also report job scratch dirs under WORKFLOW_TEMP_ROOT a test left non-empty")
+    group.addoption("--tmplint-audit-subprocesses", action="store_true", default=False,
+                    help="also record what Python processes started by tests create (through a "
+                         "sitecustomize put first on PYTHONPATH)")
 
 
 def _requested_mode(config: Any) -> Optional[str]:
@@ -341,13 +168,45 @@ def pytest_configure(config: Any) -> None:
     config.pluginmanager.register(AuditSession(config, mode, tmplint_config), "tmplint-audit-session")
 
 
+class ChildProcesses:
+    """``--tmplint-audit-subprocesses``: Python processes started by tests run the plugin's
+    ``sitecustomize`` (put first on PYTHONPATH), record their own writes and leave them in a
+    dir under pytest's base temp dir, which this collects after each test phase."""
+
+    SITE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "audit_site")
+    VARIABLES = (audit_hook.CHILD_ENV, audit_hook.TEST_ENV, "PYTHONPATH")
+
+    def __init__(self, recorder: Recorder, basetemp: Path) -> None:
+        self.directory = basetemp / "tmplint-audit-children"
+        self.directory.mkdir(exist_ok=True)
+        self.saved = {name: os.environ.get(name) for name in self.VARIABLES}
+        os.environ[audit_hook.CHILD_ENV] = audit_hook.child_settings(recorder, str(self.directory))
+        python_path = self.saved["PYTHONPATH"]
+        os.environ["PYTHONPATH"] = self.SITE_DIR + (os.pathsep + python_path if python_path else "")
+
+    def test_started(self, test: str, fallback: Tuple[str, int]) -> None:
+        os.environ[audit_hook.TEST_ENV] = json.dumps([test, *fallback])
+
+    def test_finished(self) -> None:
+        os.environ.pop(audit_hook.TEST_ENV, None)
+
+    def collect(self) -> List[Record]:
+        return audit_hook.collect_child_records(str(self.directory))
+
+    def close(self) -> None:
+        for name, value in self.saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 class AuditSession:
     """The active audit of one pytest session (on a pytest-xdist worker: of that worker's tests)."""
 
     def __init__(self, config: Any, mode: str, tmplint_config: Any) -> None:
         import tempfile
 
-        global _recorder
         self.config = config
         self.mode = mode
         self.fmt = config.getoption("tmplint_audit_format")
@@ -356,31 +215,36 @@ class AuditSession:
         self.recorder = Recorder(temp_dirs, Path(str(config.rootpath)), tmplint_config.audit_allow)
         self.leak_check = (LeakCheck(tmplint_config.root_env, tmplint_config.root)
                            if config.getoption("tmplint_audit_leaks") else None)
+        self.children: Optional[ChildProcesses] = None
         #: records merged from pytest-xdist workers
         self.merged: List[Record] = []
-        #: how many records of the current test were already reported by a phase
-        self.seen = 0
-        _recorder = self.recorder
-        _install_hook()
+        audit_hook.activate(self.recorder)
 
     def pytest_sessionstart(self, session: Any) -> None:
         factory = getattr(self.config, "_tmp_path_factory", None)
         if factory is not None:
-            self.recorder.exclude(str(factory.getbasetemp()))
+            basetemp = factory.getbasetemp()
+            self.recorder.exclude(str(basetemp))
+            if self.config.getoption("tmplint_audit_subprocesses"):
+                self.children = ChildProcesses(self.recorder, basetemp)
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
-        global _recording
         path, line, _ = item.location
-        self.recorder.start(item.nodeid, (str(Path(str(self.config.rootpath)) / path), (line or 0) + 1))
-        self.seen = len(self.recorder.records)
+        fallback = (str(Path(str(self.config.rootpath)) / path), (line or 0) + 1)
+        self.recorder.start(item.nodeid, fallback)
+        self.recorder.take_new()  # anything recorded outside a test (a child's late records) is not this test's
         if self.leak_check is not None:
             self.leak_check.start()
-        _recording = True
+        if self.children is not None:
+            self.children.test_started(item.nodeid, fallback)
+        audit_hook.recording = True
         try:
             yield
         finally:
-            _recording = False
+            audit_hook.recording = False
+            if self.children is not None:
+                self.children.test_finished()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: Any) -> None:
@@ -396,14 +260,19 @@ class AuditSession:
                 more = f" (+{len(entries) - 1} more)" if len(entries) > 1 else ""
                 path, line = self.recorder.fallback
                 self.recorder.add(Record(item.nodeid, "leak", f"{scratch}: {entries[0]}{more}", path, line))
-        new = self.recorder.take()[self.seen:]
-        self.seen += len(new)
+        for record in self.children.collect() if self.children is not None else ():
+            self.recorder.add(record)
+        new = self.recorder.take_new()
         if new and self.mode == "fail" and report.passed:
             report.outcome = "failed"
             report.longrepr = (f"tmplint audit ({call.when}): this test created files under the system "
                                "temp dirs or left job scratch files:\n" + render(new, "text"))
 
     def pytest_sessionfinish(self, session: Any) -> None:
+        if self.children is not None:
+            for record in self.children.collect():  # children that outlived their test
+                self.recorder.add(record)
+            self.children.close()
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput[WORKER_OUTPUT_KEY] = {
