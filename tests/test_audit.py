@@ -19,7 +19,8 @@ from typing import Dict, List, Tuple
 import pytest
 
 from tests.test_reporters import validate_sarif
-from tmplint.audit import EVENTS, Record, findings
+from tmplint.audit import Record, findings
+from tmplint.audit_hook import EVENTS
 from tmplint.registry import RULES
 
 pytest_plugins = ["pytester"]

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import pytest
 
 from tmplint import audit_hook
-from tmplint.audit_hook import EVENTS, Record, Recorder
+from tmplint.audit_hook import VERBS, Record, Recorder
 
 PLUGIN_NAME = "tmplint.audit"
 CODE = "TMP900"
@@ -58,7 +58,7 @@ def _message(tests: Dict[str, List[Record]]) -> str:
     for test, records in tests.items():
         first = records[0]
         more = f" (+{len(records) - 1} more)" if len(records) > 1 else ""
-        parts.append(f"{test} {EVENTS[first.event][1]} {first.target}{more}")
+        parts.append(f"{test} {VERBS[first.event]} {first.target}{more}")
     return "; ".join(parts)
 
 

@@ -17,18 +17,30 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-#: audit event -> (index of the path it creates in the event's args, what the test did)
-EVENTS: Dict[str, Tuple[int, str]] = {
-    "open": (0, "wrote"),
-    "os.mkdir": (0, "made dir"),
-    "os.rename": (1, "moved a file to"),  # os.replace raises os.rename too
-    "os.symlink": (1, "made link"),
-    "os.link": (1, "made link"),
-    "tempfile.mkstemp": (0, "made file"),
-    "tempfile.mkdtemp": (0, "made dir"),
-    "shutil.copyfile": (1, "copied a file to"),
-    "shutil.copytree": (1, "copied a tree to"),
-    "leak": (0, "left files in job dir"),
+#: audit event -> index of the path it creates in the event's args
+EVENTS: Dict[str, int] = {
+    "open": 0,
+    "os.mkdir": 0,
+    "os.rename": 1,  # os.replace raises os.rename too
+    "os.symlink": 1,
+    "os.link": 1,
+    "tempfile.mkstemp": 0,
+    "tempfile.mkdtemp": 0,
+    "shutil.copyfile": 1,
+    "shutil.copytree": 1,
+}
+#: what a record says the test did, by event ("leak": a job scratch dir left non-empty)
+VERBS: Dict[str, str] = {
+    "open": "wrote",
+    "os.mkdir": "made dir",
+    "os.rename": "moved a file to",
+    "os.symlink": "made link",
+    "os.link": "made link",
+    "tempfile.mkstemp": "made file",
+    "tempfile.mkdtemp": "made dir",
+    "shutil.copyfile": "copied a file to",
+    "shutil.copytree": "copied a tree to",
+    "leak": "left files in job dir",
 }
 #: os.open flags that can create or change a file
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -56,14 +68,14 @@ class Record(NamedTuple):
 def _audit_hook(event: str, args: Tuple[Any, ...]) -> None:
     if not recording:
         return
-    spec = EVENTS.get(event)
-    if spec is None or getattr(_guard, "busy", False):
+    index = EVENTS.get(event)
+    if index is None or getattr(_guard, "busy", False):
         return
     _guard.busy = True
     try:
         recorder = _recorder
         if recorder is not None:
-            recorder.event(event, args, spec[0])
+            recorder.event(event, args, index)
     except Exception as exc:  # noqa: BLE001 - raising here would break the test's own call
         if _recorder is not None:
             _recorder.errors.append(f"{event}: {type(exc).__name__}: {exc}")
