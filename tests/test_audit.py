@@ -21,6 +21,7 @@ import pytest
 from tests.test_reporters import validate_sarif
 from tmplint.audit import Record, findings
 from tmplint.audit_hook import EVENTS
+from tmplint.config import Config, ConfigError, parse_table
 from tmplint.registry import RULES
 
 pytest_plugins = ["pytester"]
@@ -462,3 +463,19 @@ def test_tmp900_is_a_runtime_rule_the_detector_never_reports():
     assert "pytest --tmplint-audit" in rule.doc()
     assert set(EVENTS) >= {"open", "os.mkdir", "os.rename", "tempfile.mkstemp", "tempfile.mkdtemp",
                            "shutil.copyfile", "shutil.copytree"}
+
+
+@pytest.mark.parametrize("value,mode", [(True, "warn"), (False, "off"), ("warn", "warn"), ("fail", "fail")])
+def test_config_audit_key(value, mode):
+    assert parse_table({"audit": value, "audit-allow": ["*/cache/*"]}, "pyproject.toml") == Config(
+        audit=mode, audit_allow=("*/cache/*",))
+
+
+@pytest.mark.parametrize("table,message", [
+    ({"audit": "loud"}, "pyproject.toml: [tool.tmplint] audit: expected true, false, \"warn\" or \"fail\", got 'loud'"),
+    ({"audit-allow": "*/cache/*"}, "pyproject.toml: [tool.tmplint] audit-allow: expected a list of strings, got '*/cache/*'"),
+])
+def test_config_audit_keys_reject_bad_values(table, message):
+    with pytest.raises(ConfigError) as raised:
+        parse_table(table, "pyproject.toml")
+    assert str(raised.value) == message
