@@ -9,7 +9,9 @@ process, output discarded. CPU
 time (user + system of the pytest process and its children) is what the ratio is taken of: on a
 loaded machine wall time mostly measures the neighbours. Prints one line per run and a JSON
 summary: ``{"plain_cpu_s": ..., "audit_cpu_s": ..., "cpu_ratio": ..., "wall_ratio": ...}`` with
-medians over the rounds.
+medians over the rounds, then what the hook adds to one audit event, measured in this process
+(``hook_ns``: before the hook is installed, installed but outside a test, during a test for an
+event it ignores and for an ``open`` for reading, which it looks at and drops).
 
 The default subset is the project's in-process tests (detector, registry, codemod fixtures,
 prefilter, reporters, line opcodes, docs): tests that start subprocesses (the CLI, flake8,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -67,8 +70,32 @@ def main(argv: Sequence[str] = ()) -> int:
             samples[name].append((cpu, wall))
     summary = _summary(samples["plain"], samples["audit"])
     summary["tests"] = tests
+    summary["hook_ns"] = hook_cost()
     print(json.dumps(summary))
     return 0
+
+
+def hook_cost(events: int = 300_000) -> dict:
+    """Nanoseconds per ``sys.audit`` call: no hook, hook between tests, hook during a test."""
+    sys.path.insert(0, str(ROOT))
+    from tmplint import audit_hook
+
+    def per_event(*args: object) -> float:
+        started = time.perf_counter()
+        for _ in range(events):
+            sys.audit(*args)
+        return round((time.perf_counter() - started) / events * 1e9, 1)
+
+    cost = {"no_hook": per_event("tmplint.bench", 1)}
+    audit_hook.activate(audit_hook.Recorder([str(ROOT / "no-such-temp-dir")], ROOT, ()))
+    cost["between_tests"] = per_event("tmplint.bench", 1)
+    audit_hook.recording = True
+    try:
+        cost["in_test_other_event"] = per_event("tmplint.bench", 1)
+        cost["in_test_open_for_reading"] = per_event("open", __file__, "r", os.O_RDONLY)
+    finally:
+        audit_hook.recording = False
+    return cost
 
 
 def _summary(plain: List[Tuple[float, float]], audit: List[Tuple[float, float]]) -> dict:

@@ -44,6 +44,8 @@ VERBS: Dict[str, str] = {
 }
 #: os.open flags that can create or change a file
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+#: mode characters that can create or change a file
+_WRITE_MODES = frozenset("wax+")
 #: an unnamed file in a directory (``TemporaryFile`` on Linux); 0 where the OS has none
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 
@@ -69,8 +71,8 @@ def _audit_hook(event: str, args: Tuple[Any, ...]) -> None:
     if not recording:
         return
     index = EVENTS.get(event)
-    if index is None or getattr(_guard, "busy", False):
-        return
+    if index is None or (event == "open" and not _writes(args)) or getattr(_guard, "busy", False):
+        return  # reads (every import opens files) leave here
     _guard.busy = True
     try:
         recorder = _recorder
@@ -96,11 +98,11 @@ def activate(recorder: "Recorder") -> None:
 def _writes(args: Tuple[Any, ...]) -> bool:
     """Whether an ``open`` event (path, mode, flags) can create or change the file: ``open()``
     passes its mode string and the flags it computed, ``os.open`` None and its flags."""
-    mode = args[1] if len(args) > 1 else None
     flags = args[2] if len(args) > 2 else 0
-    if isinstance(mode, str) and any(ch in mode for ch in "wax+"):
+    if isinstance(flags, int) and flags & _WRITE_FLAGS:
         return True
-    return isinstance(flags, int) and bool(flags & _WRITE_FLAGS)
+    mode = args[1] if len(args) > 1 else None
+    return isinstance(mode, str) and not _WRITE_MODES.isdisjoint(mode)
 
 
 def _opener_of_a_dir(args: Tuple[Any, ...], path: str) -> bool:
@@ -164,8 +166,6 @@ class Recorder:
         return not any(fnmatch.fnmatchcase(path, pattern) for pattern in self.allow)
 
     def event(self, event: str, args: Tuple[Any, ...], index: int) -> None:
-        if event == "open" and not _writes(args):
-            return
         raw = args[index] if len(args) > index else None
         if raw is None or isinstance(raw, int):  # an fd, not a path
             return
