@@ -134,12 +134,18 @@ def expected_sites(sys_tmp: Path) -> Dict[Tuple[str, int], List[str]]:
     return sites
 
 
+def isolate(monkeypatch, sys_tmp: Path) -> None:
+    monkeypatch.setenv("TMPDIR", str(sys_tmp))
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    # imports write __pycache__ files, under /tmp when pytester's projects are: never reported
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+
+
 def make_project(pytester, monkeypatch, files: Dict[str, str], tmplint_table: str = "") -> Path:
     """A project under pytester.path whose system temp dir is ``sys_tmp`` next to its files."""
     sys_tmp = pytester.path / "sys_tmp"
     sys_tmp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(sys_tmp))
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    isolate(monkeypatch, sys_tmp)
     (pytester.path / "pyproject.toml").write_text(
         f'[tool.tmplint]\ntemp-dirs = ["{sys_tmp}"]\n{tmplint_table}', encoding="utf-8")
     for name, text in files.items():
@@ -415,8 +421,7 @@ def test_example_lists_its_sites_before_fix_and_none_after(pytester, monkeypatch
     shutil.copytree(EXAMPLE, pytester.path, dirs_exist_ok=True)
     sys_tmp = pytester.path / "sys_tmp"
     sys_tmp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(sys_tmp))
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    isolate(monkeypatch, sys_tmp)
     render = (EXAMPLE / "pipeline" / "render.py").read_text(encoding="utf-8").splitlines()
     tests = {"render": "tests/test_render.py::test_render_clip_hands_every_frame_to_ffmpeg",
              "upload": "tests/test_upload.py::test_upload_manifest_sends_the_manifest_as_json"}

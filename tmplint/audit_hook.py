@@ -112,13 +112,17 @@ def _opener_of_a_dir(args: Tuple[Any, ...], path: str) -> bool:
     return not (_O_TMPFILE and flags & _O_TMPFILE == _O_TMPFILE) and os.path.isdir(path)
 
 
+#: the import system where it is not frozen
+_IMPORTLIB_FILES = tuple(os.path.join("importlib", name) for name in ("_bootstrap.py", "_bootstrap_external.py"))
+
+
 def _package_dir(name: str) -> Optional[str]:
     module = sys.modules.get(name)
     file = getattr(module, "__file__", None)
     return os.path.dirname(os.path.abspath(file)) + os.sep if file else None
 
 
-_PROJECT, _FRAMEWORK, _OTHER = "project", "framework", "other"
+_PROJECT, _FRAMEWORK, _IMPORT, _OTHER = "project", "framework", "import", "other"
 
 
 class Recorder:
@@ -198,11 +202,15 @@ class Recorder:
                 kind = self._kinds[filename] = self._classify(filename)
             if kind == _PROJECT:
                 return filename, frame.f_lineno
+            if kind == _IMPORT:
+                return None  # the import system caching bytecode (__pycache__), not the code's own write
             framework = framework or kind == _FRAMEWORK
             frame = frame.f_back
         return None if framework else self.fallback
 
     def _classify(self, filename: str) -> str:
+        if filename.startswith(("<frozen importlib.", "<frozen zipimport")) or filename.endswith(_IMPORTLIB_FILES):
+            return _IMPORT
         if filename.startswith("<"):  # "<frozen runpy>", "<string>": no file of the project
             return _OTHER
         path = os.path.abspath(filename)
