@@ -42,8 +42,12 @@ def test_wheel_installs_cli_plugin_and_codemods_under_tmplint(tmp_path):
     layout = run([python, "-c", (
         "import importlib.util, tmplint.codemods, tmplint.registry;"
         "print(importlib.util.find_spec('codemods') is None);"
-        "print(len(tmplint.registry.RULES))"
+        "print(len(tmplint.registry.RULES));"
+        "from importlib.metadata import entry_points;"
+        "print(sorted(e.value for e in entry_points(group='pytest11') if e.name == 'tmplint.audit'));"
+        "import os, tmplint.audit_hook;"
+        "print(os.path.isfile(os.path.join(os.path.dirname(tmplint.audit_hook.__file__), 'audit_site', 'sitecustomize.py')))"
     )], cwd=project)
-    assert layout.stdout.split() == ["True", "8"], layout.stderr
+    assert layout.stdout.split() == ["True", "9", "['tmplint.audit']", "True"], layout.stderr
     template = run([python, "-c", "import tmplint.helper; print(len(tmplint.helper.render_helper_module()) > 0)"], cwd=project)
     assert template.stdout.strip() == "True", template.stderr

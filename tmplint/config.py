@@ -45,6 +45,10 @@ class Config:
     root: str = "/share/workflows"
     root_env: str = "WORKFLOW_TEMP_ROOT"
     honor_other_suppressions: bool = True
+    #: runtime audit (``pytest --tmplint-audit``): "off", "warn" or "fail"
+    audit: str = "off"
+    #: globs of paths under the temp dirs the runtime audit does not report
+    audit_allow: Tuple[str, ...] = ()
     #: the pyproject.toml this came from, if any; relative excludes are anchored at its dir
     source: Optional[Path] = field(default=None, compare=False)
 
@@ -126,6 +130,15 @@ def _module(value: Any, where: str) -> str:
     return value
 
 
+def _audit_mode(value: Any, where: str) -> str:
+    """``audit = true`` means "warn"; "warn" and "fail" are also accepted, ``false`` is "off"."""
+    if isinstance(value, bool):
+        return "warn" if value else "off"
+    if value not in ("warn", "fail"):
+        raise ConfigError(f"{where}: expected true, false, \"warn\" or \"fail\", got {value!r}")
+    return value
+
+
 def split_fallback(text: str) -> Tuple[Optional[str], str]:
     """``("pkg.ctx", "current_id()")`` for ``"pkg.ctx:current_id()"``; ``(None, text)`` for a plain
     expression. The module form makes the codemod import the expression's first name from it."""
@@ -176,6 +189,8 @@ _KEYS = {
     "root": lambda v, w: _temp_dirs([v], w)[0] if isinstance(v, str) else _str(v, w),
     "root-env": _str,
     "honor-other-suppressions": _bool,
+    "audit": _audit_mode,
+    "audit-allow": _str_list,
 }
 
 

@@ -24,13 +24,18 @@ class Rule:
     fix_safety: str
     #: "safe", "unsafe" (only with --unsafe-fixes) or "none".
     fix: str
+    #: found at test time by the runtime audit (``pytest --tmplint-audit``), never by the detector
+    runtime: bool = False
 
     def format_message(self, subject: str) -> str:
         return self.message.format(subject=subject)
 
     def doc(self) -> str:
         """ruff-style rule documentation, used by ``tmplint rule`` and docs/rules.md."""
-        status = "on by default" if self.default else "off by default; enable with extend-select"
+        if self.runtime:
+            status = "reported by the runtime audit (`pytest --tmplint-audit`), never by `tmplint check`"
+        else:
+            status = "on by default" if self.default else "off by default; enable with extend-select"
         parts = [
             f"# {self.code} ({self.name})",
             "",
@@ -579,6 +584,52 @@ _RULES = (
         default=False,
         fix_safety="No fix: the explicit directory was chosen on purpose.",
         fix="none",
+    ),
+    Rule(
+        code="TMP900",
+        name="test-wrote-to-system-tmp",
+        message="{subject}",
+        what=(
+            "Runtime audit only: `pytest --tmplint-audit` records every file and directory a test "
+            "creates under the system temp dirs (`tempfile.gettempdir()` and `temp-dirs`), through "
+            "any code path: `tempfile`, `open()`, `os.mkdir`, `os.rename`/`os.replace`, `shutil` "
+            "copies, third-party libraries, paths built at run time. Each write is reported at the "
+            "first line of the project's own code on the stack. With `--tmplint-audit-leaks` it "
+            "also reports job temp dirs under `WORKFLOW_TEMP_ROOT` that a test left non-empty. "
+            "Static analysis cannot see these sites; `tmplint check` never reports this code."
+        ),
+        why=_SHARED_WHY,
+        bad=(
+            _code(
+                """
+                import importlib
+
+                def test_export():
+                    tf = importlib.import_module("temp" + "file")
+                    with tf.NamedTemporaryFile() as f:  # TMP900 at run time
+                        f.write(b"data")
+                """
+            ),
+        ),
+        good=(
+            _code(
+                """
+                from temp_paths import cleanup_temp_path, get_temp_path
+
+                def test_export():
+                    path = get_temp_path("job-1", ".json")
+                    try:
+                        with open(path, "wb") as f:
+                            f.write(b"data")
+                    finally:
+                        cleanup_temp_path(path)
+                """
+            ),
+        ),
+        default=False,
+        fix_safety="No fix: the site is found at run time; `tmplint fix` rewrites the static sites it reaches.",
+        fix="none",
+        runtime=True,
     ),
 )
 
