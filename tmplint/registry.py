@@ -11,6 +11,24 @@ from typing import Dict, Tuple
 
 
 @dataclass(frozen=True)
+class Needles:
+    """What a file must contain for the rule to find anything in it: the byte prefilter
+    (:mod:`tmplint.prefilter`) looks for exactly these, so it must be a sound over-approximation."""
+
+    #: modules whose import the rule needs (``import tempfile`` / ``from tempfile import ...``)
+    imports: Tuple[str, ...] = ()
+    #: a str/bytes literal starting with one of the configured temp dirs
+    temp_dir_literals: bool = False
+    #: a str/bytes literal equal to one of these
+    literals: Tuple[str, ...] = ()
+    #: an identifier spelling one of these (also when NFKC-normalized)
+    names: Tuple[str, ...] = ()
+
+
+_TEMPFILE_IMPORT = Needles(imports=("tempfile",))
+
+
+@dataclass(frozen=True)
 class Rule:
     code: str
     name: str
@@ -24,6 +42,15 @@ class Rule:
     fix_safety: str
     #: "safe", "unsafe" (only with --unsafe-fixes) or "none".
     fix: str
+    needles: Needles = _TEMPFILE_IMPORT
+    #: why ``tmplint fix`` leaves a site of the rule without looking at it: always for fix
+    #: "none", without --unsafe-fixes for fix "unsafe"
+    no_fix_reason: str = ""
+    #: other tools' noqa codes that also suppress the rule (ruff / flake8-bandit), by default
+    other_noqa_codes: Tuple[str, ...] = ()
+    #: bandit test ids whose ``# nosec B...`` suppresses the rule; a bare ``# nosec`` suppresses
+    #: every rule that has one (as bandit does for its tests)
+    nosec_tests: Tuple[str, ...] = ()
 
     def format_message(self, subject: str) -> str:
         return self.message.format(subject=subject)
@@ -354,9 +381,12 @@ _RULES = (
         default=True,
         fix_safety=(
             "Safe. `mktemp(suffix, prefix)` becomes `get_temp_path(WID, suffix, prefix)`, a unique path "
-            "in the job's own 0o700 directory. `# noqa: S306` and `# nosec` on the line suppress it."
+            "in the job's own 0o700 directory. `# noqa: S306`, `# nosec B306` and a bare `# nosec` on "
+            "the line suppress it."
         ),
         fix="safe",
+        other_noqa_codes=("S306",),
+        nosec_tests=("B306",),
     ),
     Rule(
         code="TMP005",
@@ -463,9 +493,14 @@ _RULES = (
         fix_safety=(
             "Unsafe: the path may be shared on purpose with another process. Only with "
             "`--unsafe-fixes`, a literal inside a function with a workflow id becomes "
-            "`os.path.join(get_temp_dir(WID), rest)`. `# noqa: S108` on the line suppresses it."
+            "`os.path.join(get_temp_dir(WID), rest)`. `# noqa: S108`, `# nosec B108` and a bare "
+            "`# nosec` on the line suppress it."
         ),
         fix="unsafe",
+        needles=Needles(temp_dir_literals=True),
+        no_fix_reason="rewriting a literal path is an unsafe fix (use --unsafe-fixes)",
+        other_noqa_codes=("S108",),
+        nosec_tests=("B108",),
     ),
     Rule(
         code="TMP007",
@@ -513,6 +548,8 @@ _RULES = (
         default=False,
         fix_safety="No fix: what the environment variable means depends on the deployment.",
         fix="none",
+        needles=Needles(literals=("TMPDIR", "TMP", "TEMP"), names=("environ", "getenv")),
+        no_fix_reason="a temp dir read from the environment has no automatic fix",
     ),
     Rule(
         code="TMP008",
@@ -579,6 +616,7 @@ _RULES = (
         default=False,
         fix_safety="No fix: the explicit directory was chosen on purpose.",
         fix="none",
+        no_fix_reason="an explicit dir= is kept (TMP008 has no automatic fix)",
     ),
 )
 
