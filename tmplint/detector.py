@@ -225,9 +225,9 @@ def _reaching(bindings: Sequence[Binding], depth: int) -> Optional[str]:
         if not binding.conditional:
             last = index
     values = {binding.value(depth) for binding in bindings[last:]}
+    if len(values) > 1:  # None or a temp dir only sometimes: any other value
+        values = {"" if value == NO_DIR else value for value in values}
     imports = values - {""}
-    if NO_DIR in imports and len(values) > 1:
-        return None
     return next(iter(imports)) if len(imports) == 1 else None
 
 
@@ -1008,7 +1008,8 @@ def noqa_lines(source: str) -> Dict[int, str]:
     mapping: Dict[int, str] = {}
     low, high = len(lines) + 2, -1
     try:
-        for tok in tokenize.generate_tokens(iter(lines).__next__):
+        # the pure-Python tokenizer ends lines at \n only; Python itself also at \r
+        for tok in tokenize.generate_tokens(iter(split_lines(universal_newlines(source), keepends=True)).__next__):
             if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
                 continue
             low, high = min(low, tok.start[0]), max(high, tok.end[0])
