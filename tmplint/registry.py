@@ -112,7 +112,20 @@ _RULES = (
             "tempfile.NamedTemporaryFile`, `functools.partial(tempfile.NamedTemporaryFile)`), is "
             "flagged where it is named, except where it only stands for a type: in an annotation, "
             "as an argument of `isinstance`/`issubclass`, or imported under `if TYPE_CHECKING:`. "
-            "The same holds for every `tempfile` rule."
+            "The same holds for every `tempfile` rule.\n\n"
+            "Names are resolved as Python resolves them: every import form, in any scope, an "
+            "import in a function that declares the name `global` or `nonlocal`, and in flow "
+            "order where code runs in order (module and class bodies): a later `def mkstemp`, "
+            "`del` or `tempfile = None` rebinds the name for the code after it, not before; an "
+            "import with a fallback (`except ImportError: tempfile = None`) is still the import.\n\n"
+            "A `dir=` that is the system temp dir counts as no `dir=`: a temp dir literal, "
+            "`tempfile.gettempdir()`, `tempfile.tempdir`, a module constant of the same file that "
+            "is None or a temp dir literal (`TEMP_DIR = None` ... `dir=TEMP_DIR`), and expressions "
+            "built on one (`Path(\"/tmp\")`, `os.path.join(\"/tmp\", x)`, `\"/tmp/\" + x`, "
+            "`f\"/tmp/{x}\"`, `(d := \"/tmp\")`, `**{\"dir\": \"/tmp\"}`). The site is "
+            "reported once, under the creator's code (not as TMP006, nor TMP008). `tmplint fix` "
+            "drops a plain temp dir; one built on it (which a rewrite would lose) is left, and "
+            "reported as not fixable."
         ),
         why=_SHARED_WHY,
         bad=(
@@ -508,7 +521,11 @@ _RULES = (
         message="{subject} reads the system temp dir from the environment; use get_temp_dir(workflow_id)",
         what=(
             "Checks for the temp dir read from the environment: `os.environ[\"TMPDIR\"]`, "
-            "`os.getenv(\"TMP\")`, `environ.get(\"TEMP\")`."
+            "`os.getenv(\"TMP\")`, `environ.get(\"TEMP\")`, also with `key=` "
+            "(`os.getenv(key=\"TMPDIR\")`), and `os.environ.pop(\"TMPDIR\")` or "
+            "`.setdefault(...)` whose value is used. Setting or deleting the variable is not "
+            "a read and is not flagged: `os.environ[\"TMPDIR\"] = d`, `del os.environ[\"TMPDIR\"]`, "
+            "and a bare `os.environ.pop(\"TMPDIR\", None)` or `os.environ.setdefault(...)` statement."
         ),
         why=_SHARED_WHY,
         bad=(
