@@ -353,24 +353,33 @@ def judge_dir(node: ast.AST, temp_dirs: Sequence[str], qualname: Callable[[ast.A
     ``"/tmp/" + x``, ``Path("/tmp") / x``, ``(d := "/tmp")``. None for anything else.
     ``qualname`` resolves a name or attribute chain (None when it is not an import)."""
     if isinstance(node, (ast.Constant, ast.JoinedStr)):
-        text = literal_text(node)
-        if text is None or temp_dir_prefix(text, temp_dirs) is None:
-            return None
-        plain = isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values)
-        return EXACT_TEMP_DIR if plain or isinstance(getattr(node, "value", None), str) else DERIVED_TEMP_DIR
+        return _judge_literal(node, temp_dirs)
     if isinstance(node, ast.NamedExpr):
         return DERIVED_TEMP_DIR if judge_dir(node.value, temp_dirs, qualname) else None
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
         return DERIVED_TEMP_DIR if judge_dir(node.left, temp_dirs, qualname) else None
     if isinstance(node, ast.Call):
-        called = qualname(node.func)
-        if called in TEMPDIR_GETTERS and not node.args and not node.keywords:
-            return EXACT_TEMP_DIR if called == "tempfile.gettempdir" else DERIVED_TEMP_DIR
-        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-        if name in _PATH_BUILDERS and node.args and judge_dir(node.args[0], temp_dirs, qualname):
-            return DERIVED_TEMP_DIR
-        return None
+        return _judge_call(node, temp_dirs, qualname)
     return EXACT_TEMP_DIR if qualname(node) in ("tempfile.tempdir", NO_DIR) else None
+
+
+def _judge_literal(node: ast.AST, temp_dirs: Sequence[str]) -> Optional[str]:
+    text = literal_text(node)
+    if text is None or temp_dir_prefix(text, temp_dirs) is None:
+        return None
+    if isinstance(node, ast.JoinedStr):
+        return EXACT_TEMP_DIR if all(isinstance(v, ast.Constant) for v in node.values) else DERIVED_TEMP_DIR
+    return EXACT_TEMP_DIR if isinstance(node.value, str) else DERIVED_TEMP_DIR  # type: ignore[attr-defined]
+
+
+def _judge_call(node: ast.Call, temp_dirs: Sequence[str], qualname: Callable[[ast.AST], Optional[str]]) -> Optional[str]:
+    called = qualname(node.func)
+    if called in TEMPDIR_GETTERS and not node.args and not node.keywords:
+        return EXACT_TEMP_DIR if called == "tempfile.gettempdir" else DERIVED_TEMP_DIR
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+    if name in _PATH_BUILDERS and node.args and judge_dir(node.args[0], temp_dirs, qualname):
+        return DERIVED_TEMP_DIR
+    return None
 
 
 def _env_key(call: ast.Call) -> Optional[str]:
