@@ -134,15 +134,17 @@ class Binding:
         self.conditional = conditional
         self.alias = alias
 
-    def value(self, depth: int) -> str:
+    def value(self, seen: Set[int]) -> str:
+        """What it binds; ``seen``: the copies already followed in this resolution (each is
+        followed once, so cycles like ``def f(): tempfile = tempfile`` end)."""
         if self.alias is None:
             return self.qualname
+        if id(self) in seen:
+            return ""
+        seen.add(id(self))
         scope, base, attrs, seq = self.alias
-        resolved = scope.resolve(base, seq, depth + 1) if depth < _MAX_ALIAS_DEPTH else None
+        resolved = scope.resolve(base, seq, seen)
         return ".".join((resolved, *attrs)) if resolved else ""
-
-
-_MAX_ALIAS_DEPTH = 20
 
 
 class Scope:
@@ -188,7 +190,7 @@ class Scope:
             return nearest or self
         return self
 
-    def resolve(self, name: str, at: Optional[int] = None, depth: int = 0) -> Optional[str]:
+    def resolve(self, name: str, at: Optional[int] = None, seen: Optional[Set[int]] = None) -> Optional[str]:
         """The qualified name ``name`` refers to here (``tempfile``, ``os.path.join``), or None
         when it is a local, a parameter, a builtin or anything that is not an import.
 
@@ -206,7 +208,7 @@ class Scope:
                 if bindings and at is not None and scope.kind != "function":
                     bindings = [b for b in bindings if b.seq < at]
                 if bindings:
-                    return _reaching(bindings, depth)
+                    return _reaching(bindings, set() if seen is None else seen)
                 if scope.kind == "module" and name in scope.bindings:
                     return None  # used before the module binds it
             first = False
@@ -216,7 +218,7 @@ class Scope:
         return None
 
 
-def _reaching(bindings: Sequence[Binding], depth: int) -> Optional[str]:
+def _reaching(bindings: Sequence[Binding], seen: Set[int]) -> Optional[str]:
     """What the bindings that may reach a use bind: those from the last one that runs on every
     path on. One import among them (with fallbacks: ``except ImportError: tempfile = None``) is
     that import; a constant is :data:`NO_DIR` only when every binding is."""
@@ -224,7 +226,7 @@ def _reaching(bindings: Sequence[Binding], depth: int) -> Optional[str]:
     for index, binding in enumerate(bindings):
         if not binding.conditional:
             last = index
-    values = {binding.value(depth) for binding in bindings[last:]}
+    values = {binding.value(seen) for binding in bindings[last:]}
     if len(values) > 1:  # None or a temp dir only sometimes: any other value
         values = {"" if value == NO_DIR else value for value in values}
     imports = values - {""}
