@@ -21,7 +21,7 @@ from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 from tmplint.config import Config
 from tmplint.prefilter import Prefilter, prefilter_for
 from tmplint.registry import RULES
-from tmplint.sources import split_lines
+from tmplint.sources import line_start_offsets, split_lines
 from tmplint.toplevel import statement_starts, universal_newlines
 
 #: the stdlib ``tempfile`` signatures: function -> (positional-or-keyword parameters in order,
@@ -1132,7 +1132,7 @@ def _name_positions(data: bytes, names: Iterable[str]) -> List[int]:
 def _line_numbers(data: bytes, positions: Iterable[int]) -> List[int]:
     """The sorted, distinct line numbers of offsets in ``data``, as ``ast`` counts lines."""
     if b"\r" in data:  # \r\n, \r and \n all end a line
-        starts = [0] + [m.end() for m in re.finditer(rb"\r\n?|\n", data)]
+        starts = line_start_offsets(data)
         return sorted({bisect.bisect_right(starts, pos) for pos in positions})
     lines, line, last = set(), 1, 0
     for pos in sorted(positions):

@@ -31,6 +31,14 @@ def split_lines(text: str, keepends: bool = False) -> List[str]:
     return _LINE_BREAK.split(text)
 
 
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
+def line_start_offsets(data: bytes) -> List[int]:
+    """Where each line of ``data`` starts, lines split as :func:`split_lines` splits them."""
+    return [0] + [match.end() for match in _LINE_BREAK_BYTES.finditer(data)]
+
+
 Opcode = Tuple[str, int, int, int, int]
 
 
