@@ -292,3 +292,14 @@ def test_json_fixable_matches_what_fix_does(tmp_path):
     left = sorted(lines[item["line"] - 1].strip() for item in after)
     assert left == sorted(source.splitlines()[item["line"] - 1].strip() for item in checked if not item["fixable"])
     assert "dir='/tmp'" not in (project / "m.py").read_text()
+
+
+@pytest.mark.parametrize("dir_source", ["f'/tmp/{x}'", "os.path.join('/tmp', x)", "b'/tmp'", "(d := '/tmp')"])
+def test_fix_leaves_a_derived_dir_with_the_detectors_reason(dir_source):
+    from tmplint.codemods.api import fix_bytes
+
+    source = f"import os, tempfile\n\ndef f(workflow_id, x):\n    return tempfile.mkdtemp(dir={dir_source})\n"
+    (finding,) = check_bytes(source.encode(), "m.py", DEFAULT)
+    result = fix_bytes(source, DEFAULT)
+    assert result.data == source.encode()
+    assert [outcome.message for outcome in result.report.left] == [finding.reason]
