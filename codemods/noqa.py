@@ -70,7 +70,7 @@ def add_noqa_comments(text: str, findings: Sequence[Finding]) -> Tuple[str, int]
     lines: List[str] = split_lines(text, keepends=True)
     try:
         group_end, comments = _groups(lines)
-    except (tokenize.TokenError, SyntaxError, IndentationError, StopIteration):
+    except (tokenize.TokenError, SyntaxError, IndentationError):
         return text, 0
     wanted: Dict[int, Set[str]] = {}
     for finding in findings:

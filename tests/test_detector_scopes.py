@@ -15,7 +15,7 @@ from tests.conftest import write_project, write_tree
 from tests.test_flake8_parity import parse, run
 from tmplint.config import Config
 from tmplint.detector import (
-    DERIVED_TEMP_DIR, EXACT_TEMP_DIR, check_bytes, detect_bytes, judge_dir, temp_dir_prefix,
+    DERIVED_TEMP_DIR, EXACT_TEMP_DIR, check_bytes, detect_bytes, judge_dir,
 )
 
 DEFAULT = Config()

@@ -13,7 +13,6 @@ import re
 import tokenize
 import warnings
 from dataclasses import dataclass
-from io import StringIO
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
@@ -1028,7 +1027,7 @@ def noqa_lines(source: str) -> Dict[int, str]:
                 joined = "".join(lines[low - 1:high])
                 mapping.update(dict.fromkeys(range(low, high + 1), joined))
                 low, high = len(lines) + 2, -1
-    except (tokenize.TokenError, SyntaxError, StopIteration):
+    except (tokenize.TokenError, SyntaxError):
         return {}
     return mapping
 
