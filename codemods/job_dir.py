@@ -67,7 +67,7 @@ def _bind_partial(call: cst.Call, function: str) -> BoundArguments:
 
 def plan_in_job_dir(engine: "TmplintCommand", site: Site, why: str) -> SitePlan:
     """Add ``dir=get_temp_dir(WID)`` to the site's call (or to its ``functools.partial``)."""
-    from tmplint.codemods.rewrite import bind_call, check_dir, resolve_id
+    from tmplint.codemods.rewrite import bind_call, resolve_id
 
     if site.function_name not in JOB_DIR_CREATORS:
         raise Unfixable(why)
@@ -78,7 +78,6 @@ def plan_in_job_dir(engine: "TmplintCommand", site: Site, why: str) -> SitePlan:
         if found is None:
             raise Unfixable(f"{why}; {site.finding.target} is used without being called")
         call, bound = found, _bind_partial(found, site.function_name)
-    check_dir(engine, bound)
     wid = resolve_id(engine, site)
     engine.check_names(call, helpers=["get_temp_dir"])
     plan = SitePlan()

@@ -9,11 +9,12 @@ blanket ``# noqa`` is left alone, any other comment gets ``  # noqa: ...`` appen
 """
 from __future__ import annotations
 
+import re
 import tokenize
-from io import StringIO
 from typing import Dict, List, Sequence, Set, Tuple
 
 from tmplint.detector import Finding, parse_noqa
+from tmplint.sources import split_lines
 
 
 def noqa_comment(existing: "str | None", codes: Sequence[str]) -> str:
@@ -37,13 +38,14 @@ def noqa_comment(existing: "str | None", codes: Sequence[str]) -> str:
     return existing + "  # noqa: " + ",".join(wanted)
 
 
-def _groups(text: str) -> Tuple[Dict[int, int], Dict[int, int]]:
+def _groups(lines: List[str]) -> Tuple[Dict[int, int], Dict[int, int]]:
     """physical line -> the last line of its token group (where a comment covers it), and
-    line -> column of the comment on that line."""
+    line -> column of the comment on that line, for ``lines`` with their breaks."""
     group_end: Dict[int, int] = {}
     comments: Dict[int, int] = {}
     low = None
-    for tok in tokenize.generate_tokens(StringIO(text).readline):
+    # the pure-Python tokenizer ends lines at \n only; Python itself also at \r
+    for tok in tokenize.generate_tokens(iter([_LINE_END.sub("\n", line) for line in lines]).__next__):
         if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT, tokenize.INDENT):
             continue
         if tok.type == tokenize.COMMENT:
@@ -57,13 +59,17 @@ def _groups(text: str) -> Tuple[Dict[int, int], Dict[int, int]]:
     return group_end, comments
 
 
+_LINE_END = re.compile(r"(?:\r\n|\r|\n)$")
+
+
 def add_noqa_comments(text: str, findings: Sequence[Finding]) -> Tuple[str, int]:
     """``text`` with every finding's line marked; returns the new text and how many lines got a
     comment or had one extended."""
     if not findings:
         return text, 0
+    lines: List[str] = split_lines(text, keepends=True)
     try:
-        group_end, comments = _groups(text)
+        group_end, comments = _groups(lines)
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return text, 0
     wanted: Dict[int, Set[str]] = {}
@@ -71,13 +77,12 @@ def add_noqa_comments(text: str, findings: Sequence[Finding]) -> Tuple[str, int]
         line = group_end.get(finding.line)
         if line is not None:
             wanted.setdefault(line, set()).add(finding.code)
-    lines: List[str] = text.split("\n")
     changed = 0
     for number, codes in wanted.items():
         if number > len(lines):
             continue
         raw = lines[number - 1]
-        body = raw[:-1] if raw.endswith("\r") else raw
+        body = _LINE_END.sub("", raw)
         ending = raw[len(body):]
         column = comments.get(number)
         if column is not None:
@@ -87,4 +92,4 @@ def add_noqa_comments(text: str, findings: Sequence[Finding]) -> Tuple[str, int]
         if new != body:
             lines[number - 1] = new + ending
             changed += 1
-    return "\n".join(lines), changed
+    return "".join(lines), changed

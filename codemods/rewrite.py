@@ -10,7 +10,6 @@ from tmplint.codemods.base import Site, SitePlan, Unfixable, Wrap
 from tmplint.codemods.escape import Decision, decide_cleanup, simple_assignment
 from tmplint.codemods.signatures import ArgumentError, BoundArguments, bind, is_none, literal_value
 from tmplint.codemods.workflow_id import WorkflowId, resolve
-from tmplint.detector import temp_dir_prefix
 
 if TYPE_CHECKING:  # pragma: no cover
     from tmplint.codemods.base import TmplintCommand
@@ -51,22 +50,6 @@ def literal_texts(node: cst.CSTNode) -> List[str]:
 
     node.visit(Collector())
     return texts
-
-
-def check_dir(engine: "TmplintCommand", bound: BoundArguments) -> None:
-    """``dir=`` must be absent, None or the system temp dir (what the detector flags)."""
-    node = bound.node("dir")
-    if node is None or is_none(node):
-        return
-    value = literal_value(node)
-    if isinstance(value, str) and temp_dir_prefix(value, engine.config.all_temp_dirs) is not None:
-        return
-    if isinstance(node, cst.Call) and not node.args:
-        if engine.qualified_names(node.func) & {"tempfile.gettempdir"}:
-            return
-    if engine.qualified_names(node) & {"tempfile.tempdir"}:
-        return
-    raise Unfixable("an explicit dir= would be dropped: the helper puts the path in the job's dir")
 
 
 def argument(updated: cst.Call, bound: BoundArguments, name: str) -> Optional[cst.BaseExpression]:

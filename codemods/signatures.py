@@ -11,29 +11,7 @@ from typing import Dict, Optional, Tuple, Union
 
 import libcst as cst
 
-#: function -> (positional-or-keyword parameters in order, keyword-only parameters).
-#: The union over the supported Python versions: ``delete_on_close`` (NamedTemporaryFile) and
-#: ``delete`` (TemporaryDirectory) are 3.12+.
-SIGNATURES: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
-    "NamedTemporaryFile": (
-        ("mode", "buffering", "encoding", "newline", "suffix", "prefix", "dir", "delete"),
-        ("errors", "delete_on_close"),
-    ),
-    "TemporaryFile": (
-        ("mode", "buffering", "encoding", "newline", "suffix", "prefix", "dir"),
-        ("errors",),
-    ),
-    "SpooledTemporaryFile": (
-        ("max_size", "mode", "buffering", "encoding", "newline", "suffix", "prefix", "dir"),
-        ("errors",),
-    ),
-    "mkstemp": (("suffix", "prefix", "dir", "text"), ()),
-    "mkdtemp": (("suffix", "prefix", "dir"), ()),
-    "mktemp": (("suffix", "prefix", "dir"), ()),
-    "TemporaryDirectory": (("suffix", "prefix", "dir", "ignore_cleanup_errors"), ("delete",)),
-    "gettempdir": ((), ()),
-    "gettempdirb": ((), ()),
-}
+from tmplint.detector import SIGNATURES
 
 #: the file-object arguments ``open()`` takes under the same names
 OPEN_ARGUMENTS = ("buffering", "encoding", "errors", "newline")

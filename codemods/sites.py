@@ -1,9 +1,8 @@
 """Map detector findings onto libcst nodes by position.
 
 The detector (``tmplint.detector``) is the only place that decides what a site is. Its findings
-carry ``ast`` positions: 1-based lines and 0-based columns counted in UTF-8 *bytes* of the line.
-libcst's ``PositionProvider`` counts columns in characters, so the columns are converted with the
-text of the line before nodes are matched on their exact start and end.
+carry 1-based lines and 0-based columns counted in characters, as libcst's ``PositionProvider``
+counts them, so nodes are matched on their exact start and end.
 """
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from tmplint.detector import Finding
-from tmplint.sources import split_lines
 
 
 #: node types a finding can point at, most specific first for each target kind
@@ -28,34 +26,19 @@ _ALL_TYPES = CALL_TYPES + REFERENCE_TYPES + LITERAL_TYPES + SUBSCRIPT_TYPES
 Key = Tuple[int, int, int, int]
 
 
-def byte_to_char_col(line: str, byte_col: int) -> int:
-    """An ``ast`` column (UTF-8 bytes into the line) as a character column."""
-    if line.isascii():
-        return byte_col
-    return len(line.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", "ignore"))
-
-
 class SiteLocator:
     """Finds, for a finding, the libcst node at exactly its position."""
 
     def __init__(self, code: str, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
-        self.lines = split_lines(code)
         self.index: Dict[Key, List[cst.CSTNode]] = {}
         for node, where in positions.items():
             if isinstance(node, _ALL_TYPES):
                 key = (where.start.line, where.start.column, where.end.line, where.end.column)
                 self.index.setdefault(key, []).append(node)
 
-    def _char_col(self, line: int, byte_col: int) -> int:
-        if 1 <= line <= len(self.lines):
-            return byte_to_char_col(self.lines[line - 1], byte_col)
-        return byte_col
-
-    def key_for(self, finding: Finding) -> Key:
-        return (
-            finding.line, self._char_col(finding.line, finding.col),
-            finding.end_line, self._char_col(finding.end_line, finding.end_col),
-        )
+    @staticmethod
+    def key_for(finding: Finding) -> Key:
+        return finding.line, finding.col, finding.end_line, finding.end_col
 
     def locate(self, finding: Finding) -> Optional[cst.CSTNode]:
         candidates = self.index.get(self.key_for(finding), [])

@@ -15,6 +15,7 @@ from typing import Callable, List, Optional, Sequence
 
 from tmplint.config import Config
 from tmplint.detector import Finding, decode_source
+from tmplint.registry import RULES
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,6 @@ class FixReport:
     params_added: List[ParamAdded] = field(default_factory=list)
 
 
-#: the reason a site the detector itself marks as not fixable is left, by rule
-NO_FIX_REASONS = {
-    "TMP007": "a temp dir read from the environment has no automatic fix",
-    "TMP008": "an explicit dir= is kept (TMP008 has no automatic fix)",
-}
-
-
 def workflow_id_possible(config: Config, spells: Callable[[str], bool]) -> bool:
     """Whether any site of a module could get a workflow id: a fallback or a new parameter is
     configured, or the module spells one of the configured id names or attributes."""
@@ -75,11 +69,12 @@ def reason_left_before_planning(finding: Finding, config: Config, *, unsafe_fixe
     """The reason ``finding``'s site is left whatever its syntax tree, or None. (Every target the
     detector reports has a planner in the all-rules command, which is tested; the one-rewrite
     commands only see their own targets.) ``id_possible``: :func:`workflow_id_possible` for the
-    module."""
-    if finding.code in NO_FIX_REASONS:
-        return NO_FIX_REASONS[finding.code]
-    if finding.code == "TMP006" and not unsafe_fixes:
-        return "rewriting a literal path is an unsafe fix (use --unsafe-fixes)"
+    module. ``tmplint check`` asks the same for its ``fixable`` (``detector._fix_outlook``)."""
+    rule = RULES[finding.code]
+    if rule.fix == "none" or (rule.fix == "unsafe" and not unsafe_fixes):
+        return rule.no_fix_reason
+    if finding.reason:
+        return finding.reason
     if finding.target == "tempfile.tempdir":
         return "tempfile.tempdir is read or assigned; it has no automatic fix"
     if not id_possible:

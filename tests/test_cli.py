@@ -68,7 +68,8 @@ def test_extend_exclude_from_config(tmp_path):
 
 
 def test_json_format(tmp_path):
-    project = write_project(tmp_path, {"bad.py": BAD})
+    # with a fallback id ``tmplint fix`` rewrites the site, so it is fixable (without, it is not)
+    project = write_project(tmp_path, {"bad.py": BAD}, ["workflow-id-fallback = '\"shared\"'"])
     data = json.loads(tmplint("check", "--format", "json", "bad.py", cwd=project).stdout)
     assert data == [{
         "path": "bad.py", "line": 4, "col": 12, "code": "TMP002",

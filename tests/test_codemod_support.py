@@ -27,7 +27,8 @@ from tmplint.codemods.api import FixResult, fix_bytes, restore_roundtrip_losses
 from tmplint.codemods.noqa import noqa_comment
 from tmplint.codemods.parents import FastParentProvider
 from tmplint.codemods.signatures import ArgumentError, bind
-from tmplint.codemods.sites import byte_to_char_col, split_lines
+from tmplint.detector import check_bytes
+from tmplint.sources import split_lines
 from tmplint.config import Config
 
 from tests.conftest import FIXTURES, fixture_config
@@ -109,11 +110,12 @@ def test_noqa_comment_merges_like_flake8_reads_it(existing, codes, expected) -> 
     assert noqa_comment(existing, codes) == expected
 
 
-def test_byte_columns_become_character_columns() -> None:
+def test_findings_carry_character_columns() -> None:
     line = "é = 'ü'; x = tempfile.mkdtemp()"
-    byte_col = line.encode("utf-8").index(b"tempfile")
-    assert byte_to_char_col(line, byte_col) == line.index("tempfile")
+    (finding,) = check_bytes(f"import tempfile\n{line}\n".encode(), "m.py", Config())
+    assert (finding.col, finding.end_col) == (line.index("tempfile"), len(line))
     assert split_lines("a\r\nb\rc\nd\x0ce") == ["a", "b", "c", "d\x0ce"]
+    assert split_lines("a\r\nb\rc\nd\x0ce", keepends=True) == ["a\r\n", "b\r", "c\n", "d\x0ce"]
 
 
 def test_non_ascii_lines_are_located(tmp_path) -> None:

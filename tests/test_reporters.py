@@ -123,16 +123,23 @@ def test_sarif_exit_zero_still_exits_2_on_errors(tmp_path, capsys, monkeypatch):
     assert code == 0 and validate_sarif(out)["runs"][0]["results"]
 
 
-def test_sarif_columns_count_characters_not_bytes(tmp_path, capsys, monkeypatch):
-    write_project(tmp_path, {"u.py": 'import tempfile\nx = "äöü"; y = tempfile.mkdtemp()\n'})
+@pytest.mark.parametrize("before", ['x = "äöü"; ', 'x = "\U0001f600"; z = "é"; ', ""])
+def test_every_format_counts_columns_in_characters(before, tmp_path, capsys, monkeypatch):
+    # a non-ASCII line above the site, and non-ASCII text before it on its own line
+    write_project(tmp_path, {"u.py": f'import tempfile\n# ünïcode\n{before}y = tempfile.mkdtemp()\n'})
+    start, end = len(before + "y = ") + 1, len(before + "y = tempfile.mkdtemp()") + 1
     code, out, _ = run_check(capsys, tmp_path, monkeypatch, "--format", "sarif")
     region = validate_sarif(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
-    assert region["startColumn"] == len('x = "äöü"; y = ') + 1
-    assert region["endColumn"] == len('x = "äöü"; y = tempfile.mkdtemp()') + 1
-    # text keeps flake8's byte-based column, like flake8 itself
-    byte_col = len('x = "äöü"; y = '.encode("utf-8")) + 1
+    assert (region["startLine"], region["startColumn"], region["endColumn"]) == (3, start, end)
     code, out, _ = run_check(capsys, tmp_path, monkeypatch, "u.py")
-    assert out.startswith(f"u.py:2:{byte_col}: TMP003")
+    assert out.startswith(f"u.py:3:{start}: TMP003")
+    code, out, _ = run_check(capsys, tmp_path, monkeypatch, "--format", "json")
+    assert (json.loads(out)[0]["line"], json.loads(out)[0]["col"]) == (3, start)
+    code, out, _ = run_check(capsys, tmp_path, monkeypatch, "--format", "github")
+    assert ",line=3,col=%d," % start in out
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--select", "TMP", "u.py"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert flake8.stdout.startswith(f"u.py:3:{start}: TMP003")
 
 
 def test_sarif_uris_are_percent_encoded_and_outside_paths_absolute(tmp_path, capsys, monkeypatch):
@@ -226,8 +233,9 @@ def test_json_format_is_a_stable_documented_list(tmp_path, capsys, monkeypatch):
         "path": "bad.py", "line": 5, "col": 12, "code": "TMP002",
         "message": RULES["TMP002"].format_message("tempfile.mkstemp"), "fixable": True,
     }
+    # fixable only where ``tmplint fix`` would rewrite: two.py has no workflow id to use
     assert [(d["path"], d["code"], d["fixable"]) for d in data[1:]] == [
-        ("two.py", "TMP006", False), ("two.py", "TMP003", True),
+        ("two.py", "TMP006", False), ("two.py", "TMP003", False),
     ]
     code, again, _ = run_check(capsys, tmp_path, monkeypatch, "--format", "json")
     assert again == out

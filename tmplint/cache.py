@@ -33,7 +33,7 @@ from tmplint.detector import Finding
 
 CACHE_DIR_ENV = "TMPLINT_CACHE_DIR"
 CACHE_DIR_NAME = ".tmplint_cache"
-FORMAT = 1
+FORMAT = 2
 #: entries unused for this long are dropped when shards are merged
 MAX_AGE_DAYS = 30
 #: an entry used again after this many days is rewritten with the new date
@@ -78,6 +78,9 @@ def config_key(config: Config) -> str:
         "enabled": sorted(config.enabled_codes),
         "temp_dirs": list(config.all_temp_dirs),
         "honor_other_suppressions": config.honor_other_suppressions,
+        # ``fixable`` depends on whether a workflow id is possible (codemods.triage)
+        "workflow_id": [list(config.workflow_id_names), list(config.workflow_id_attributes),
+                        config.workflow_id_fallback, config.add_workflow_param],
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -87,15 +90,15 @@ def _today() -> int:
 
 
 def encode_findings(findings: List[Finding]) -> List[list]:
-    return [[f.line, f.col, f.code, f.message, f.fixable, f.end_line, f.end_col, f.target] for f in findings]
+    return [[f.line, f.col, f.code, f.message, f.fixable, f.end_line, f.end_col, f.target, f.reason] for f in findings]
 
 
 def decode_findings(rows: List[list], path: str) -> List[Finding]:
     findings = []
-    for line, col, code, message, fixable, end_line, end_col, target in rows:
+    for line, col, code, message, fixable, end_line, end_col, target, reason in rows:
         if not (isinstance(line, int) and isinstance(col, int) and isinstance(code, str) and isinstance(message, str)):
             raise ValueError("bad finding")
-        findings.append(Finding(path, line, col, code, message, bool(fixable), end_line, end_col, target))
+        findings.append(Finding(path, line, col, code, message, bool(fixable), end_line, end_col, target, reason))
     return findings
 
 

@@ -7,30 +7,53 @@ from __future__ import annotations
 
 import ast
 import bisect
+import dataclasses
 import itertools
 import re
 import tokenize
 import warnings
 from dataclasses import dataclass
-from io import StringIO
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
 from tmplint.config import Config
 from tmplint.prefilter import Prefilter, prefilter_for
 from tmplint.registry import RULES
+from tmplint.sources import line_start_offsets, split_lines
 from tmplint.toplevel import statement_starts, universal_newlines
 
+#: the stdlib ``tempfile`` signatures: function -> (positional-or-keyword parameters in order,
+#: keyword-only parameters). The union over the supported Python versions: ``delete_on_close``
+#: (NamedTemporaryFile) and ``delete`` (TemporaryDirectory) are 3.12+. The codemods bind
+#: arguments with it too (``codemods.signatures``).
+SIGNATURES: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
+    "NamedTemporaryFile": (
+        ("mode", "buffering", "encoding", "newline", "suffix", "prefix", "dir", "delete"),
+        ("errors", "delete_on_close"),
+    ),
+    "TemporaryFile": (
+        ("mode", "buffering", "encoding", "newline", "suffix", "prefix", "dir"),
+        ("errors",),
+    ),
+    "SpooledTemporaryFile": (
+        ("max_size", "mode", "buffering", "encoding", "newline", "suffix", "prefix", "dir"),
+        ("errors",),
+    ),
+    "mkstemp": (("suffix", "prefix", "dir", "text"), ()),
+    "mkdtemp": (("suffix", "prefix", "dir"), ()),
+    "mktemp": (("suffix", "prefix", "dir"), ()),
+    "TemporaryDirectory": (("suffix", "prefix", "dir", "ignore_cleanup_errors"), ("delete",)),
+    "gettempdir": ((), ()),
+    "gettempdirb": ((), ()),
+}
+_CREATOR_CODES = {
+    "NamedTemporaryFile": "TMP001", "TemporaryFile": "TMP001", "SpooledTemporaryFile": "TMP001",
+    "mkstemp": "TMP002", "mkdtemp": "TMP003", "TemporaryDirectory": "TMP003", "mktemp": "TMP004",
+}
 #: tempfile function -> (rule code, position of ``dir`` in its signature)
 CREATORS: Dict[str, Tuple[str, int]] = {
-    "NamedTemporaryFile": ("TMP001", 6),
-    "TemporaryFile": ("TMP001", 6),
-    "SpooledTemporaryFile": ("TMP001", 7),
-    "mkstemp": ("TMP002", 2),
-    "mkdtemp": ("TMP003", 2),
-    "TemporaryDirectory": ("TMP003", 2),
-    "mktemp": ("TMP004", 2),
+    name: (code, SIGNATURES[name][0].index("dir")) for name, code in _CREATOR_CODES.items()
 }
 TEMPDIR_GETTERS = frozenset({"tempfile.gettempdir", "tempfile.gettempdirb"})
 #: names ``from tempfile import *`` binds (tempfile.__all__)
@@ -38,10 +61,15 @@ TEMPFILE_ALL = frozenset(
     list(CREATORS)
     + ["TMP_MAX", "gettempprefix", "tempdir", "gettempdir", "gettempprefixb", "gettempdirb"]
 )
-TEMP_ENV_VARS = frozenset({"TMPDIR", "TMP", "TEMP"})
+TEMP_ENV_VARS = frozenset(RULES["TMP007"].needles.literals)
+#: calls that read an environment variable (its name is the first argument, or ``key=``)
 ENV_GETTERS = frozenset(
-    {"os.getenv", "os.getenvb", "os.environ.get", "os.environ.setdefault", "os.environb.get"}
+    {"os.getenv", "os.getenvb", "os.environ.get", "os.environ.setdefault", "os.environ.pop",
+     "os.environb.get", "os.environb.setdefault", "os.environb.pop"}
 )
+#: getters that also set or delete the variable: with their value thrown away (a bare
+#: ``os.environ.pop("TMPDIR", None)`` statement) they only set or delete it, which is no read
+ENV_MUTATORS = frozenset({"os.environ.setdefault", "os.environ.pop", "os.environb.setdefault", "os.environb.pop"})
 ENV_MAPPINGS = frozenset({"os.environ", "os.environb"})
 
 
@@ -49,7 +77,8 @@ ENV_MAPPINGS = frozenset({"os.environ", "os.environb"})
 class Finding:
     path: str
     line: int
-    #: 0-based, as ``ast`` and flake8 count it (flake8 prints col + 1)
+    #: 0-based, in characters (code points) of the line, as ruff counts (``ast`` counts UTF-8
+    #: bytes; :func:`find_findings` converts); text, JSON, SARIF and GitHub print col + 1
     col: int
     code: str
     message: str
@@ -59,6 +88,9 @@ class Finding:
     end_col: int
     #: what was found: a qualified name (``tempfile.mkstemp``) or ``"literal"``
     target: str
+    #: why ``tmplint fix`` cannot rewrite the site, when the detector already knows (a ``dir=``
+    #: built on the temp dir that a rewrite would drop); empty otherwise
+    reason: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -82,6 +114,38 @@ class DetectorError(Exception):
 # --------------------------------------------------------------------------- scopes
 
 
+#: the value of a binding that is a same-file constant meaning "no dir=": None or a temp dir
+NO_DIR = "<no dir>"
+
+
+class Binding:
+    """One binding of a tracked name: where it happens in the walk (``seq``), what it binds (the
+    qualified name of an import, :data:`NO_DIR`, or "" for any other value), whether it runs only
+    on some paths (inside ``if``/``try``/loops, or a ``global`` import inside a function), and for
+    ``name = other`` the reference it copies."""
+
+    __slots__ = ("seq", "qualname", "conditional", "alias")
+
+    def __init__(self, seq: int, qualname: str, conditional: bool,
+                 alias: "Optional[Tuple[Scope, str, Tuple[str, ...], int]]" = None) -> None:
+        self.seq = seq
+        self.qualname = qualname
+        self.conditional = conditional
+        self.alias = alias
+
+    def value(self, seen: Set[int]) -> str:
+        """What it binds; ``seen``: the copies already followed in this resolution (each is
+        followed once, so cycles like ``def f(): tempfile = tempfile`` end)."""
+        if self.alias is None:
+            return self.qualname
+        if id(self) in seen:
+            return ""
+        seen.add(id(self))
+        scope, base, attrs, seq = self.alias
+        resolved = scope.resolve(base, seq, seen)
+        return ".".join((resolved, *attrs)) if resolved else ""
+
+
 class Scope:
     """The names one scope binds, for resolving which module a name refers to."""
 
@@ -91,13 +155,14 @@ class Scope:
         self.parent = parent
         #: "module", "function", "class" or "comprehension"
         self.kind = kind
-        #: name -> qualified names of the imports binding it ("" for any other binding)
-        self.bindings: Dict[str, Set[str]] = {}
+        #: name -> its bindings, in walk order
+        self.bindings: Dict[str, List[Binding]] = {}
         self.globals: Set[str] = set()
         self.nonlocals: Set[str] = set()
 
-    def bind(self, name: str, qualname: str = "") -> None:
-        self.bindings.setdefault(name, set()).add(qualname)
+    def bind(self, name: str, qualname: str = "", seq: int = 0, conditional: bool = False,
+             alias: "Optional[Tuple[Scope, str, Tuple[str, ...], int]]" = None) -> None:
+        self.bindings.setdefault(name, []).append(Binding(seq, qualname, conditional, alias))
 
     def module(self) -> "Scope":
         scope = self
@@ -105,23 +170,66 @@ class Scope:
             scope = scope.parent
         return scope
 
-    def resolve(self, name: str) -> Optional[str]:
-        """The qualified name ``name`` refers to here (``tempfile``, ``os.path.join``), or None
-        when it is a local, a parameter, a builtin or anything that is not an import."""
-        scope: Optional[Scope] = self
+    def target(self, name: str) -> "Scope":
+        """The scope a binding of ``name`` here lands in (``global`` / ``nonlocal`` names)."""
         if name in self.globals:
-            scope = self.module()
-        elif name in self.nonlocals:
+            return self.module()
+        if name in self.nonlocals:
+            # the nearest enclosing function that has the name (classes do not count)
+            nearest = None
             scope = self.parent
+            while scope is not None and scope.kind != "module":
+                if scope.kind == "function":
+                    if name in scope.globals or name in scope.nonlocals:
+                        return scope.target(name)
+                    if name in scope.bindings:
+                        return scope
+                    nearest = nearest or scope
+                scope = scope.parent
+            return nearest or self
+        return self
+
+    def resolve(self, name: str, at: Optional[int] = None, seen: Optional[Set[int]] = None) -> Optional[str]:
+        """The qualified name ``name`` refers to here (``tempfile``, ``os.path.join``), or None
+        when it is a local, a parameter, a builtin or anything that is not an import.
+
+        ``at`` is where the use is in the walk: module, class and comprehension code runs in
+        order, so only the bindings before it count there (a later ``def mkdtemp`` does not
+        rebind an earlier use); a function body runs later, when its enclosing scopes are done,
+        and a name bound anywhere in a function is local in all of it."""
+        scope: Optional[Scope] = self.target(name)
+        if scope is not self:
+            at = None
         first = True
         while scope is not None:
-            if (first or scope.kind != "class") and name in scope.bindings:
-                imports = scope.bindings[name] - {""}
-                # an import plus a fallback assignment (try/except ImportError) is still the import
-                return next(iter(imports)) if len(imports) == 1 else None
+            if first or scope.kind != "class":
+                bindings = scope.bindings.get(name)
+                if bindings and at is not None and scope.kind != "function":
+                    bindings = [b for b in bindings if b.seq < at]
+                if bindings:
+                    return _reaching(bindings, set() if seen is None else seen)
+                if scope.kind == "module" and name in scope.bindings:
+                    return None  # used before the module binds it
             first = False
+            if scope.kind == "function":
+                at = None
             scope = scope.parent
         return None
+
+
+def _reaching(bindings: Sequence[Binding], seen: Set[int]) -> Optional[str]:
+    """What the bindings that may reach a use bind: those from the last one that runs on every
+    path on. One import among them (with fallbacks: ``except ImportError: tempfile = None``) is
+    that import; a constant is :data:`NO_DIR` only when every binding is."""
+    last = 0
+    for index, binding in enumerate(bindings):
+        if not binding.conditional:
+            last = index
+    values = {binding.value(seen) for binding in bindings[last:]}
+    if len(values) > 1:  # None or a temp dir only sometimes: any other value
+        values = {"" if value == NO_DIR else value for value in values}
+    imports = values - {""}
+    return next(iter(imports)) if len(imports) == 1 else None
 
 
 def _is_type_checking(test: ast.AST) -> bool:
@@ -228,6 +336,63 @@ def literal_text(node: ast.AST) -> Optional[str]:
     return None
 
 
+#: :func:`judge_dir` verdicts
+EXACT_TEMP_DIR = "exact"
+DERIVED_TEMP_DIR = "derived"
+#: calls that build a path from their first argument (``Path("/tmp")``, ``os.path.join("/tmp", x)``),
+#: recognised by name: whatever they are, their argument is already a temp path
+_PATH_BUILDERS = frozenset({"Path", "PurePath", "PosixPath", "PurePosixPath", "join", "fspath", "str"})
+
+
+def judge_dir(node: ast.AST, temp_dirs: Sequence[str], qualname: Callable[[ast.AST], Optional[str]]) -> Optional[str]:
+    """Whether a creator's ``dir`` value is the system temp dir; the one judge of that fact (the
+    codemods take its verdict from the finding). :data:`EXACT_TEMP_DIR` when it is that dir and
+    nothing else a rewrite could lose: a str literal in a temp dir, an f-string without fields,
+    ``tempfile.gettempdir()``, ``tempfile.tempdir``, a same-file constant that is None or a temp
+    dir (:data:`NO_DIR`). :data:`DERIVED_TEMP_DIR` when it is built on one: bytes, an f-string
+    with fields, ``gettempdirb()``, ``Path("/tmp")``, ``os.path.join("/tmp", x)``,
+    ``"/tmp/" + x``, ``Path("/tmp") / x``, ``(d := "/tmp")``. None for anything else.
+    ``qualname`` resolves a name or attribute chain (None when it is not an import)."""
+    if isinstance(node, (ast.Constant, ast.JoinedStr)):
+        return _judge_literal(node, temp_dirs)
+    if isinstance(node, ast.NamedExpr):
+        return DERIVED_TEMP_DIR if judge_dir(node.value, temp_dirs, qualname) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
+        return DERIVED_TEMP_DIR if judge_dir(node.left, temp_dirs, qualname) else None
+    if isinstance(node, ast.Call):
+        return _judge_call(node, temp_dirs, qualname)
+    return EXACT_TEMP_DIR if qualname(node) in ("tempfile.tempdir", NO_DIR) else None
+
+
+def _judge_literal(node: ast.AST, temp_dirs: Sequence[str]) -> Optional[str]:
+    text = literal_text(node)
+    if text is None or temp_dir_prefix(text, temp_dirs) is None:
+        return None
+    if isinstance(node, ast.JoinedStr):
+        return EXACT_TEMP_DIR if all(isinstance(v, ast.Constant) for v in node.values) else DERIVED_TEMP_DIR
+    return EXACT_TEMP_DIR if isinstance(node.value, str) else DERIVED_TEMP_DIR  # type: ignore[attr-defined]
+
+
+def _judge_call(node: ast.Call, temp_dirs: Sequence[str], qualname: Callable[[ast.AST], Optional[str]]) -> Optional[str]:
+    called = qualname(node.func)
+    if called in TEMPDIR_GETTERS and not node.args and not node.keywords:
+        return EXACT_TEMP_DIR if called == "tempfile.gettempdir" else DERIVED_TEMP_DIR
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+    if name in _PATH_BUILDERS and node.args and judge_dir(node.args[0], temp_dirs, qualname):
+        return DERIVED_TEMP_DIR
+    return None
+
+
+def _env_key(call: ast.Call) -> Optional[str]:
+    """The variable an environment getter reads: its first argument or ``key=``."""
+    if call.args:
+        return literal_text(call.args[0])
+    for keyword in call.keywords:
+        if keyword.arg == "key":
+            return literal_text(keyword.value)
+    return None
+
+
 def _short(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
@@ -311,8 +476,17 @@ class FindingPass:
         self.env_rule = "TMP007" in config.enabled_codes
         self.path = path
         self.tracked = tracked
-        #: (node, scope, base name, attribute chain, kind) with kind "call" / "ref" / "subscript"
-        self.uses: List[Tuple[ast.AST, Scope, str, Tuple[str, ...], str]] = []
+        #: (node, scope, base name, attribute chain, kind, seq) with kind "call" / "ref" /
+        #: "subscript" / "type"; ``seq`` orders uses and bindings as the code runs
+        self.uses: List[Tuple[ast.AST, Scope, str, Tuple[str, ...], str, int]] = []
+        self.seq = 0
+        #: how many ``if``/``try``/loop bodies of the current scope the walk is in
+        self.branch = 0
+        #: names passed as a creator's ``dir`` that are not tracked: a same-file constant that is
+        #: None or a temp dir means no ``dir=`` (see :func:`find_findings`)
+        self.dir_names: Set[str] = set()
+        #: calls whose value is thrown away (expression statements)
+        self.discarded: Set[int] = set()
         self.literals: List[Tuple[ast.AST, str]] = []
         self.findings: List[Finding] = []
         #: nodes reported under another finding (a creator's temp ``dir=``)
@@ -339,7 +513,12 @@ class FindingPass:
             ast.Subscript: self._subscript, ast.NamedExpr: self._named_expr,
             ast.Expr: self._expr, ast.Constant: self._literal, ast.JoinedStr: self._joined_str,
             ast.ExceptHandler: self._binder, ast.AnnAssign: self._ann_assign, ast.If: self._if,
+            ast.Assign: self._assign, ast.For: self._branch, ast.AsyncFor: self._branch,
+            ast.While: self._branch, ast.Try: self._branch,
         }
+        for name in ("TryStar", "Match"):
+            if hasattr(ast, name):
+                self._handlers[getattr(ast, name)] = self._branch
         if hasattr(ast, "TypeAlias"):
             self._handlers[ast.TypeAlias] = self._type_alias
         for name in ("MatchAs", "MatchStar", "MatchMapping"):
@@ -381,9 +560,59 @@ class FindingPass:
             if node is not None:
                 self._walk(node, scope)
 
-    def _bind(self, scope: Scope, name: str, qualname: str = "") -> None:
+    def _next(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _bind(self, scope: Scope, name: str, qualname: str = "",
+              alias: Optional[Tuple[Scope, str, Tuple[str, ...], int]] = None) -> None:
         if name in self.tracked:
-            scope.bind(name, qualname)
+            target = scope.target(name)
+            # a ``global`` binding inside a function happens only if the function is called
+            target.bind(name, qualname, self._next(), self.branch > 0 or target is not scope, alias)
+
+    def _in_new_scope(self, nodes: Iterable[ast.AST], scope: Scope) -> None:
+        """Walk a body that runs in its own scope: its branches are its own."""
+        outer, self.branch = self.branch, 0
+        try:
+            self._all(nodes, scope)
+        finally:
+            self.branch = outer
+
+    def _branch(self, node: ast.AST, scope: Scope) -> None:
+        """Loops, ``try`` and ``match``: what they bind may not run (or runs again). A loop's
+        iterable is evaluated before its target is bound."""
+        self.branch += 1
+        try:
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                self._walk(node.iter, scope)
+                self._walk(node.target, scope)
+                self._all(node.body + node.orelse, scope)
+            else:
+                self._children(node, scope)
+        finally:
+            self.branch -= 1
+
+    def _assign(self, node: ast.Assign, scope: Scope) -> None:
+        """The value is evaluated before the targets are bound (``tempfile = tempfile``)."""
+        at = self.seq + 1
+        self._walk(node.value, scope)
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and target.id in self.tracked:
+            self._bind_value(scope, target.id, node.value, at)
+        else:
+            self._all(node.targets, scope)
+
+    def _bind_value(self, scope: Scope, name: str, value: Optional[ast.AST], at: int) -> None:
+        """``name = value``: a copy of a tracked name binds what that name is bound to there; a
+        constant None or temp dir is :data:`NO_DIR`."""
+        if isinstance(value, ast.Name) and value.id in self.tracked:
+            self._bind(scope, name, alias=(scope, value.id, (), at))
+        elif isinstance(value, ast.Constant) and (value.value is None or (
+                isinstance(value.value, str) and temp_dir_prefix(value.value, self.temp_dirs))):
+            self._bind(scope, name, NO_DIR)
+        else:
+            self._bind(scope, name)
 
     # -- scopes and bindings
 
@@ -397,16 +626,16 @@ class FindingPass:
         for arg in _all_args(args):
             self._bind(inner, arg.arg)
         if isinstance(node, ast.Lambda):
-            self._walk(node.body, inner)
+            self._in_new_scope([node.body], inner)
         else:
             self._bind(scope, node.name)  # type: ignore[attr-defined]
-            self._all(node.body, inner)  # type: ignore[attr-defined]
+            self._in_new_scope(node.body, inner)  # type: ignore[attr-defined]
 
     def _class(self, node: ast.ClassDef, scope: Scope) -> None:
         self._all(node.decorator_list + node.bases + node.keywords, scope)
-        self._bind(scope, node.name)
         inner = self.scopes[id(node)] = Scope(scope, "class")
-        self._all(node.body, inner)
+        self._in_new_scope(node.body, inner)
+        self._bind(scope, node.name)  # once the body has run
 
     def _comprehension(self, node: ast.AST, scope: Scope) -> None:
         inner = self.scopes[id(node)] = Scope(scope, "comprehension")
@@ -444,8 +673,10 @@ class FindingPass:
         target = scope
         while target.kind == "comprehension" and target.parent is not None:
             target = target.parent
-        self._bind(target, node.target.id)  # type: ignore[union-attr]
+        at = self.seq + 1
         self._walk(node.value, scope)
+        if node.target.id in self.tracked:
+            self._bind_value(target, node.target.id, node.value, at)
 
     def _binder(self, node: ast.AST, scope: Scope) -> None:
         name = getattr(node, "name", None) or getattr(node, "rest", None)
@@ -463,9 +694,13 @@ class FindingPass:
             self.in_annotation = outer
 
     def _ann_assign(self, node: ast.AnnAssign, scope: Scope) -> None:
-        self._walk(node.target, scope)
         self._annotations([node.annotation], scope)
+        at = self.seq + 1
         self._all([node.value], scope)
+        if node.value is not None and isinstance(node.target, ast.Name) and node.target.id in self.tracked:
+            self._bind_value(scope, node.target.id, node.value, at)
+        elif node.value is not None or not isinstance(node.target, ast.Name):
+            self._walk(node.target, scope)  # a bare ``x: int`` binds nothing
 
     def _type_alias(self, node: ast.AST, scope: Scope) -> None:
         # ``type X = ...`` (3.12): the value is evaluated lazily, and only as a type
@@ -474,15 +709,19 @@ class FindingPass:
 
     def _if(self, node: ast.If, scope: Scope) -> None:
         self._walk(node.test, scope)
-        if _is_type_checking(node.test):
-            outer, self.type_checking = self.type_checking, True
-            try:
+        self.branch += 1
+        try:
+            if _is_type_checking(node.test):
+                outer, self.type_checking = self.type_checking, True
+                try:
+                    self._all(node.body, scope)
+                finally:
+                    self.type_checking = outer
+            else:
                 self._all(node.body, scope)
-            finally:
-                self.type_checking = outer
-        else:
-            self._all(node.body, scope)
-        self._all(node.orelse, scope)
+            self._all(node.orelse, scope)
+        finally:
+            self.branch -= 1
 
     def _mark_type_refs(self, node: ast.AST) -> None:
         """The classes ``isinstance``/``issubclass`` are given: a name, an attribute, or a tuple
@@ -504,9 +743,9 @@ class FindingPass:
     def _name(self, node: ast.Name, scope: Scope) -> None:
         if node.id in self.tracked:
             if isinstance(node.ctx, ast.Load):
-                self.uses.append((node, scope, node.id, (), self._ref_kind(node)))
+                self.uses.append((node, scope, node.id, (), self._ref_kind(node), self._next()))
             else:
-                scope.bind(node.id)
+                self._bind(scope, node.id)
 
     def _chain(self, node: ast.AST) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """``a.b.c`` -> ("a", ("b", "c")) when ``a`` is a tracked name."""
@@ -521,7 +760,7 @@ class FindingPass:
     def _attribute(self, node: ast.Attribute, scope: Scope) -> None:
         chain = self._chain(node)
         if chain is not None:
-            self.uses.append((node, scope, chain[0], chain[1], self._ref_kind(node)))
+            self.uses.append((node, scope, chain[0], chain[1], self._ref_kind(node), self._next()))
         else:
             self._walk(node.value, scope)
 
@@ -531,7 +770,7 @@ class FindingPass:
         outer, self.in_annotation = self.in_annotation, False
         try:
             if chain is not None:
-                self.uses.append((node, scope, chain[0], chain[1], "call"))
+                self.uses.append((node, scope, chain[0], chain[1], "call", self._next()))
             else:
                 self._walk(node.func, scope)
                 if isinstance(node.func, ast.Name) and node.func.id in _TYPE_CHECKS:
@@ -543,17 +782,24 @@ class FindingPass:
             self.in_annotation = outer
 
     def _subscript(self, node: ast.Subscript, scope: Scope) -> None:
-        if self.env_rule:
+        # ``os.environ["TMPDIR"] = x`` and ``del os.environ["TMPDIR"]`` set and delete it: not reads
+        if self.env_rule and isinstance(node.ctx, ast.Load):
             chain = self._chain(node.value)
             if chain is not None:
-                self.uses.append((node, scope, chain[0], chain[1], "subscript"))
+                self.uses.append((node, scope, chain[0], chain[1], "subscript", self._next()))
         self._children(node, scope)
 
     # -- literals
 
     def _expr(self, node: ast.Expr, scope: Scope) -> None:
-        # a bare string statement does nothing at run time: docstrings and prose
-        if not (isinstance(node.value, (ast.Constant, ast.JoinedStr)) and literal_text(node.value) is not None):
+        # a bare string statement does nothing at run time: docstrings and prose; but the fields
+        # of a bare f-string run (``f"made {tempfile.mkdtemp()}"``), only its text is prose
+        if isinstance(node.value, ast.JoinedStr):
+            for value in node.value.values:
+                if isinstance(value, ast.FormattedValue):
+                    self._children(value, scope)
+        elif not (isinstance(node.value, ast.Constant) and literal_text(node.value) is not None):
+            self.discarded.add(id(node.value))
             self._walk(node.value, scope)
 
     def _literal(self, node: ast.AST, scope: Scope) -> None:
@@ -569,7 +815,7 @@ class FindingPass:
 
     # -- resolving and reporting
 
-    def add(self, node: ast.AST, code: str, subject: str, target: str, fixable: bool) -> None:
+    def add(self, node: ast.AST, code: str, subject: str, target: str, fixable: bool, reason: str = "") -> None:
         if id(node) in self.skip:
             return
         rule = RULES[code]
@@ -579,22 +825,22 @@ class FindingPass:
                 message=rule.format_message(subject), fixable=fixable and rule.fix == "safe",
                 end_line=getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
                 end_col=getattr(node, "end_col_offset", None) or node.col_offset,  # type: ignore[attr-defined]
-                target=target,
+                target=target, reason=reason,
             )
         )
 
-    def _qualname(self, scope: Scope, base: str, attrs: Tuple[str, ...]) -> Optional[str]:
-        resolved = scope.resolve(base)
+    def _qualname(self, scope: Scope, base: str, attrs: Tuple[str, ...], at: Optional[int] = None) -> Optional[str]:
+        resolved = scope.resolve(base, at)
         return ".".join((resolved, *attrs)) if resolved else None
 
     def _resolve(self) -> None:
         # creators first: they mark a temp ``dir=`` argument as already reported
-        resolved = [(use, self._qualname(use[1], use[2], use[3])) for use in self.uses]
-        for (node, scope, _, _, kind), qualname in sorted(resolved, key=lambda r: r[0][4] != "call"):
+        resolved = [(use, self._qualname(use[1], use[2], use[3], use[5])) for use in self.uses]
+        for (node, scope, _, _, kind, at), qualname in sorted(resolved, key=lambda r: r[0][4] != "call"):
             if qualname is None or kind == "type":
                 continue
             if kind == "call":
-                self._check_call(node, scope, qualname)  # type: ignore[arg-type]
+                self._check_call(node, scope, qualname, at)  # type: ignore[arg-type]
             elif kind == "subscript":
                 self._check_subscript(node, qualname)  # type: ignore[arg-type]
             else:
@@ -602,25 +848,26 @@ class FindingPass:
         for node, text in self.literals:
             self.add(node, "TMP006", _short(text), "literal", fixable=False)
 
-    def _check_call(self, node: ast.Call, scope: Scope, qualname: str) -> None:
+    def _check_call(self, node: ast.Call, scope: Scope, qualname: str, at: int) -> None:
         name = qualname[len("tempfile."):] if qualname.startswith("tempfile.") else None
         if name in CREATORS:
-            self._check_creator(node, scope, name)  # type: ignore[arg-type]
+            self._check_creator(node, scope, name, at)  # type: ignore[arg-type]
         elif qualname in _PARTIALS:
-            self._check_partial(node, scope)
+            self._check_partial(node, scope, at)
         elif qualname in TEMPDIR_GETTERS:
             self.add(node, "TMP005", f"{qualname}()", qualname, fixable=True)
         elif qualname == "tempfile.tempdir":
             self.add(node, "TMP005", qualname, qualname, fixable=False)
-        elif self.env_rule and qualname in ENV_GETTERS and node.args:
-            key = literal_text(node.args[0])
+        elif self.env_rule and qualname in ENV_GETTERS and not (qualname in ENV_MUTATORS and id(node) in self.discarded):
+            key = _env_key(node)
             if key in TEMP_ENV_VARS:
                 self.add(node, "TMP007", f"{qualname}({key!r})", qualname, fixable=False)
 
     @staticmethod
     def _dir_argument(args: Sequence[ast.expr], keywords: Sequence[ast.keyword], dir_position: int) -> Tuple[Optional[ast.AST], bool]:
-        """The ``dir`` a creator is given (None when it is not, or not knowably), and whether
-        some argument cannot be mapped to a parameter (``*args``, ``**kwargs``)."""
+        """The ``dir`` a creator is given (None when it is not, or not knowably; also from a
+        literal ``**{"dir": ...}``), and whether some argument cannot be mapped to a parameter
+        (``*args``, ``**kwargs``)."""
         dir_arg: Optional[ast.AST] = None
         unmappable = False
         for keyword in keywords:
@@ -628,6 +875,10 @@ class FindingPass:
                 dir_arg = keyword.value
             elif keyword.arg is None:
                 unmappable = True
+                if isinstance(keyword.value, ast.Dict):
+                    for key, value in zip(keyword.value.keys, keyword.value.values):
+                        if isinstance(key, ast.Constant) and key.value == "dir":
+                            dir_arg = value
         for index, arg in enumerate(args):
             if isinstance(arg, ast.Starred):
                 unmappable = True
@@ -676,36 +927,58 @@ class FindingPass:
         attributes = keys - names
         return any(_takes_rollover(region, wanted) for region, wanted in ((function or top, names), (top, attributes)))
 
-    def _check_creator(self, node: ast.Call, scope: Scope, name: str) -> None:
+    def _check_creator(self, node: ast.Call, scope: Scope, name: str, at: int) -> None:
         code, dir_position = CREATORS[name]
         qualname = f"tempfile.{name}"
         dir_arg, unmappable = self._dir_argument(node.args, node.keywords, dir_position)
         if name == "SpooledTemporaryFile" and self._spooled_in_memory(node) and not self._rolled_over(node):
             # it stays in memory: nothing is written to its dir (nor to a temp dir= literal)
             if dir_arg is not None:
-                self.skip.add(id(dir_arg))
+                self._skip_all(dir_arg)
             return
-        self._report_creator(node, scope, code, qualname, dir_arg, fixable=not unmappable)
+        self._report_creator(node, scope, code, qualname, dir_arg, not unmappable, at)
 
-    def _report_creator(
-        self, node: ast.AST, scope: Scope, code: str, qualname: str, dir_arg: Optional[ast.AST], fixable: bool
-    ) -> None:
+    def _report_creator(self, node: ast.AST, scope: Scope, code: str, qualname: str, dir_arg: Optional[ast.AST],
+                        fixable: bool, at: int) -> None:
+        """A creator call (or partial) with its ``dir``: under its own code when the dir is absent
+        or the temp dir (then the dir expression is not reported again), else TMP008 (TMP004
+        always: mktemp is insecure wherever it points)."""
         no_dir = dir_arg is None or (isinstance(dir_arg, ast.Constant) and dir_arg.value is None)
-        if code == "TMP004" or no_dir or self._is_temp_dir_expr(dir_arg, scope):  # type: ignore[arg-type]
-            if dir_arg is not None and not no_dir:
-                self.skip.add(id(dir_arg))
-            self.add(node, code, qualname, qualname, fixable=fixable)
-        else:
-            self.add(node, "TMP008", qualname, qualname, fixable=False)
+        judged = None if no_dir else self._judge_dir(dir_arg, scope, at)  # type: ignore[arg-type]
+        reason = ""
+        if judged is not None:
+            self._skip_all(dir_arg)  # type: ignore[arg-type]
+            if judged == DERIVED_TEMP_DIR:
+                reason = "dir= is built on the system temp dir (a subdirectory or an expression); a rewrite would drop it"
+        elif not no_dir:
+            if code != "TMP004":
+                self.add(node, "TMP008", qualname, qualname, fixable=False)
+                return
+            reason = "an explicit dir= would be dropped: the helper puts the path in the job's dir"
+        self.add(node, code, qualname, qualname, fixable=fixable and not reason, reason=reason)
 
-    def _check_partial(self, node: ast.Call, scope: Scope) -> None:
+    def _skip_all(self, node: ast.AST) -> None:
+        """Everything in a ``dir=`` expression is reported under its creator, not again."""
+        self.skip.update(id(child) for child in ast.walk(node))
+
+    def _judge_dir(self, node: ast.AST, scope: Scope, at: int) -> Optional[str]:
+        if isinstance(node, ast.Name) and node.id not in self.tracked:
+            self.dir_names.add(node.id)
+
+        def qualname(expr: ast.AST) -> Optional[str]:
+            chain = self._chain(expr)
+            return None if chain is None else self._qualname(scope, *chain, at)
+
+        return judge_dir(node, self.temp_dirs, qualname)
+
+    def _check_partial(self, node: ast.Call, scope: Scope, at: int) -> None:
         """``functools.partial(tempfile.X, ..., dir=D)`` is the creator with that dir, reported
         at the reference; without a ``dir`` the reference is reported as any other (a factory
         that creates in the temp dir when called). A SpooledTemporaryFile's max_size can still be
         given to the call, so it is not looked at."""
         func = node.args[0] if node.args else None
         chain = self._chain(func) if func is not None else None
-        qualname = self._qualname(scope, *chain) if chain is not None else None
+        qualname = self._qualname(scope, *chain, at) if chain is not None else None
         name = qualname[len("tempfile."):] if qualname and qualname.startswith("tempfile.") else None
         if name not in CREATORS or id(func) in self.skip:
             return
@@ -715,21 +988,8 @@ class FindingPass:
             if name in JOB_DIR_CREATORS:
                 self.partial_factories.add(id(func))
             return  # the reference is reported as it is
-        self._report_creator(func, scope, code, qualname, dir_arg, fixable=False)  # type: ignore[arg-type]
+        self._report_creator(func, scope, code, qualname, dir_arg, False, at)  # type: ignore[arg-type]
         self.skip.add(id(func))
-
-    def _is_temp_dir_expr(self, node: ast.AST, scope: Scope) -> bool:
-        """``dir=`` values that mean the system temp dir: a temp literal or gettempdir()."""
-        text = literal_text(node)
-        if text is not None:
-            return temp_dir_prefix(text, self.temp_dirs) is not None
-        if isinstance(node, ast.Call) and not node.args and not node.keywords:
-            node = node.func
-            wanted = TEMPDIR_GETTERS
-        else:
-            wanted = frozenset({"tempfile.tempdir"})
-        chain = self._chain(node)
-        return chain is not None and self._qualname(scope, *chain) in wanted
 
     def _check_reference(self, node: ast.AST, qualname: str) -> None:
         """A tempfile function used without being called (``factory=tempfile.mkdtemp``), or
@@ -752,12 +1012,14 @@ class FindingPass:
 
 def noqa_lines(source: str) -> Dict[int, str]:
     """Line number -> the text searched for ``noqa``, grouped by logical line as flake8 does
-    (a ``# noqa`` anywhere in a multi-line statement or string covers all its lines)."""
-    lines = source.splitlines(keepends=True)
+    (a ``# noqa`` anywhere in a multi-line statement or string covers all its lines). Lines are
+    counted as Python counts them (:func:`tmplint.sources.split_lines`)."""
+    lines = split_lines(source, keepends=True)
     mapping: Dict[int, str] = {}
     low, high = len(lines) + 2, -1
     try:
-        for tok in tokenize.generate_tokens(StringIO(source).readline):
+        # the pure-Python tokenizer ends lines at \n only; Python itself also at \r
+        for tok in tokenize.generate_tokens(iter(split_lines(universal_newlines(source), keepends=True)).__next__):
             if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
                 continue
             low, high = min(low, tok.start[0]), max(high, tok.end[0])
@@ -770,9 +1032,8 @@ def noqa_lines(source: str) -> Dict[int, str]:
     return mapping
 
 
-#: codes of other tools whose existing ``# noqa`` also covers a TMP rule
-OTHER_TOOLS_CODES = {"TMP006": ("S108",), "TMP004": ("S306",)}
-_NOSEC = re.compile(r"#\s*nosec\b", re.IGNORECASE)
+#: bandit's ``# nosec`` with the test ids after it (``# nosec B108, B306``), as bandit reads it
+_NOSEC = re.compile(r"#\s*nosec\b(?P<tests>(?:[:\s,]*B\d+)*)", re.IGNORECASE)
 
 
 def parse_noqa(text: str) -> "Optional[Tuple[re.Match[str], Optional[List[str]]]]":
@@ -786,6 +1047,10 @@ def parse_noqa(text: str) -> "Optional[Tuple[re.Match[str], Optional[List[str]]]
 
 
 def is_suppressed(code: str, line_text: str, honor_other_suppressions: bool) -> bool:
+    """Whether ``line_text`` suppresses ``code``: a ``# noqa`` naming it (or a prefix of it, or
+    blanket), or, honouring other tools, their codes its rule lists (``# noqa: S108``,
+    ``# nosec B108``; a bare ``# nosec`` for every rule bandit also reports)."""
+    rule = RULES[code]
     noqa = parse_noqa(line_text)
     if noqa is not None:
         if noqa[1] is None:
@@ -793,14 +1058,20 @@ def is_suppressed(code: str, line_text: str, honor_other_suppressions: bool) -> 
         codes = set(noqa[1])
         if code in codes or code.startswith(tuple(codes)):
             return True
-        if honor_other_suppressions and codes & set(OTHER_TOOLS_CODES.get(code, ())):
+        if honor_other_suppressions and codes & set(rule.other_noqa_codes):
             return True
-    return honor_other_suppressions and code == "TMP004" and _NOSEC.search(line_text) is not None
+    if not (honor_other_suppressions and rule.nosec_tests):
+        return False
+    for nosec in _NOSEC.finditer(line_text):
+        tests = re.findall(r"B\d+", nosec.group("tests").upper())
+        if not tests or set(tests) & set(rule.nosec_tests):
+            return True
+    return False
 
 
 def file_is_noqa(source: str) -> bool:
     """``# flake8: noqa`` on a line of its own turns the whole file off, as in flake8."""
-    return any(NOQA_FILE.match(line) for line in source.splitlines())
+    return any(NOQA_FILE.match(line) for line in split_lines(source))
 
 
 #: what every suppression comment needs (the inline and file-wide flake8 forms, bandit's), so that
@@ -814,7 +1085,7 @@ def apply_suppressions(findings: List[Finding], source: str, config: Config) -> 
     if file_is_noqa(source):
         return []
     mapping = noqa_lines(source)
-    lines = source.splitlines(keepends=True)
+    lines = split_lines(source)
     kept = []
     for finding in findings:
         text = mapping.get(finding.line)
@@ -860,7 +1131,7 @@ def _name_positions(data: bytes, names: Iterable[str]) -> List[int]:
 def _line_numbers(data: bytes, positions: Iterable[int]) -> List[int]:
     """The sorted, distinct line numbers of offsets in ``data``, as ``ast`` counts lines."""
     if b"\r" in data:  # \r\n, \r and \n all end a line
-        starts = [0] + [m.end() for m in re.finditer(rb"\r\n?|\n", data)]
+        starts = line_start_offsets(data)
         return sorted({bisect.bisect_right(starts, pos) for pos in positions})
     lines, line, last = set(), 1, 0
     for pos in sorted(positions):
@@ -885,21 +1156,73 @@ def _lines_of(source: str, names: Iterable[str], config: Optional[Config] = None
 
 
 def find_findings(
-    tree: ast.Module, source: str, config: Config, path: str = "<unknown>", skip_statements: bool = True
+    tree: ast.Module, source: str, config: Config, path: str = "<unknown>", skip_statements: bool = True,
+    reparse: Optional[Callable[[Set[str]], ast.Module]] = None,
 ) -> List[Finding]:
     """All enabled, unsuppressed findings of one parsed module, sorted by position.
 
     ``skip_statements=False`` walks every statement instead of only those spanning a line with a
-    tracked name or temp literal: the reference the tests compare the shortcut against."""
+    tracked name or temp literal: the reference the tests compare the shortcut against.
+    ``reparse(names)``: the tree again with the statements naming ``names`` too, for a ``tree``
+    that has only some statements (:func:`parse_needed`)."""
+    findings, constants = _find(tree, source, config, path, skip_statements)
+    if constants:
+        tree = reparse(constants) if reparse is not None else tree
+        findings, _ = _find(tree, source, config, path, skip_statements, constants)
+    return findings
+
+
+def _find(tree: ast.Module, source: str, config: Config, path: str, skip_statements: bool,
+          constants: Set[str] = frozenset()) -> Tuple[List[Finding], Set[str]]:  # type: ignore[assignment]
+    """:func:`find_findings`'s pass, with ``constants`` tracked too; and the names passed as a
+    creator's ``dir`` that may be a same-file constant meaning no ``dir=`` (None or a temp dir)
+    and were not tracked: with them tracked the pass must run again."""
     modules = _modules(config, source)
     lines_of = _lines_of if skip_statements else lambda *args: None
     # every import of a module names it: only statements spanning such a line can hold one
-    tracked = _imported_names(tree, modules, lines_of(source, modules))
+    tracked = _imported_names(tree, modules, lines_of(source, modules)) | constants
     lines = lines_of(source, _names_to_look_at(source, tracked, modules), config)
-    found = FindingPass(config, path, tracked, lines).run(tree)
+    finder = FindingPass(config, path, tracked, lines)
+    found = finder.run(tree)
     enabled = config.enabled_codes
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
-    return apply_suppressions(findings, source, config)
+    findings = _fix_outlook(_in_characters(apply_suppressions(findings, source, config), source), source, config)
+    return findings, {name for name in finder.dir_names - tracked if _assigns_constant(source, name)}
+
+
+def _assigns_constant(source: str, name: str) -> bool:
+    """Whether ``source`` may assign ``name`` a constant :data:`NO_DIR` stands for (``NAME = None``,
+    ``NAME: str = "/tmp"``): the pass decides; this only spares it a second run elsewhere. A
+    decision on the text alone, so the shortcut and the full walk agree."""
+    return re.search(rf"(?m)^[ \t]*{re.escape(name)}[ \t]*(?::[^=\r\n]*)?=[ \t]*(?:None\b|[rRuU]?[\"'])", source) is not None
+
+
+def _in_characters(findings: List[Finding], source: str) -> List[Finding]:
+    """``ast``'s columns (UTF-8 bytes into the line) as characters, as every front end prints them."""
+    if not findings or source.isascii():
+        return findings
+    lines = split_lines(source)
+
+    def column(line: int, byte_col: int) -> int:
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        return byte_col if text.isascii() else len(text.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", "ignore"))
+
+    return [dataclasses.replace(f, col=column(f.line, f.col), end_col=column(f.end_line, f.end_col)) for f in findings]
+
+
+def _fix_outlook(findings: List[Finding], source: str, config: Config) -> List[Finding]:
+    """``fixable`` as ``tmplint fix`` (without --unsafe-fixes) decides before planning: the
+    codemods' own triage, with the workflow id settings of ``config``."""
+    if not any(f.fixable for f in findings):
+        return findings
+    from tmplint.codemods.triage import reason_left_before_planning, spelled_in, workflow_id_possible  # imports this module
+
+    id_possible = workflow_id_possible(config, spelled_in(source))
+    return [
+        f if not f.fixable or reason_left_before_planning(f, config, unsafe_fixes=False, id_possible=id_possible) is None
+        else dataclasses.replace(f, fixable=False)
+        for f in findings
+    ]
 
 
 def decode_source(data: bytes, path: str) -> str:
@@ -927,11 +1250,12 @@ def parse_source(text: str, path: str) -> ast.Module:
         raise DetectorError(f"cannot parse: {reason}") from None
 
 
-def parse_needed(text: str, path: str, config: Config) -> ast.Module:
+def parse_needed(text: str, path: str, config: Config, constants: Set[str] = frozenset()) -> ast.Module:  # type: ignore[assignment]
     """The module as :func:`find_findings` sees it, parsing only the top-level statements it
     looks at: those spanning a line that names a tracked module, then those spanning a line with
     a name their imports bind or a temp literal. The others are left out of the tree unparsed, so
-    a syntax error in them is not reported. Raises DetectorError."""
+    a syntax error in them is not reported. ``constants``: names tracked besides the imported
+    ones (see :func:`find_findings`). Raises DetectorError."""
     if not text.isascii() or "\0" in text:  # _lines_of cannot narrow it down; NUL: parse's error
         return parse_source(text, path)
     code = universal_newlines(text)
@@ -958,7 +1282,7 @@ def parse_needed(text: str, path: str, config: Config) -> ast.Module:
     modules = _modules(config, code)
     try:
         module_lines = _lines_of(code, modules) or []
-        tracked = _imported_names(parse_groups_spanning(module_lines), modules, module_lines)
+        tracked = _imported_names(parse_groups_spanning(module_lines), modules, module_lines) | constants
         return parse_groups_spanning(_lines_of(code, _names_to_look_at(code, tracked, modules), config) or [])
     except DetectorError:
         return parse_source(text, path)  # the whole file's error, as Python reports it
@@ -1001,7 +1325,8 @@ def detect_bytes(data: bytes, path: str, config: Config, skip_statements: bool =
     text = decode_source(data, path)
     tree = parse_needed(text, path, config) if skip_statements else parse_source(text, path)
     try:
-        return find_findings(tree, text, config, path, skip_statements)
+        reparse = (lambda names: parse_needed(text, path, config, names)) if skip_statements else None
+        return find_findings(tree, text, config, path, skip_statements, reparse)
     except RecursionError:
         raise DetectorError("cannot analyse: too deeply nested") from None
 

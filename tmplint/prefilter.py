@@ -41,13 +41,13 @@ from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Match, Optional, Pattern, Tuple
 
 from tmplint.config import Config
+from tmplint.registry import RULES
 
 TEMPFILE = b"tempfile"
 _IMPORT = re.compile(
     rb"\bimport\b(?:[^\r\n;#\\]|\\(?:\r\n|\r|\n))*?\b" + TEMPFILE + rb"\b"
     rb"|\bfrom(?:[ \t\f]|\\(?:\r\n|\r|\n))+" + TEMPFILE + rb"\b"
 )
-_ENV_IDENTIFIERS = (b"environ", b"getenv")
 
 #: a literal's value may start right after one of these bytes (a quote, a format spec's ``:``)
 _OPENERS = frozenset(b"\"':")
@@ -258,6 +258,8 @@ class Prefilter:
     temp_dirs: Tuple[str, ...]
     #: environment variable names TMP007 reports (empty when it is off)
     env_vars: Tuple[str, ...]
+    #: identifiers TMP007 needs (``environ``, ``getenv``), one of which the file must spell
+    env_names: Tuple[bytes, ...] = ()
 
     def __call__(self, data: bytes) -> bool:
         if self._scan(data):
@@ -285,7 +287,7 @@ class Prefilter:
         dirs, env = _finders(self)
         if dirs is not None and dirs.found(data):
             return True
-        return env is not None and any(n in data for n in _ENV_IDENTIFIERS) and env.found(data)
+        return env is not None and any(n in data for n in self.env_names) and env.found(data)
 
     def _scan_unusual(self, data: bytes) -> bool:
         """Non-ASCII source or a coding cookie: scan it as Python decodes it, and look for
@@ -317,7 +319,7 @@ class Prefilter:
         _, env = _finders(self)
         if env is not None:
             names = _nfkc(data)
-            return any(n in names for n in _ENV_IDENTIFIERS) and env.found(data)
+            return any(n in names for n in self.env_names) and env.found(data)
         return False
 
 
@@ -343,12 +345,12 @@ def _finders(prefilter: Prefilter) -> Tuple[Optional[_LiteralFinder], Optional[_
 
 @functools.lru_cache(maxsize=64)
 def prefilter_for(config: Config) -> Prefilter:
-    """The prefilter for ``config``'s enabled rules and temp dirs."""
-    from tmplint.detector import TEMP_ENV_VARS
-
-    enabled = config.enabled_codes
+    """The prefilter for ``config``'s enabled rules and temp dirs: the needles of each enabled
+    rule, as its registry entry states them."""
+    needles = [RULES[code].needles for code in sorted(config.enabled_codes)]
     return Prefilter(
-        tempfile=bool(enabled - {"TMP006", "TMP007"}),
-        temp_dirs=_minimal_prefixes(config.all_temp_dirs) if "TMP006" in enabled else (),
-        env_vars=tuple(sorted(TEMP_ENV_VARS)) if "TMP007" in enabled else (),
+        tempfile=any(TEMPFILE.decode() in n.imports for n in needles),
+        temp_dirs=_minimal_prefixes(config.all_temp_dirs) if any(n.temp_dir_literals for n in needles) else (),
+        env_vars=tuple(sorted({literal for n in needles for literal in n.literals})),
+        env_names=tuple(sorted({name.encode("ascii") for n in needles for name in n.names})),
     )

@@ -11,6 +11,24 @@ from typing import Dict, Tuple
 
 
 @dataclass(frozen=True)
+class Needles:
+    """What a file must contain for the rule to find anything in it: the byte prefilter
+    (:mod:`tmplint.prefilter`) looks for exactly these, so it must be a sound over-approximation."""
+
+    #: modules whose import the rule needs (``import tempfile`` / ``from tempfile import ...``)
+    imports: Tuple[str, ...] = ()
+    #: a str/bytes literal starting with one of the configured temp dirs
+    temp_dir_literals: bool = False
+    #: a str/bytes literal equal to one of these
+    literals: Tuple[str, ...] = ()
+    #: an identifier spelling one of these (also when NFKC-normalized)
+    names: Tuple[str, ...] = ()
+
+
+_TEMPFILE_IMPORT = Needles(imports=("tempfile",))
+
+
+@dataclass(frozen=True)
 class Rule:
     code: str
     name: str
@@ -24,6 +42,15 @@ class Rule:
     fix_safety: str
     #: "safe", "unsafe" (only with --unsafe-fixes) or "none".
     fix: str
+    needles: Needles = _TEMPFILE_IMPORT
+    #: why ``tmplint fix`` leaves a site of the rule without looking at it: always for fix
+    #: "none", without --unsafe-fixes for fix "unsafe"
+    no_fix_reason: str = ""
+    #: other tools' noqa codes that also suppress the rule (ruff / flake8-bandit), by default
+    other_noqa_codes: Tuple[str, ...] = ()
+    #: bandit test ids whose ``# nosec B...`` suppresses the rule; a bare ``# nosec`` suppresses
+    #: every rule that has one (as bandit does for its tests)
+    nosec_tests: Tuple[str, ...] = ()
     #: found at test time by the runtime audit (``pytest --tmplint-audit``), never by the detector
     runtime: bool = False
 
@@ -90,7 +117,20 @@ _RULES = (
             "tempfile.NamedTemporaryFile`, `functools.partial(tempfile.NamedTemporaryFile)`), is "
             "flagged where it is named, except where it only stands for a type: in an annotation, "
             "as an argument of `isinstance`/`issubclass`, or imported under `if TYPE_CHECKING:`. "
-            "The same holds for every `tempfile` rule."
+            "The same holds for every `tempfile` rule.\n\n"
+            "Names are resolved as Python resolves them: every import form, in any scope, an "
+            "import in a function that declares the name `global` or `nonlocal`, and in flow "
+            "order where code runs in order (module and class bodies): a later `def mkstemp`, "
+            "`del` or `tempfile = None` rebinds the name for the code after it, not before; an "
+            "import with a fallback (`except ImportError: tempfile = None`) is still the import.\n\n"
+            "A `dir=` that is the system temp dir counts as no `dir=`: a temp dir literal, "
+            "`tempfile.gettempdir()`, `tempfile.tempdir`, a module constant of the same file that "
+            "is None or a temp dir literal (`TEMP_DIR = None` ... `dir=TEMP_DIR`), and expressions "
+            "built on one (`Path(\"/tmp\")`, `os.path.join(\"/tmp\", x)`, `\"/tmp/\" + x`, "
+            "`f\"/tmp/{x}\"`, `(d := \"/tmp\")`, `**{\"dir\": \"/tmp\"}`). The site is "
+            "reported once, under the creator's code (not as TMP006, nor TMP008). `tmplint fix` "
+            "drops a plain temp dir; one built on it (which a rewrite would lose) is left, and "
+            "reported as not fixable."
         ),
         why=_SHARED_WHY,
         bad=(
@@ -359,9 +399,12 @@ _RULES = (
         default=True,
         fix_safety=(
             "Safe. `mktemp(suffix, prefix)` becomes `get_temp_path(WID, suffix, prefix)`, a unique path "
-            "in the job's own 0o700 directory. `# noqa: S306` and `# nosec` on the line suppress it."
+            "in the job's own 0o700 directory. `# noqa: S306`, `# nosec B306` and a bare `# nosec` on "
+            "the line suppress it."
         ),
         fix="safe",
+        other_noqa_codes=("S306",),
+        nosec_tests=("B306",),
     ),
     Rule(
         code="TMP005",
@@ -468,9 +511,14 @@ _RULES = (
         fix_safety=(
             "Unsafe: the path may be shared on purpose with another process. Only with "
             "`--unsafe-fixes`, a literal inside a function with a workflow id becomes "
-            "`os.path.join(get_temp_dir(WID), rest)`. `# noqa: S108` on the line suppresses it."
+            "`os.path.join(get_temp_dir(WID), rest)`. `# noqa: S108`, `# nosec B108` and a bare "
+            "`# nosec` on the line suppress it."
         ),
         fix="unsafe",
+        needles=Needles(temp_dir_literals=True),
+        no_fix_reason="rewriting a literal path is an unsafe fix (use --unsafe-fixes)",
+        other_noqa_codes=("S108",),
+        nosec_tests=("B108",),
     ),
     Rule(
         code="TMP007",
@@ -478,7 +526,11 @@ _RULES = (
         message="{subject} reads the system temp dir from the environment; use get_temp_dir(workflow_id)",
         what=(
             "Checks for the temp dir read from the environment: `os.environ[\"TMPDIR\"]`, "
-            "`os.getenv(\"TMP\")`, `environ.get(\"TEMP\")`."
+            "`os.getenv(\"TMP\")`, `environ.get(\"TEMP\")`, also with `key=` "
+            "(`os.getenv(key=\"TMPDIR\")`), and `os.environ.pop(\"TMPDIR\")` or "
+            "`.setdefault(...)` whose value is used. Setting or deleting the variable is not "
+            "a read and is not flagged: `os.environ[\"TMPDIR\"] = d`, `del os.environ[\"TMPDIR\"]`, "
+            "and a bare `os.environ.pop(\"TMPDIR\", None)` or `os.environ.setdefault(...)` statement."
         ),
         why=_SHARED_WHY,
         bad=(
@@ -518,6 +570,8 @@ _RULES = (
         default=False,
         fix_safety="No fix: what the environment variable means depends on the deployment.",
         fix="none",
+        needles=Needles(literals=("TMPDIR", "TMP", "TEMP"), names=("environ", "getenv")),
+        no_fix_reason="a temp dir read from the environment has no automatic fix",
     ),
     Rule(
         code="TMP008",
@@ -584,6 +638,7 @@ _RULES = (
         default=False,
         fix_safety="No fix: the explicit directory was chosen on purpose.",
         fix="none",
+        no_fix_reason="an explicit dir= is kept (TMP008 has no automatic fix)",
     ),
     Rule(
         code="TMP900",
@@ -629,6 +684,7 @@ _RULES = (
         default=False,
         fix_safety="No fix: the site is found at run time; `tmplint fix` rewrites the static sites it reaches.",
         fix="none",
+        no_fix_reason="found at run time by the runtime audit; tmplint fix rewrites the static sites",
         runtime=True,
     ),
 )

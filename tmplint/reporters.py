@@ -18,7 +18,6 @@ from urllib.parse import quote
 from tmplint import __version__
 from tmplint.detector import Finding
 from tmplint.registry import RULES
-from tmplint.sources import SourceLines
 
 #: ``(path, message)`` of a file that could not be checked
 FileErrorReport = Tuple[str, str]
@@ -82,12 +81,10 @@ def _github_command(level: str, properties: Sequence[Tuple[str, object]], messag
 def report_github(findings: Sequence[Finding], errors: Sequence[FileErrorReport], out: TextIO) -> None:
     """GitHub Actions workflow commands: one ``::error file=…,line=…,col=…,title=CODE::message``
     annotation per finding (col in characters, from 1) and one per file that could not be checked."""
-    sources = SourceLines()
     for f in findings:
-        col = sources.char_column(f.path, f.line, f.col) + 1
         out.write(_github_command(
             "error",
-            [("file", _display_path(f.path)), ("line", f.line), ("col", col), ("title", f.code)],
+            [("file", _display_path(f.path)), ("line", f.line), ("col", f.col + 1), ("title", f.code)],
             f.message,
         ))
     for path, message in errors:
@@ -134,9 +131,9 @@ def _directory_uri(directory: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def _sarif_result(f: Finding, rule_index: Dict[str, int], sources: SourceLines) -> dict:
-    start_col = sources.char_column(f.path, f.line, f.col) + 1
-    end_col = sources.char_column(f.path, f.end_line, f.end_col) + 1
+def _sarif_result(f: Finding, rule_index: Dict[str, int]) -> dict:
+    start_col = f.col + 1
+    end_col = f.end_col + 1
     end_line = max(f.end_line, f.line)
     if end_line == f.line:
         end_col = max(end_col, start_col)
@@ -161,7 +158,6 @@ def _sarif_result(f: Finding, rule_index: Dict[str, int], sources: SourceLines) 
 def sarif_log(findings: Sequence[Finding], errors: Sequence[FileErrorReport]) -> dict:
     """A SARIF 2.1.0 log with one run. Columns are 1-based code points (``columnKind``)."""
     rule_index = {code: index for index, code in enumerate(RULES)}
-    sources = SourceLines()
     notifications = [
         {
             "level": "error",
@@ -187,7 +183,7 @@ def sarif_log(findings: Sequence[Finding], errors: Sequence[FileErrorReport]) ->
         "invocations": [invocation],
         "originalUriBaseIds": {"%SRCROOT%": {"uri": _directory_uri(os.getcwd())}},
         "columnKind": "unicodeCodePoints",
-        "results": [_sarif_result(f, rule_index, sources) for f in findings],
+        "results": [_sarif_result(f, rule_index) for f in findings],
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 

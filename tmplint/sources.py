@@ -1,8 +1,9 @@
-"""Source lines of checked files, read once, for the reporters and the baseline.
+"""Source lines: the one line splitter (lines as Python counts them), and the lines of checked
+files, read once, for the baseline.
 
-Findings carry positions, not text; SARIF and GitHub columns (characters, not bytes) and baseline
-fingerprints (the text of the finding's line) need the line itself. Files are read through
-:mod:`tmplint.files` and decoded as the detector decodes them, and only files with findings are read.
+Findings carry positions, not text; baseline fingerprints (the text of the finding's line) need the
+line itself. Files are read through :mod:`tmplint.files` and decoded as the detector decodes them,
+and only files with findings are read.
 """
 from __future__ import annotations
 
@@ -11,16 +12,31 @@ import re
 from pathlib import Path
 from typing import Dict, Hashable, List, Mapping, Optional, Sequence, Tuple
 
-from tmplint.detector import DetectorError, decode_source
 from tmplint.files import FileError, read_bytes
 
-#: the line breaks Python's tokenizer counts (``str.splitlines`` also splits on \f, \x1c, \u2028, ...)
+#: the line breaks Python's tokenizer counts (``str.splitlines`` also splits on \f, \v, \x1c-\x1e,
+#: \x85, \u2028, \u2029, which Python keeps inside a line)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_WITH_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-def split_lines(text: str) -> List[str]:
-    """The lines of ``text`` as Python's tokenizer counts them, without their line breaks."""
+def split_lines(text: str, keepends: bool = False) -> List[str]:
+    """The lines of ``text`` as Python's tokenizer counts them: the one line splitter of the
+    detector, the reporters, the baseline and the codemods. Without ``keepends``, the lines
+    without their breaks (a text ending in a break has an empty last line, as with
+    ``str.split``); with it, each line with its break (none after the last), as
+    ``str.splitlines(keepends=True)`` would give for ``\r``/``\n`` alone."""
+    if keepends:
+        return _LINE_WITH_BREAK.findall(text)
     return _LINE_BREAK.split(text)
+
+
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
+def line_start_offsets(data: bytes) -> List[int]:
+    """Where each line of ``data`` starts, lines split as :func:`split_lines` splits them."""
+    return [0] + [match.end() for match in _LINE_BREAK_BYTES.finditer(data)]
 
 
 Opcode = Tuple[str, int, int, int, int]
@@ -65,6 +81,8 @@ class SourceLines:
 
     def lines(self, path: str) -> Optional[List[str]]:
         if path not in self._lines:
+            from tmplint.detector import DetectorError, decode_source  # the detector imports this module
+
             try:
                 text: Optional[str] = decode_source(read_bytes(Path(path)), path)
             except (FileError, DetectorError):
@@ -78,11 +96,3 @@ class SourceLines:
         if lines is None or not 0 < number <= len(lines):
             return None
         return lines[number - 1]
-
-    def char_column(self, path: str, number: int, byte_col: int) -> int:
-        """``ast``'s UTF-8 byte offset on a line as a 0-based count of characters (code points).
-        The byte offset itself when the line cannot be read."""
-        text = self.line(path, number)
-        if text is None or text.isascii():
-            return byte_col
-        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
