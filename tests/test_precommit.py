@@ -110,8 +110,8 @@ def test_hooks_file_declares_both_hooks():
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"tmplint", "tmplint-fix"}
-    assert hooks["tmplint"]["entry"] == "tmplint check"
-    assert hooks["tmplint-fix"]["entry"] == "tmplint fix --exit-zero"
+    assert hooks["tmplint"]["entry"] == "tmplint check --force-exclude"
+    assert hooks["tmplint-fix"]["entry"] == "tmplint fix --exit-zero --force-exclude"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types"] == ["python"]

@@ -70,13 +70,16 @@ def _compile_globs(patterns: Sequence[str]) -> Optional["re.Pattern[str]"]:
 def iter_python_files(paths: Iterable[Path], config: Config) -> Iterator[Tuple[Path, Optional[str]]]:
     """Yield ``(path, error)`` for every Python file under ``paths``.
 
-    Explicitly named files are always yielded (as ruff does); files found by walking a directory
-    skip the configured excludes and whatever ``.gitignore`` files on the way ignore. A path
-    that does not exist is yielded with an error, so the run can report it and go on.
+    Explicitly named files are always yielded (as ruff does) unless ``config.force_exclude``;
+    files found by walking a directory skip the configured excludes and whatever ``.gitignore``
+    files on the way ignore. A path that does not exist is yielded with an error, so the run can
+    report it and go on.
     """
-    excludes = _Excludes(tuple(config.exclude) + tuple(config.extend_exclude), config.root_dir.resolve())
+    excludes = _excludes(config)
     seen = set()
     for path in paths:
+        if config.force_exclude and _excluded_path(path, excludes):
+            continue
         if not path.exists() and not path.is_symlink():
             yield path, "no such file or directory"
             continue
@@ -88,6 +91,42 @@ def iter_python_files(paths: Iterable[Path], config: Config) -> Iterator[Tuple[P
             if key not in seen:
                 seen.add(key)
                 yield Path(found), None
+
+
+def _excludes(config: Config) -> _Excludes:
+    return _Excludes(tuple(config.exclude) + tuple(config.extend_exclude), config.root_dir.resolve())
+
+
+def is_excluded(path: Path, config: Config) -> bool:
+    """Whether the excludes (and ``.gitignore`` files) of ``config`` leave out ``path`` or a
+    directory above it: what ``--force-exclude`` applies to a path named explicitly (also a
+    ``--stdin-filename``, which need not exist)."""
+    return _excluded_path(path, _excludes(config))
+
+
+def _excluded_path(path: Path, excludes: _Excludes) -> bool:
+    absolute = Path(os.path.abspath(path))
+    try:
+        parent = absolute.parent.resolve()
+    except (OSError, RuntimeError):
+        parent = absolute.parent
+    try:
+        parts = (parent / absolute.name).relative_to(excludes.root).parts
+        base = excludes.root
+    except ValueError:  # outside the project: only the name patterns can apply
+        return any(excludes.excluded(part, None) for part in absolute.parts[1:])
+    ignores: List[Tuple[str, pathspec.PathSpec]] = []
+    directory = base
+    for index, part in enumerate(parts):
+        spec = _gitignore_spec(directory)
+        if spec is not None:
+            ignores.append((str(directory), spec))
+        is_dir = index < len(parts) - 1 or absolute.is_dir()
+        if excludes.excluded(part, excludes.relative_dir(directory)) or \
+                _gitignored(str(directory / part), is_dir, ignores):
+            return True
+        directory = directory / part
+    return False
 
 
 def _walk(directory: str, excludes: _Excludes, ignores: List[Tuple[str, pathspec.PathSpec]]) -> Iterator[str]:
