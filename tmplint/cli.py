@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-V", "--version", action="version", version=f"tmplint {__version__}",
                         help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     help="what to do (tmplint COMMAND --help for its options)")
     commands.required = True
 
     check = commands.add_parser("check", help="report findings (exit 1 when there are any)")
