@@ -339,29 +339,19 @@ def run_fix_stdin(
     ``diff`` a diff, with ``check`` nothing). ``filename`` (``--stdin-filename``) names it in reports
     and for the excludes; an excluded file, or one that cannot be fixed, comes out as it went in.
     The summary and the sites left go to stderr; exit codes as for files."""
-    from tmplint.check import check_data
     from tmplint.files import is_excluded
 
     data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
     name = filename or "-"
     if filename and config.force_exclude and is_excluded(Path(filename), config):
-        if not (diff or check):
-            _write_out(stdout, data)
+        _show_stdin_result(stdout, data, data, name, diff=diff, check=check)
         return 0
     started = time.monotonic()
-    result = check_data(data, name, config)
-    result.data = data
-    findings = _findings_to_fix(result, baseline)
-    outcome = fix_file(name, data, findings, config, unsafe_fixes, add_noqa) if findings else FileOutcome()
-    problem = result.error or outcome.error
+    findings, skipped, outcome, problem = _fix_stdin_source(data, name, config, baseline, unsafe_fixes, add_noqa)
     if problem is None and _helper_problem([outcome], config, dry=diff or check, stderr=stderr):
         problem = "not rewritten: the helper module is missing"
     new = outcome.data if problem is None and outcome.data is not None else data
-    if diff:
-        if new != data:
-            _write_out(stdout, unified_diff(data, new, name))
-    elif not check:
-        _write_out(stdout, new)
+    _show_stdin_result(stdout, data, new, name, diff=diff, check=check)
     if problem is not None:
         stderr.write(f"{name}: error: {problem}\n")
         return 2
@@ -370,9 +360,31 @@ def run_fix_stdin(
     _summary(stderr, scanned=1, with_findings=1 if findings else 0, changed=tally.changed,
              fixed=tally.fixed_by_rule, left=tally.left, notes=tally.notes, noqa=tally.noqa_marked,
              dry=tally.dry, add_noqa=add_noqa, elapsed=time.monotonic() - started, params=tally.params,
-             baselined=len(result.findings) - len(findings) if baseline is not None else None)
+             baselined=skipped if baseline is not None else None)
     return _exit_status(errors=0, diff=diff, check=check, changed=tally.changed,
                         remaining=len(tally.left) - tally.noqa_marked, exit_zero=exit_zero)
+
+
+def _fix_stdin_source(data: bytes, name: str, config: Config, baseline: Optional[Baseline], unsafe_fixes: bool,
+                      add_noqa: bool) -> Tuple[List[Finding], int, FileOutcome, Optional[str]]:
+    """The findings to fix in ``data``, how many the baseline skipped, the outcome, and the problem
+    that stops it (cannot be read, parsed or rewritten), if any."""
+    from tmplint.check import check_data
+
+    result = check_data(data, name, config)
+    result.data = data
+    findings = _findings_to_fix(result, baseline)
+    outcome = fix_file(name, data, findings, config, unsafe_fixes, add_noqa) if findings else FileOutcome()
+    return findings, len(result.findings) - len(findings), outcome, result.error or outcome.error
+
+
+def _show_stdin_result(stdout: TextIO, old: bytes, new: bytes, name: str, *, diff: bool, check: bool) -> None:
+    """What ``tmplint fix -`` prints: the source (fixed or not), a diff with ``diff``, nothing with ``check``."""
+    if diff:
+        if new != old:
+            _write_out(stdout, unified_diff(old, new, name))
+    elif not check:
+        _write_out(stdout, new)
 
 
 #: one file to rewrite: its path, its bytes, the findings to fix
