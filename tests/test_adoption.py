@@ -79,7 +79,7 @@ def test_fix_force_exclude_leaves_excluded_files_alone(excluded_project):
 def test_stdin_filename_is_excluded_with_force_exclude(excluded_project):
     check = run("check", "--force-exclude", "-", "--stdin-filename", "legacy/deep/old.py",
                 cwd=excluded_project, stdin=MKSTEMP)
-    assert (check.returncode, check.stdout) == (0, "")
+    assert (check.returncode, check.stdout, check.stderr) == (0, "", "")
     fix = run("fix", "--force-exclude", "-", "--stdin-filename", "legacy/deep/old.py",
               cwd=excluded_project, stdin=MKSTEMP)
     assert (fix.returncode, fix.stdout) == (0, MKSTEMP)  # passed through untouched, as ruff does

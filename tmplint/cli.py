@@ -186,8 +186,9 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     from tmplint.reporters import REPORTERS, report_statistics, report_summary, warn_no_files
 
     results, sources = _check_results(args, config)
-    if not results:
-        warn_no_files(sys.stderr)
+    if not results:  # nothing selected; an excluded --stdin-filename passes silently, as in ruff
+        if [str(p) for p in args.paths] != ["-"]:
+            warn_no_files(sys.stderr)
         return EXIT_OK
     findings = [f for result in results for f in result.findings]
     errors = [(result.path, result.error) for result in results if result.error]

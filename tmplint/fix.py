@@ -34,8 +34,12 @@ the calls, found by name in the project's Python files, that do not pass ``workf
 function that just got the parameter. ``--baseline FILE`` leaves the sites a ``tmplint check
 --write-baseline`` file records alone (matched as ``tmplint check --baseline`` matches them).
 
+``tmplint fix -`` (``run_fix_stdin``) fixes the source on stdin and prints it on stdout. From the
+command line, a run that would rewrite a site into a helper module that is neither in the project
+nor installed stops before writing anything (``--diff``/``--check`` only warn).
+
 Exit codes: 2 when any file could not be read, parsed or rewritten, or the report could not be
-written (the others are still processed); else with ``--check``: 1 when a file would change, 0
+written (the others are still processed), or the helper module is missing; else with ``--check``: 1 when a file would change, 0
 otherwise (sites left alone do not count); else 1 when findings remain (sites that could not be
 fixed and were not marked with ``--add-noqa``) or when ``--diff`` found something to change, unless
 ``--exit-zero`` (the ``tmplint-fix`` pre-commit hook: pre-commit fails it when it changed files,
