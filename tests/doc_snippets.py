@@ -13,7 +13,8 @@ A fenced block is runnable when the line right before its opening fence is the H
 
 ``console`` blocks hold ``$ command`` lines, each followed by lines it prints (stdout and stderr
 together; each shown line must appear in what it prints). ``bash`` blocks hold one command per
-line. Commands run one by one in bash, in a fresh copy of ``examples/video_pipeline``
+line. Commands run one by one, each in its own bash (a shell variable does not outlive its line),
+in a fresh copy of ``examples/video_pipeline``
 (``tests/test_docs.py``).
 """
 from __future__ import annotations

@@ -183,6 +183,7 @@ def released_repo(tmp_path_factory, hook_repo, env) -> Path:
     for command, status, _ in release.commands():
         done = subprocess.run(["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True)
         assert done.returncode == status, f"{command}: {done.stderr}"
+    assert _git("tag", "--list", cwd=clone, env=env).split() == [f"v{_version()}"]
     return clone
 
 
