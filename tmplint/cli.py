@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     init.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tmplint] from")
 
-    commands.add_parser("rules", help="list every rule")  # no options but -h
+    commands.add_parser("rules", help="list every rule")
     rule = commands.add_parser("rule", help="explain one rule")
     rule.add_argument("code", help="a rule code, e.g. TMP001")
     return parser
