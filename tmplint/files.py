@@ -7,7 +7,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from tmplint.config import Config
 
@@ -40,6 +40,13 @@ class _Excludes:
         self.names = _compile_globs(names)
         self.paths = _compile_globs(paths)
         self.root = root
+        #: the ``.gitignore`` of each directory asked about (``--force-exclude`` asks per file)
+        self._gitignores: Dict[str, Optional["pathspec.PathSpec"]] = {}
+
+    def gitignore(self, directory: str) -> Optional["pathspec.PathSpec"]:
+        if directory not in self._gitignores:
+            self._gitignores[directory] = _gitignore_spec(Path(directory))
+        return self._gitignores[directory]
 
     def relative_dir(self, directory: Path) -> Optional[str]:
         """``directory`` (resolved) relative to the root, when slash patterns need it."""
@@ -105,27 +112,25 @@ def is_excluded(path: Path, config: Config) -> bool:
 
 
 def _excluded_path(path: Path, excludes: _Excludes) -> bool:
-    absolute = Path(os.path.abspath(path))
-    try:
-        parent = absolute.parent.resolve()
-    except (OSError, RuntimeError):
-        parent = absolute.parent
-    try:
-        parts = (parent / absolute.name).relative_to(excludes.root).parts
-        base = excludes.root
-    except ValueError:  # outside the project: only the name patterns can apply
-        return any(excludes.excluded(part, None) for part in absolute.parts[1:])
+    # plain strings, not Path objects: pre-commit names every file of a commit
+    parent, name = os.path.split(os.path.abspath(path))
+    full = os.path.join(os.path.realpath(parent), name)
+    root = str(excludes.root)
+    if not full.startswith(root.rstrip(os.sep) + os.sep):  # outside the project: name patterns only
+        return any(excludes.excluded(part, None) for part in Path(full).parts[1:])
+    parts = full[len(root.rstrip(os.sep)) + 1:].split(os.sep)
+    last_is_dir = os.path.isdir(full)
     ignores: List[Tuple[str, pathspec.PathSpec]] = []
-    directory = base
+    directory = root
     for index, part in enumerate(parts):
-        spec = _gitignore_spec(directory)
+        spec = excludes.gitignore(directory)
         if spec is not None:
-            ignores.append((str(directory), spec))
-        is_dir = index < len(parts) - 1 or absolute.is_dir()
-        if excludes.excluded(part, excludes.relative_dir(directory)) or \
-                _gitignored(str(directory / part), is_dir, ignores):
+            ignores.append((directory, spec))
+        child = os.path.join(directory, part)
+        is_dir = index < len(parts) - 1 or last_is_dir
+        if excludes.excluded(part, "/".join(parts[:index])) or _gitignored(child, is_dir, ignores):
             return True
-        directory = directory / part
+        directory = child
     return False
 
 
