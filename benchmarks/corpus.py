@@ -254,6 +254,8 @@ def main() -> int:
     # -- fix
     if not args.skip_fix:
         fix_args = ["fix", "."] + (["--unsafe-fixes"] if args.unsafe_fixes else [])
+        # tmplint fix only rewrites into a helper module that exists: write it first, as a user does
+        tmplint("init", "--force", cwd=dest)
         tick = time.monotonic()
         fixed = tmplint(*fix_args, cwd=dest)
         counts["fix seconds"] = round(time.monotonic() - tick, 2)

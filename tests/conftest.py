@@ -9,6 +9,7 @@ from typing import Dict, List, Mapping, Set, Tuple, Union
 import pytest
 
 from tmplint.config import Config, parse_table
+from tmplint.helper import render_helper_module
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,6 +40,11 @@ def fixture_config_lines(path: Path) -> List[str]:
 def fixture_config(path: Path) -> Config:
     table: Dict = tomllib.loads("\n".join(fixture_config_lines(path)))
     return parse_table(table, str(path))
+
+
+#: the helper module ``tmplint init`` writes, as a project's file: ``tmplint fix`` only rewrites
+#: into a helper module that exists
+HELPER = {"temp_paths.py": render_helper_module()}
 
 
 def write_tree(root: Path, files: Mapping[str, Union[str, bytes]]) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict
 
 from tests.conftest import FIXTURES
+from tmplint.helper import render_helper_module
 
 MIGRATION = FIXTURES / "migration"
 
@@ -38,6 +39,11 @@ def test_migration_produces_the_expected_tree(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(MIGRATION / "before", project)
 
+    # the order the docs give: write the helper (helper-module = "media.temp_paths"), then migrate
+    init = _tmplint("init", cwd=project)
+    assert init.returncode == 0 and init.stderr == "wrote media/temp_paths.py\n", init.stderr
+    helper = (project / "media" / "temp_paths.py").read_bytes()
+    assert helper == render_helper_module().encode("utf-8")
     result = _tmplint("fix", "--unsafe-fixes", "--add-noqa", ".", cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -45,12 +51,12 @@ def test_migration_produces_the_expected_tree(tmp_path: Path) -> None:
     assert "media/settings.py:5:18: TMP006" in result.stderr
     assert "media/services/storage.py:15:16: TMP002 tempfile.mkstemp: cleanup not added: `path` is returned" \
         in result.stderr
-    assert _tree(project) == _tree(MIGRATION / "after")
+    assert _tree(project) == {**_tree(MIGRATION / "after"), "media/temp_paths.py": helper}
 
     assert _tmplint("check", "--no-cache", ".", cwd=project).returncode == 0
     again = _tmplint("fix", "--unsafe-fixes", "--add-noqa", ".", cwd=project)
     assert again.returncode == 0
-    assert _tree(project) == _tree(MIGRATION / "after")
+    assert _tree(project) == {**_tree(MIGRATION / "after"), "media/temp_paths.py": helper}
 
 
 def test_migration_diff_matches_the_expected_tree(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_fixes_files_and_leaves_the_others_alone(tmp_path: Path) -> None:
     assert "open_temp_file(workflow_id, '.json')" in text and "cleanup_temp_path(tmp_file.name)" in text
     assert "import tempfile" not in text
     assert (root / "clean.py").stat().st_mtime == old
-    assert "1 changed" in err and "1 sites fixed (TMP001: 1)" in err
+    assert "1 changed" in err and "1 site fixed (TMP001: 1)" in err
 
 
 def test_unfixable_sites_are_reported_and_exit_1(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from typing import Dict
 
 import pytest
 
+from tests.conftest import HELPER, write_tree
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and process groups")
 
 TEMP_FILE = re.compile(r"^\..+\.tmplint-.+\.tmp$")
@@ -38,6 +40,7 @@ def step_{n}(workflow_id, data):
 def make_tree(root: Path, count: int = 24) -> None:
     root.mkdir(parents=True)
     (root / "pyproject.toml").write_text("[tool.tmplint]\n")
+    write_tree(root, HELPER)  # what the rewrites import
     for n in range(count):
         package = root / f"pkg{n % 4}"
         package.mkdir(exist_ok=True)

@@ -18,14 +18,14 @@ from tmplint.cli import main
 from tmplint.codemods.api import fix_bytes
 from tmplint.config import Config
 
-from tests.conftest import write_tree
+from tests.conftest import HELPER, write_tree
 
 MODULE = b"import tempfile\n\ndef f():\n    return tempfile.mkdtemp()\n"
 PYPROJECT = "[tool.tmplint]\nworkflow-id-fallback = '\"shared\"'\n"
 
 
 def project(tmp_path: Path, files: Dict[str, bytes]) -> Path:
-    return write_tree(tmp_path / "project", {"pyproject.toml": PYPROJECT, **files})
+    return write_tree(tmp_path / "project", {"pyproject.toml": PYPROJECT, **HELPER, **files})
 
 
 def fix(root: Path, *args: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Tuple[int, str, str]:
@@ -101,7 +101,8 @@ def test_link_and_target_both_selected_are_rewritten_once(tmp_path, monkeypatch,
     assert writes == [(root / "b_real.py").resolve()]
     assert (root / "a_link.py").is_symlink()
     assert fixed((root / "b_real.py").read_bytes())
-    assert "1 files scanned, 1 with findings, 1 changed; 1 sites fixed" in err
+    scanned = "2 files" if how == "walked" else "1 file"  # walked: the helper module too
+    assert f"{scanned} scanned, 1 with findings, 1 changed; 1 site fixed" in err
     assert "a_link.py" not in err  # reported once, under the file's own name
     assert err.count("b_real.py:4:12") == 1
 
@@ -114,7 +115,7 @@ def test_two_links_to_one_file_are_one_file(tmp_path, monkeypatch, capsys):
     (root / "two.py").symlink_to(target)
     code, _, err = fix(root, ".", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, err
-    assert "1 files scanned, 1 with findings, 1 changed" in err
+    assert "2 files scanned, 1 with findings, 1 changed" in err  # the link and the helper module
     assert (root / "one.py").is_symlink() and (root / "two.py").is_symlink()
     assert fixed(target.read_bytes())
 

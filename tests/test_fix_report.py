@@ -9,7 +9,7 @@ import pytest
 
 from tmplint.cli import main
 
-from tests.conftest import write_tree
+from tests.conftest import HELPER, write_tree
 
 FALLBACK = "[tool.tmplint]\nworkflow-id-fallback = '\"shared\"'\n"
 ADD_PARAM = "[tool.tmplint]\nadd-workflow-param = true\n"
@@ -35,7 +35,7 @@ ONLY_LEFT = "import tempfile\n\n\ndef left(*args):\n    return tempfile.mkstemp(
 
 
 def project(root: Path, files: Dict[str, str]) -> Path:
-    return write_tree(root, files)
+    return write_tree(root, {**HELPER, **files})
 
 
 def line_of(text: str, needle: str) -> int:
@@ -70,7 +70,7 @@ def test_report_lists_rewritten_left_and_noted_sites(tmp_path, capsys, monkeypat
     report = (root / "fix-report.md").read_text()
     lines = report.splitlines()
     assert lines[0] == "# tmplint fix report"
-    assert "- Files changed: 1 (of 1 scanned, 1 with findings)" in lines
+    assert "- Files changed: 1 (of 2 scanned, 1 with findings)" in lines
     assert "- Sites fixed: 2 (TMP001: 1, TMP003: 1)" in lines
     assert "- Sites left: 1" in lines
     assert "- Lifetimes kept (no cleanup added): 1" in lines
@@ -222,7 +222,7 @@ def test_baseline_sites_are_skipped(tmp_path, capsys, monkeypatch) -> None:
     code, out, err = tmplint(capsys, monkeypatch, root, "fix", "-j", "1", "--check", "--diff",
                              "--baseline", "baseline.json", ".")
     assert code == 1, err
-    assert "1 baselined sites skipped" in err and "1 sites would be fixed (TMP003: 1)" in err
+    assert "1 baselined site skipped" in err and "1 site would be fixed (TMP003: 1)" in err
     assert out.count("make_temp_dir(") == 1 and "-    return tempfile.mkdtemp()\n" in out
 
     code, _, err = tmplint(capsys, monkeypatch, root, "fix", "-j", "1", "--baseline", "baseline.json",
@@ -235,11 +235,11 @@ def test_baseline_sites_are_skipped(tmp_path, capsys, monkeypatch) -> None:
     # the gate with that baseline passes, and the fix hook has nothing more to do
     assert tmplint(capsys, monkeypatch, root, "check", "--no-cache", "--baseline", "baseline.json", ".")[0] == 0
     code, _, err = tmplint(capsys, monkeypatch, root, "fix", "-j", "1", "--check", "--baseline", "baseline.json", ".")
-    assert code == 0 and "0 would change" in err and "1 baselined sites skipped" in err
+    assert code == 0 and "0 would change" in err and "1 baselined site skipped" in err
     # run from another directory, the baseline's paths still match
     code, _, err = tmplint(capsys, monkeypatch, root / "app", "fix", "-j", "1", "--check",
                            "--baseline", "../baseline.json", ".")
-    assert code == 0 and "1 baselined sites skipped" in err
+    assert code == 0 and "1 baselined site skipped" in err
 
 
 def test_a_missing_baseline_is_an_error(tmp_path, capsys, monkeypatch) -> None:

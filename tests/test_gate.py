@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import write_project
+from tests.conftest import HELPER, write_project
 
 # one site the codemod can fix (an id in scope), two it cannot (no workflow id, no fallback; TMP006
 # is only fixed with --unsafe-fixes), and a default-off rule that stays off
@@ -32,7 +32,7 @@ def tmplint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_after_fix_add_noqa_the_check_gate_passes(tmp_path):
-    project = write_project(tmp_path / "proj", {"app/jobs.py": SOURCE})
+    project = write_project(tmp_path / "proj", {"app/jobs.py": SOURCE, **HELPER})
     before = tmplint("check", "--no-cache", ".", cwd=project)
     assert before.returncode == 1 and {"TMP002", "TMP003", "TMP006"} <= set(before.stdout.split())
 
@@ -43,7 +43,7 @@ def test_after_fix_add_noqa_the_check_gate_passes(tmp_path):
     assert "# noqa: TMP003" in text and "# noqa: TMP006" in text
 
     after = tmplint("check", "--no-cache", ".", cwd=project)
-    assert (after.returncode, after.stdout, after.stderr) == (0, "", "")
+    assert (after.returncode, after.stdout, after.stderr) == (0, "", "All checks passed!\n")
     for fmt in ("json", "sarif", "github"):
         assert tmplint("check", "--no-cache", "--format", fmt, ".", cwd=project).returncode == 0
     # and the codemod has nothing left to do

@@ -20,6 +20,9 @@ from typing import Dict
 
 import pytest
 
+from tests.conftest import HELPER
+from tests.doc_snippets import snippets_of
+
 ROOT = Path(__file__).resolve().parent.parent
 #: what ``pip install <repo>`` and pre-commit read from the hook repo
 SNAPSHOT = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "tmplint", "codemods")
@@ -110,8 +113,8 @@ def test_hooks_file_declares_both_hooks():
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"tmplint", "tmplint-fix"}
-    assert hooks["tmplint"]["entry"] == "tmplint check"
-    assert hooks["tmplint-fix"]["entry"] == "tmplint fix --exit-zero"
+    assert hooks["tmplint"]["entry"] == "tmplint check --force-exclude"
+    assert hooks["tmplint-fix"]["entry"] == "tmplint fix --exit-zero --force-exclude"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types"] == ["python"]
@@ -142,7 +145,7 @@ def test_fix_hook_fails_when_it_rewrites_then_passes(tmp_path, hook_repo, env):
     # left.py has a site the codemod must leave: the fix hook passes once it has nothing to change,
     # and reporting what is left is the gate's job
     left = "import tempfile\n\n\ndef f(workflow_id, *args):\n    return tempfile.mkstemp(*args)\n"
-    project = make_project(tmp_path / "project", {"bad.py": BAD, "clean.py": CLEAN, "left.py": left}, env)
+    project = make_project(tmp_path / "project", {"bad.py": BAD, "clean.py": CLEAN, "left.py": left, **HELPER}, env)
 
     first = try_repo(hook_repo, "tmplint-fix", project, env)
     assert first.returncode == 1, _explain(first)
@@ -160,3 +163,79 @@ def test_fix_hook_fails_when_it_rewrites_then_passes(tmp_path, hook_repo, env):
     gate = try_repo(hook_repo, "tmplint", project, env)
     assert gate.returncode == 1, _explain(gate)
     assert "left.py" in gate.stdout and "bad.py" not in gate.stdout, _explain(gate)
+
+
+# --------------------------------------------------------------------------- the documented configurations
+# README.md and docs/ci.md show a .pre-commit-config.yaml from the git URL (pinned to the tag the
+# documented release process makes) and a `repo: local` one; both run here as written, the URL
+# replaced by a clone of the snapshot. The release snippet makes the tag.
+
+PRE_COMMIT_SNIPPETS = snippets_of("pre-commit")
+EXCLUDED = "old_job.py"
+
+
+@pytest.fixture(scope="module")
+def released_repo(tmp_path_factory, hook_repo, env) -> Path:
+    """A clone of the snapshot, tagged by running the README's release commands in it."""
+    clone = tmp_path_factory.mktemp("released") / "tmplint"
+    _git("clone", "-q", str(hook_repo), str(clone), cwd=clone.parent, env=env)
+    (release,) = snippets_of("release")
+    for command, status, _ in release.commands():
+        done = subprocess.run(["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True)
+        assert done.returncode == status, f"{command}: {done.stderr}"
+    assert _git("tag", "--list", cwd=clone, env=env).split() == [f"v{_version()}"]
+    return clone
+
+
+def _version() -> str:
+    import re
+
+    return re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+
+
+def test_the_documented_configurations_are_both_shapes():
+    import yaml
+
+    shapes = set()
+    for snippet in PRE_COMMIT_SNIPPETS:
+        (repo,) = yaml.safe_load(snippet.text)["repos"]
+        shapes.add("local" if repo["repo"] == "local" else "git")
+        if repo["repo"] != "local":
+            # the pinned tag is the one the release process makes from pyproject.toml's version
+            assert repo["rev"] == f"v{_version()}", snippet.id
+    assert shapes == {"git", "local"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("snippet", PRE_COMMIT_SNIPPETS, ids=lambda s: s.id)
+def test_documented_pre_commit_configuration_works(snippet, tmp_path, released_repo, env):
+    import re
+
+    import yaml
+
+    config = re.sub(r"repo: https://\S+", f"repo: {released_repo}", snippet.text)
+    (repo,) = yaml.safe_load(config)["repos"]
+    hooks = {hook["id"] for hook in repo["hooks"]}
+    files = {".pre-commit-config.yaml": config, "bad.py": BAD, "clean.py": CLEAN, EXCLUDED: BAD, **HELPER,
+             "pyproject.toml": '[tool.tmplint]\nextend-exclude = ["old_*.py"]\n'}
+    project = make_project(tmp_path / "project", files, env)
+    # `language: system` runs the tmplint on PATH: this venv's, as a vendoring team's dev env would
+    local_env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"}
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+                              cwd=project, env=local_env, capture_output=True, text=True, timeout=900)
+
+    first = run()
+    assert first.returncode == 1, _explain(first)
+    assert EXCLUDED not in first.stdout, _explain(first)  # --force-exclude in the hooks
+    assert (project / EXCLUDED).read_text() == BAD
+    if "tmplint" in hooks:
+        assert "bad.py:5:16: TMP002" in first.stdout, _explain(first)
+    if "tmplint-fix" not in hooks:
+        assert (project / "bad.py").read_text() == BAD
+        return
+    assert "make_temp_file(workflow_id" in (project / "bad.py").read_text()
+    second = run()
+    assert second.returncode == 0, _explain(second)
+    assert (project / EXCLUDED).read_text() == BAD

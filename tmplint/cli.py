@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from tmplint import __version__
-from tmplint.config import Config, ConfigError, load_config, validate_selectors
+from tmplint.config import Config, ConfigError, load_config, override_temp_dirs, validate_selectors
 from tmplint.registry import RULES
 
 if TYPE_CHECKING:  # for annotations only: the commands import these when they run
@@ -25,11 +25,21 @@ def _selectors(value: str) -> List[str]:
 
 
 def _add_selection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
+    parser.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .); - reads stdin")
     parser.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tmplint] from")
-    for flag in ("--select", "--extend-select", "--ignore"):
+    for flag, what in (("--select", "the rules to use (replaces the configured selection)"),
+                       ("--extend-select", "rules to use besides the selected ones"),
+                       ("--ignore", "rules not to use")):
         parser.add_argument(flag, type=_selectors, action="append", default=[],
-                            metavar="CODES", help="comma-separated rule codes or prefixes")
+                            metavar="CODES", help=f"{what}: comma-separated rule codes or prefixes")
+    parser.add_argument("--temp-dirs", type=_selectors, metavar="DIRS",
+                        help="comma-separated temp dirs whose literal paths TMP006 flags (replaces temp-dirs)")
+    parser.add_argument("--extend-temp-dirs", type=_selectors, action="append", default=[], metavar="DIRS",
+                        help="comma-separated temp dirs to flag besides the configured ones")
+    parser.add_argument("--force-exclude", action="store_true",
+                        help="apply the excludes to files named explicitly too (and to --stdin-filename)")
+    parser.add_argument("--stdin-filename", metavar="PATH",
+                        help="the path of the source read from - (stdin): for the config, excludes and reports")
     parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)")
 
 
@@ -38,21 +48,25 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tmplint",
         description="Find and rewrite scratch files in the shared system temp dir.",
     )
-    parser.add_argument("--version", action="version", version=f"tmplint {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("-V", "--version", action="version", version=f"tmplint {__version__}",
+                        help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     help="what to do (tmplint COMMAND --help for its options)")
     commands.required = True
 
     check = commands.add_parser("check", help="report findings (exit 1 when there are any)")
     _add_selection_options(check)
-    check.add_argument("--format", choices=sorted(_formats()), default="text")
+    check.add_argument("--format", choices=sorted(_formats()), default="text",
+                       help="output format (default: text, flake8's path:line:col: CODE message)")
     check.add_argument("--statistics", action="store_true", help="print counts per rule")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings (errors still exit 2)")
-    check.add_argument("--stdin-filename", help="path to report for source read from '-' (stdin)")
     check.add_argument("--baseline", type=Path, metavar="FILE",
                        help="report only findings not recorded in this baseline file")
     check.add_argument("--write-baseline", type=Path, metavar="FILE",
                        help="record the current findings in this baseline file (and report none of them)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    # ruff users type it: answered with a pointer to `tmplint fix`, not argparse's "unrecognized"
+    check.add_argument("--fix", action="store_true", help=argparse.SUPPRESS)
 
     fix = commands.add_parser("fix", help="rewrite call sites into the per-workflow helper")
     _add_selection_options(fix)
@@ -90,17 +104,41 @@ def _load_config(args: argparse.Namespace) -> Config:
     paths = getattr(args, "paths", None) or []
     start = Path(args.stdin_filename) if getattr(args, "stdin_filename", None) else (paths[0] if paths else Path.cwd())
     config = load_config(explicit=args.config, start=start if start.exists() else start.parent)
-    changes = {}
+    changes: Dict[str, object] = {}
+    if getattr(args, "force_exclude", False):
+        changes["force_exclude"] = True
     for option in ("select", "extend_select", "ignore"):
         values = [code for group in getattr(args, option, []) for code in group]
         if values:
             validate_selectors(values, f"--{option.replace('_', '-')}")
             changes[option] = tuple(values) if option == "select" else getattr(config, option) + tuple(values)
-    return replace(config, **changes)
+    config = replace(config, **changes)
+    if hasattr(args, "temp_dirs"):
+        extend = [d for group in args.extend_temp_dirs for d in group]
+        config = override_temp_dirs(config, args.temp_dirs, extend, "--")
+    return config
+
+
+def _usage_problem(args: argparse.Namespace) -> Optional[str]:
+    """The one-line error for options that do not go together, if any."""
+    if getattr(args, "fix", False):
+        return "tmplint: error: `tmplint check` does not rewrite files; use `tmplint fix` (`--diff` to preview)"
+    paths = [str(p) for p in getattr(args, "paths", None) or []]
+    if getattr(args, "stdin_filename", None) and paths != ["-"]:
+        return "tmplint: error: --stdin-filename needs - (stdin) as the only path"
+    if "-" in paths and paths != ["-"]:
+        return "tmplint: error: '-' (stdin) cannot be combined with other paths"
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        return "tmplint: error: --jobs must be at least 1"
+    return None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = _usage_problem(args)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
     try:
         if args.command == "rules":
             return cmd_rules()
@@ -109,9 +147,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         config = _load_config(args)
     except ConfigError as exc:
         print(f"tmplint: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    if getattr(args, "jobs", None) is not None and args.jobs < 1:
-        print("tmplint: error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_ERROR
     try:
         if args.command == "check":
@@ -148,9 +183,13 @@ class _CommandError(Exception):
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    from tmplint.reporters import REPORTERS, report_statistics
+    from tmplint.reporters import REPORTERS, report_statistics, report_summary, warn_no_files
 
     results, sources = _check_results(args, config)
+    if not results:  # nothing selected; an excluded --stdin-filename passes silently, as in ruff
+        if [str(p) for p in args.paths] != ["-"]:
+            warn_no_files(sys.stderr)
+        return EXIT_OK
     findings = [f for result in results for f in result.findings]
     errors = [(result.path, result.error) for result in results if result.error]
     for path, error in errors:
@@ -161,6 +200,8 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     if args.statistics:
         # keep stdout parseable for the machine formats
         report_statistics(findings, sys.stdout if args.format in ("text", "github") else sys.stderr)
+    if args.format == "text":  # as ruff: the machine formats end without a summary
+        report_summary(findings, errors, sys.stderr)
     if errors:
         return EXIT_ERROR
     if findings and not args.exit_zero:
@@ -175,17 +216,19 @@ def _check_results(args: argparse.Namespace, config: Config) -> Tuple[List[FileR
 
     paths = args.paths or [Path(".")]
     if [str(p) for p in paths] == ["-"]:
-        return _check_stdin(args.stdin_filename or "-", config)
-    if any(str(p) == "-" for p in paths):
-        raise _CommandError("tmplint: error: '-' (stdin) cannot be combined with other paths")
+        return _check_stdin(args.stdin_filename, config)
     return list(check_paths(paths, config, args.jobs, use_cache=not args.no_cache)), {}
 
 
-def _check_stdin(name: str, config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
+def _check_stdin(filename: Optional[str], config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
     from tmplint.check import check_data
     from tmplint.detector import DetectorError, decode_source
+    from tmplint.files import is_excluded
 
     data = sys.stdin.buffer.read()
+    name = filename or "-"
+    if filename and config.force_exclude and is_excluded(Path(filename), config):
+        return [], {}  # as ruff: an excluded file is not checked, and nothing is said
     results = [check_data(data, name, config)]
     sources = {}
     try:
@@ -224,20 +267,28 @@ def _load_baseline(path: Path) -> Baseline:
 
 
 def cmd_fix(args: argparse.Namespace, config: Config) -> int:
-    from tmplint.fix import run_fix
+    from tmplint.fix import run_fix, run_fix_stdin
 
+    baseline = _load_baseline(args.baseline) if args.baseline else None
+    if [str(p) for p in args.paths] == ["-"]:
+        return run_fix_stdin(
+            args.stdin_filename, config, diff=args.diff, check=args.check, unsafe_fixes=args.unsafe_fixes,
+            add_noqa=args.add_noqa, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
+            baseline=baseline, exit_zero=args.exit_zero,
+        )
     return run_fix(
         args.paths or [Path(".")], config, diff=args.diff, check=args.check,
         unsafe_fixes=args.unsafe_fixes, add_noqa=args.add_noqa, jobs=args.jobs or os.cpu_count() or 1,
         stdout=sys.stdout, stderr=sys.stderr, report=args.report,
-        baseline=_load_baseline(args.baseline) if args.baseline else None, exit_zero=args.exit_zero,
+        baseline=baseline, exit_zero=args.exit_zero, require_helper=True,
     )
 
 
 def cmd_init(args: argparse.Namespace, config: Config) -> int:
-    from tmplint.helper import helper_module_path, write_helper_module
+    from tmplint.fix import display_path
+    from tmplint.helper import helper_module_target, write_helper_module
 
-    target = args.module or helper_module_path(config.helper_module)
+    target = args.module or Path(display_path(helper_module_target(config.helper_module, config.root_dir)))
     try:
         written = write_helper_module(target, config.root, config.root_env, force=args.force)
     except FileExistsError:

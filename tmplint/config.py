@@ -1,6 +1,7 @@
 """``[tool.tmplint]`` configuration: discovery, validation and rule selection."""
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from dataclasses import dataclass, field, fields, replace
@@ -49,6 +50,8 @@ class Config:
     audit: str = "off"
     #: globs of paths under the temp dirs the runtime audit does not report
     audit_allow: Tuple[str, ...] = ()
+    #: apply the excludes to files named explicitly too (ruff's force-exclude; the pre-commit hooks)
+    force_exclude: bool = False
     #: the pyproject.toml this came from, if any; relative excludes are anchored at its dir
     source: Optional[Path] = field(default=None, compare=False)
 
@@ -191,7 +194,28 @@ _KEYS = {
     "honor-other-suppressions": _bool,
     "audit": _audit_mode,
     "audit-allow": _str_list,
+    "force-exclude": _bool,
 }
+
+
+def unknown_key_hint(key: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'temp-dirs'?)`` for a misspelt key, or nothing when none is close."""
+    spelled = key.replace("_", "-")
+    close = [spelled] if spelled in known else difflib.get_close_matches(spelled, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def override_temp_dirs(config: Config, temp_dirs: Optional[Sequence[str]], extend_temp_dirs: Sequence[str],
+                       where: str) -> Config:
+    """``config`` with the temp dirs a command line gave: ``temp_dirs`` replaces the list,
+    ``extend_temp_dirs`` adds to it (as the keys ``temp-dirs`` and ``extend-temp-dirs`` do)."""
+    changes: Dict[str, Any] = {}
+    if temp_dirs is not None:
+        changes["temp_dirs"] = _temp_dirs(list(temp_dirs), f"{where}temp-dirs")
+    if extend_temp_dirs:
+        changes["extend_temp_dirs"] = config.extend_temp_dirs + _temp_dirs(list(extend_temp_dirs),
+                                                                           f"{where}extend-temp-dirs")
+    return replace(config, **changes)
 
 
 def parse_table(table: Mapping[str, Any], where: str, base: Config = Config()) -> Config:
@@ -200,7 +224,7 @@ def parse_table(table: Mapping[str, Any], where: str, base: Config = Config()) -
     for key, value in table.items():
         validator = _KEYS.get(key)
         if validator is None:
-            hint = f" (did you mean {key.replace('_', '-')!r}?)" if key.replace("_", "-") in _KEYS else ""
+            hint = unknown_key_hint(key, _KEYS)
             raise ConfigError(f"{where}: unknown key {key!r} in [tool.tmplint]{hint}")
         changes[key.replace("-", "_")] = validator(value, f"{where}: [tool.tmplint] {key}")
     return replace(base, **changes)

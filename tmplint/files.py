@@ -7,7 +7,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from tmplint.config import Config
 
@@ -40,6 +40,13 @@ class _Excludes:
         self.names = _compile_globs(names)
         self.paths = _compile_globs(paths)
         self.root = root
+        #: the ``.gitignore`` of each directory asked about (``--force-exclude`` asks per file)
+        self._gitignores: Dict[str, Optional["pathspec.PathSpec"]] = {}
+
+    def gitignore(self, directory: str) -> Optional["pathspec.PathSpec"]:
+        if directory not in self._gitignores:
+            self._gitignores[directory] = _gitignore_spec(Path(directory))
+        return self._gitignores[directory]
 
     def relative_dir(self, directory: Path) -> Optional[str]:
         """``directory`` (resolved) relative to the root, when slash patterns need it."""
@@ -70,13 +77,16 @@ def _compile_globs(patterns: Sequence[str]) -> Optional["re.Pattern[str]"]:
 def iter_python_files(paths: Iterable[Path], config: Config) -> Iterator[Tuple[Path, Optional[str]]]:
     """Yield ``(path, error)`` for every Python file under ``paths``.
 
-    Explicitly named files are always yielded (as ruff does); files found by walking a directory
-    skip the configured excludes and whatever ``.gitignore`` files on the way ignore. A path
-    that does not exist is yielded with an error, so the run can report it and go on.
+    Explicitly named files are always yielded (as ruff does) unless ``config.force_exclude``;
+    files found by walking a directory skip the configured excludes and whatever ``.gitignore``
+    files on the way ignore. A path that does not exist is yielded with an error, so the run can
+    report it and go on.
     """
-    excludes = _Excludes(tuple(config.exclude) + tuple(config.extend_exclude), config.root_dir.resolve())
+    excludes = _excludes(config)
     seen = set()
     for path in paths:
+        if config.force_exclude and _excluded_path(path, excludes):
+            continue
         if not path.exists() and not path.is_symlink():
             yield path, "no such file or directory"
             continue
@@ -88,6 +98,40 @@ def iter_python_files(paths: Iterable[Path], config: Config) -> Iterator[Tuple[P
             if key not in seen:
                 seen.add(key)
                 yield Path(found), None
+
+
+def _excludes(config: Config) -> _Excludes:
+    return _Excludes(tuple(config.exclude) + tuple(config.extend_exclude), config.root_dir.resolve())
+
+
+def is_excluded(path: Path, config: Config) -> bool:
+    """Whether the excludes (and ``.gitignore`` files) of ``config`` leave out ``path`` or a
+    directory above it: what ``--force-exclude`` applies to a path named explicitly (also a
+    ``--stdin-filename``, which need not exist)."""
+    return _excluded_path(path, _excludes(config))
+
+
+def _excluded_path(path: Path, excludes: _Excludes) -> bool:
+    # plain strings, not Path objects: pre-commit names every file of a commit
+    parent, name = os.path.split(os.path.abspath(path))
+    full = os.path.join(os.path.realpath(parent), name)
+    root = str(excludes.root)
+    if not full.startswith(root.rstrip(os.sep) + os.sep):  # outside the project: name patterns only
+        return any(excludes.excluded(part, None) for part in Path(full).parts[1:])
+    parts = full[len(root.rstrip(os.sep)) + 1:].split(os.sep)
+    last_is_dir = os.path.isdir(full)
+    ignores: List[Tuple[str, pathspec.PathSpec]] = []
+    directory = root
+    for index, part in enumerate(parts):
+        spec = excludes.gitignore(directory)
+        if spec is not None:
+            ignores.append((directory, spec))
+        child = os.path.join(directory, part)
+        is_dir = index < len(parts) - 1 or last_is_dir
+        if excludes.excluded(part, "/".join(parts[:index])) or _gitignored(child, is_dir, ignores):
+            return True
+        directory = child
+    return False
 
 
 def _walk(directory: str, excludes: _Excludes, ignores: List[Tuple[str, pathspec.PathSpec]]) -> Iterator[str]:

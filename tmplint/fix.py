@@ -34,8 +34,12 @@ the calls, found by name in the project's Python files, that do not pass ``workf
 function that just got the parameter. ``--baseline FILE`` leaves the sites a ``tmplint check
 --write-baseline`` file records alone (matched as ``tmplint check --baseline`` matches them).
 
+``tmplint fix -`` (``run_fix_stdin``) fixes the source on stdin and prints it on stdout. From the
+command line, a run that would rewrite a site into a helper module that is neither in the project
+nor installed stops before writing anything (``--diff``/``--check`` only warn).
+
 Exit codes: 2 when any file could not be read, parsed or rewritten, or the report could not be
-written (the others are still processed); else with ``--check``: 1 when a file would change, 0
+written (the others are still processed), or the helper module is missing; else with ``--check``: 1 when a file would change, 0
 otherwise (sites left alone do not count); else 1 when findings remain (sites that could not be
 fixed and were not marked with ``--add-noqa``) or when ``--diff`` found something to change, unless
 ``--exit-zero`` (the ``tmplint-fix`` pre-commit hook: pre-commit fails it when it changed files,
@@ -64,6 +68,7 @@ from tmplint.detector import DetectorError, Finding, decode_source
 from tmplint.files import FileError, atomic_write, iter_python_files, not_writable, read_bytes, resolve_target
 from tmplint.fix_report import FileSection, Rewrite, UnpassedCall, per_rule, render_report, short_target
 from tmplint.progress import Progress
+from tmplint.reporters import plural, warn_no_files
 from tmplint.sources import split_lines
 
 
@@ -267,14 +272,19 @@ def run_fix(
     report: Optional[Path] = None,
     baseline: Optional[Baseline] = None,
     exit_zero: bool = False,
+    require_helper: bool = False,
 ) -> int:
     """Fix (or with ``diff``/``check``, only show) every finding under ``paths``; returns the exit code.
     ``report``: also write a markdown report there (``--report``); ``baseline``: leave the sites it
     records alone (``--baseline``); ``exit_zero``: sites left (or a diff shown) do not make the
-    exit status 1 (``--exit-zero``, what the pre-commit hook runs)."""
+    exit status 1 (``--exit-zero``, what the pre-commit hook runs); ``require_helper``: a rewrite
+    needs the helper module to exist (the command line's check, :func:`_helper_problem`)."""
     started = time.monotonic()
     errors = _ErrorLog(stderr)
     scan = _scan(paths, config, jobs, baseline, unsafe_fixes, add_noqa, errors)
+    if scan.scanned == 0 and not errors.count:
+        warn_no_files(stderr)
+        return 0
     # only a file libcst rewrites can lose an import that a test patches, or bypass a test's patch
     rewritable = len(scan.settled) < len(scan.tasks)
     patchers = _patched_modules([path for path, _, _ in scan.tasks], paths, config) if rewritable else {}
@@ -283,6 +293,8 @@ def run_fix(
     outcomes = _run_tasks(scan.tasks, config, unsafe_fixes, add_noqa, jobs, stderr, scan.settled, keep)
     for index, left in held.items():
         outcomes[index].left.extend(left)
+    if require_helper and _helper_problem(outcomes, config, dry=diff or check, stderr=stderr):
+        return 2
 
     tally = _Tally(dry=diff or check, with_sections=report is not None)
     for index, ((path, data, findings), outcome) in enumerate(zip(scan.tasks, outcomes)):
@@ -306,6 +318,77 @@ def run_fix(
         _write_report(report, text, errors, stderr)
     return _exit_status(errors=errors.count, diff=diff, check=check, changed=tally.changed,
                         remaining=len(tally.left) - tally.noqa_marked, exit_zero=exit_zero)
+
+
+def _helper_problem(outcomes: Sequence[FileOutcome], config: Config, *, dry: bool, stderr: TextIO) -> bool:
+    """Whether the run must stop before writing anything: a site would be rewritten into a call of
+    a helper module that does not exist. A dry run (``--diff``/``--check``) writes nothing, so it
+    only warns."""
+    from tmplint.helper import missing_helper_error
+
+    if not any(outcome.fixed and outcome.data is not None for outcome in outcomes):
+        return False
+    problem = missing_helper_error(config.helper_module, config.root_dir)
+    if problem is None:
+        return False
+    stderr.write((problem.replace(": error: ", ": warning: ", 1) if dry else problem) + "\n")
+    return not dry
+
+
+def run_fix_stdin(
+    filename: Optional[str], config: Config, *, diff: bool, check: bool, unsafe_fixes: bool, add_noqa: bool,
+    stdin: TextIO, stdout: TextIO, stderr: TextIO, baseline: Optional[Baseline] = None, exit_zero: bool = False,
+) -> int:
+    """``tmplint fix -``: the source on stdin, fixed, on stdout (as ``ruff check --fix -`` does; with
+    ``diff`` a diff, with ``check`` nothing). ``filename`` (``--stdin-filename``) names it in reports
+    and for the excludes; an excluded file, or one that cannot be fixed, comes out as it went in.
+    The summary and the sites left go to stderr; exit codes as for files."""
+    from tmplint.files import is_excluded
+
+    data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
+    name = filename or "-"
+    if filename and config.force_exclude and is_excluded(Path(filename), config):
+        _show_stdin_result(stdout, data, data, name, diff=diff, check=check)
+        return 0
+    started = time.monotonic()
+    findings, skipped, outcome, problem = _fix_stdin_source(data, name, config, baseline, unsafe_fixes, add_noqa)
+    if problem is None and _helper_problem([outcome], config, dry=diff or check, stderr=stderr):
+        problem = "not rewritten: the helper module is missing"
+    new = outcome.data if problem is None and outcome.data is not None else data
+    _show_stdin_result(stdout, data, new, name, diff=diff, check=check)
+    if problem is not None:
+        stderr.write(f"{name}: error: {problem}\n")
+        return 2
+    tally = _Tally(dry=diff or check, with_sections=False)
+    tally.add(Path(name), data, outcome, config, [])
+    _summary(stderr, scanned=1, with_findings=1 if findings else 0, changed=tally.changed,
+             fixed=tally.fixed_by_rule, left=tally.left, notes=tally.notes, noqa=tally.noqa_marked,
+             dry=tally.dry, add_noqa=add_noqa, elapsed=time.monotonic() - started, params=tally.params,
+             baselined=skipped if baseline is not None else None)
+    return _exit_status(errors=0, diff=diff, check=check, changed=tally.changed,
+                        remaining=len(tally.left) - tally.noqa_marked, exit_zero=exit_zero)
+
+
+def _fix_stdin_source(data: bytes, name: str, config: Config, baseline: Optional[Baseline], unsafe_fixes: bool,
+                      add_noqa: bool) -> Tuple[List[Finding], int, FileOutcome, Optional[str]]:
+    """The findings to fix in ``data``, how many the baseline skipped, the outcome, and the problem
+    that stops it (cannot be read, parsed or rewritten), if any."""
+    from tmplint.check import check_data
+
+    result = check_data(data, name, config)
+    result.data = data
+    findings = _findings_to_fix(result, baseline)
+    outcome = fix_file(name, data, findings, config, unsafe_fixes, add_noqa) if findings else FileOutcome()
+    return findings, len(result.findings) - len(findings), outcome, result.error or outcome.error
+
+
+def _show_stdin_result(stdout: TextIO, old: bytes, new: bytes, name: str, *, diff: bool, check: bool) -> None:
+    """What ``tmplint fix -`` prints: the source (fixed or not), a diff with ``diff``, nothing with ``check``."""
+    if diff:
+        if new != old:
+            _write_out(stdout, unified_diff(old, new, name))
+    elif not check:
+        _write_out(stdout, new)
 
 
 #: one file to rewrite: its path, its bytes, the findings to fix
@@ -750,10 +833,10 @@ def _summary(stream: TextIO, *, scanned: int, with_findings: int, changed: int, 
     verb_files = "would change" if dry else "changed"
     verb_sites = "would be fixed" if dry else "fixed"
     stream.write(
-        f"tmplint fix: {scanned} files scanned, {with_findings} with findings, {changed} {verb_files}; "
-        f"{total_fixed} sites {verb_sites}" + (f" ({by_rule})" if by_rule else "")
+        f"tmplint fix: {plural(scanned, 'file')} scanned, {with_findings} with findings, {changed} {verb_files}; "
+        f"{plural(total_fixed, 'site')} {verb_sites}" + (f" ({by_rule})" if by_rule else "")
         + f", {len(left)} left" + (f" ({noqa} marked with # noqa)" if add_noqa else "")
-        + (f", {baselined} baselined sites skipped" if baselined is not None else "")
+        + (f", {plural(baselined, 'baselined site')} skipped" if baselined is not None else "")
         + f" [{elapsed:.2f}s]\n"
     )
     for title, lines in (

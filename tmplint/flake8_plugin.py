@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator, List, Optional, Tuple
 
 from tmplint import __version__
-from tmplint.config import Config, ConfigError, load_config
+from tmplint.config import Config, ConfigError, load_config, override_temp_dirs
 from tmplint.detector import find_findings
 from tmplint.prefilter import prefilter_for
 from tmplint.registry import RULES
@@ -30,6 +30,7 @@ class TmplintChecker:
     #: names of default-off rules that flake8's --select/--extend-select named in full
     _named_codes: Tuple[str, ...] = ()
     _temp_dirs: Optional[Tuple[str, ...]] = None
+    _extend_temp_dirs: Tuple[str, ...] = ()
     _config_file: Optional[str] = None
 
     def __init__(self, tree: ast.AST, lines: List[str], filename: str) -> None:
@@ -41,7 +42,12 @@ class TmplintChecker:
     def add_options(cls, option_manager: Any) -> None:
         option_manager.add_option(
             "--tmplint-temp-dirs", comma_separated_list=True, parse_from_config=True, default=None,
-            help="tmplint: temp dirs whose literal paths TMP006 flags (overrides [tool.tmplint] temp-dirs)",
+            help="tmplint: temp dirs whose literal paths TMP006 flags (replaces [tool.tmplint] temp-dirs "
+                 "and the defaults)",
+        )
+        option_manager.add_option(
+            "--tmplint-extend-temp-dirs", comma_separated_list=True, parse_from_config=True, default=None,
+            help="tmplint: temp dirs TMP006 flags besides the configured ones (adds to extend-temp-dirs)",
         )
         option_manager.add_option(
             "--tmplint-config", parse_from_config=True, default=None,
@@ -53,6 +59,11 @@ class TmplintChecker:
         named = list(getattr(options, "select", None) or []) + list(getattr(options, "extend_select", None) or [])
         cls._named_codes = tuple(code for code in named if code in RULES)
         cls._temp_dirs = tuple(options.tmplint_temp_dirs) if getattr(options, "tmplint_temp_dirs", None) else None
+        cls._extend_temp_dirs = tuple(getattr(options, "tmplint_extend_temp_dirs", None) or ())
+        try:  # a bad dir is a usage error, reported once, like a bad [tool.tmplint]
+            override_temp_dirs(Config(), cls._temp_dirs, cls._extend_temp_dirs, "--tmplint-")
+        except ConfigError as exc:
+            raise SystemExit(f"tmplint: {exc}") from None
         cls._config_file = getattr(options, "tmplint_config", None)
 
     def config(self) -> Config:
@@ -62,9 +73,7 @@ class TmplintChecker:
             config = _project_config(str(Path(self.filename).resolve().parent))
         if self._named_codes:
             config = replace(config, extend_select=config.extend_select + self._named_codes)
-        if self._temp_dirs is not None:
-            config = replace(config, temp_dirs=self._temp_dirs)
-        return config
+        return override_temp_dirs(config, self._temp_dirs, self._extend_temp_dirs, "--tmplint-")
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         config = self.config()

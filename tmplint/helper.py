@@ -13,7 +13,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import List, Union
+from typing import List, Optional, Union
 
 from tmplint.files import atomic_write
 
@@ -132,6 +132,66 @@ def helper_module_path(helper_module: str = DEFAULT_HELPER_MODULE) -> Path:
     if not all(part.isidentifier() and not keyword.iskeyword(part) for part in parts):
         raise ValueError(f"helper-module {helper_module!r} is not a dotted module path")
     return Path(*parts[:-1], parts[-1] + ".py")
+
+
+def _module_files(helper_module: str, root: Path) -> List[Path]:
+    """Where the module may live in the project at ``root``: at the root or under ``src/``, as a
+    module or a package."""
+    relative = helper_module_path(helper_module)
+    package = relative.with_suffix("") / "__init__.py"
+    return [base / name for base in (root, root / "src") for name in (relative, package)]
+
+
+def helper_module_target(helper_module: str, root: Path) -> Path:
+    """The file ``tmplint init`` writes for ``helper_module`` in the project at ``root``: the
+    module's existing file; else where its package is (``svc.util.temp_paths`` with ``src/svc/util/``
+    is ``src/svc/util/temp_paths.py``, the src layout); else at the root."""
+    existing = find_helper_module(helper_module, root)
+    if existing is not None:
+        return existing
+    relative = helper_module_path(helper_module)
+    package = relative.parent.parts
+    for depth in range(len(package), 0, -1):  # the deepest package dir that exists wins
+        for base in (root, root / "src"):
+            if (base.joinpath(*package[:depth])).is_dir():
+                return base / relative
+    return root / relative
+
+
+def find_helper_module(helper_module: str, root: Path) -> Optional[Path]:
+    """The file of ``helper_module`` in the project at ``root``, or None."""
+    return next((path for path in _module_files(helper_module, root) if path.is_file()), None)
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` is installed where this Python finds modules (found, never imported:
+    importing would run the project's code)."""
+    from importlib.machinery import PathFinder
+
+    search: Optional[List[str]] = None
+    for part in module.split("."):
+        try:
+            spec = PathFinder.find_spec(part, search)
+        except (ImportError, ValueError, OSError):
+            return False
+        if spec is None:
+            return False
+        search = list(spec.submodule_search_locations or [])
+    return True
+
+
+def missing_helper_error(helper_module: str, root: Path) -> Optional[str]:
+    """The error line for a helper module that is neither in the project at ``root`` nor
+    installed (what ``tmplint fix`` would import in every file it rewrites), else None."""
+    if find_helper_module(helper_module, root) is not None or _importable(helper_module):
+        return None
+    target = helper_module_target(helper_module, root)
+    try:
+        shown = Path(os.path.relpath(target)).as_posix()
+    except ValueError:  # another drive (Windows)
+        shown = str(target)
+    return (f"{shown}: error: helper module {helper_module!r} does not exist; the rewrites would import it "
+            f"(create it with `tmplint init`, or set helper-module in [tool.tmplint])")
 
 
 def write_helper_module(

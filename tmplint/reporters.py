@@ -27,10 +27,61 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/tmplint/"
 
 
+# --------------------------------------------------------------------------- words and colour
+
+
+def plural(count: int, word: str, many: Optional[str] = None) -> str:
+    """``1 file``, ``2 files``, ``0 files`` (``many``: the plural when it is not ``word + "s"``)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour on a terminal, as ruff decides: ``NO_COLOR`` (any non-empty value) turns it off,
+    ``FORCE_COLOR`` on, else only when ``stream`` is a TTY (and ``TERM`` is not ``dumb``)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+_STYLES = {"bold": "1", "red": "1;31", "green": "1;32", "yellow": "1;33", "cyan": "36"}
+
+
+def paint(text: str, style: str, colour: bool) -> str:
+    """``text`` in an ANSI ``style`` (a key of ``_STYLES``) when ``colour``."""
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if colour else text
+
+
 def report_text(findings: Sequence[Finding], errors: Sequence[FileErrorReport], out: TextIO) -> None:
-    """flake8's format: ``path:line:col: CODE message`` (col counted from 1)."""
+    """flake8's format: ``path:line:col: CODE message`` (col counted from 1); on a terminal the
+    path is bold and the code red, as ruff shows them."""
+    colour = use_colour(out)
+    sep = paint(":", "cyan", colour)
     for f in findings:
-        out.write(f"{f.path}:{f.line}:{f.col + 1}: {f.code} {f.message}\n")
+        out.write(f"{paint(f.path, 'bold', colour)}{sep}{f.line}{sep}{f.col + 1}{sep} "
+                  f"{paint(f.code, 'red', colour)} {f.message}\n")
+
+
+def report_summary(findings: Sequence[Finding], errors: Sequence[FileErrorReport], out: TextIO) -> None:
+    """The closing line of ``tmplint check`` (on stderr, as ruff's): ``Found 5 findings (4 fixable
+    with tmplint fix).`` or ``All checks passed!``, and how many files could not be checked."""
+    colour = use_colour(out)
+    unchecked = f" {plural(len(errors), 'file')} could not be checked." if errors else ""
+    if findings:
+        fixable = sum(1 for f in findings if f.fixable)
+        hint = f" ({fixable} fixable with tmplint fix)" if fixable else ""
+        out.write(f"Found {plural(len(findings), 'finding')}{hint}.{unchecked}\n")
+    elif errors:
+        out.write(f"No findings in the files checked;{unchecked}\n")
+    else:
+        out.write(paint("All checks passed!", "green", colour) + "\n")
+
+
+def warn_no_files(out: TextIO) -> None:
+    """ruff's warning for a selection without a single Python file."""
+    out.write(f"{paint('warning', 'yellow', use_colour(out))}: No Python files found\n")
 
 
 def report_json(findings: Sequence[Finding], errors: Sequence[FileErrorReport], out: TextIO) -> None:
