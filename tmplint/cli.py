@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from tmplint import __version__
 from tmplint.config import Config, ConfigError, load_config, validate_selectors
+from tmplint.pool import report_interrupted
 from tmplint.registry import RULES
 
 if TYPE_CHECKING:  # for annotations only: the commands import these when they run
@@ -100,6 +101,13 @@ def _load_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        return report_interrupted()
+
+
+def _run(argv: Optional[Sequence[str]]) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "rules":
@@ -122,9 +130,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except _CommandError as exc:
         print(exc, file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("tmplint: interrupted", file=sys.stderr)
-        return 130
 
 
 def cmd_rules() -> int:
