@@ -5,12 +5,13 @@ takes over SIGINT before it imports the command line (only ``tmplint.pool``, whi
 but the standard library, comes first)."""
 import sys
 
-from tmplint.pool import report_interrupted, stop_on_first_interrupt
+from tmplint.pool import pause_for_test, report_interrupted, stop_on_first_interrupt
 
 
 def run() -> int:
     stop_on_first_interrupt()
     try:
+        pause_for_test("starting")
         from tmplint.cli import main
 
         return main()

@@ -188,7 +188,8 @@ def pause_for_test(point: str) -> None:
     """The test hook, off unless ``$TMPLINT_TEST_PAUSE_DIR`` names a directory and
     ``$TMPLINT_TEST_PAUSE_AT`` names ``point`` (names separated by commas): the first time the run
     reaches ``point``, it creates the file ``<dir>/<point>`` and waits until the test removes it
-    (or a Ctrl-C interrupts the wait). The points: ``pool-result`` (the main process has the first
+    (or a Ctrl-C interrupts the wait). The points: ``starting`` (the command line is not imported
+    yet), ``pool-result`` (the main process has the first
     result of a worker, the others are busy), ``terminating`` (the first Ctrl-C is being handled,
     the workers are not killed yet), ``writing`` (the new content of the first file written is in
     its temp file, not yet moved in place)."""
