@@ -143,7 +143,7 @@ class WorkerPool:
 #: code CPython compiles: a 1,000-term ``"a" + "a" + ...``, a 600-branch ``elif`` chain), and the
 #: stack for them. The stack is address space: only the pages a deep file touches are used.
 DEEP_RECURSION_LIMIT = 60_000
-DEEP_STACK_BYTES = 1024 * 1024 * 1024
+DEEP_STACK_BYTES = 512 * 1024 * 1024
 
 _T = TypeVar("_T")
 
@@ -169,9 +169,13 @@ def with_deep_stack(fn: Callable[..., _T], *args: Any) -> _T:
         try:
             thread = threading.Thread(target=target, name="tmplint-deep", daemon=True)
             thread.start()
+        except RuntimeError:  # no memory for such a stack (strict overcommit): the usual one
+            sys.setrecursionlimit(limit)
+            target()
+        else:
+            thread.join()
         finally:
             threading.stack_size(previous)
-        thread.join()
     finally:
         sys.setrecursionlimit(limit)
     if "error" in outcome:
