@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
 import sys
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
@@ -22,11 +20,12 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional,
 from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
 from tmplint.files import FileError, iter_python_files, read_bytes
+from tmplint.pool import WorkerPool, interrupts_deferred, with_deep_stack
 from tmplint.prefilter import prefilter_for
 from tmplint.progress import Progress
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
 
 
 @dataclass
@@ -41,7 +40,12 @@ class FileResult:
 
 def check_data(data: bytes, path: str, config: Config, prefiltered: bool = False) -> FileResult:
     """The result for one file's bytes; never raises (a detector bug is an error result).
-    ``prefiltered``: the caller already ran the prefilter on these bytes."""
+    ``prefiltered``: the caller already ran the prefilter on these bytes. Runs with a deep stack:
+    a file CPython compiles is never too deeply nested to check."""
+    return with_deep_stack(_check_data, data, path, config, prefiltered)
+
+
+def _check_data(data: bytes, path: str, config: Config, prefiltered: bool) -> FileResult:
     # An AST is a tree of a million objects without cycles, freed by reference counting; the
     # cyclic GC would walk it again and again while it is built (about 10 % of the time).
     gc_was_enabled = gc.isenabled()
@@ -85,29 +89,6 @@ def _pool_context() -> Tuple[Any, int]:
     return multiprocessing.get_context(), POOL_MIN_BYTES_SPAWN
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group; the main process alone reports it and stops.
-    # The worker was started with SIGINT blocked (_sigint_held): it ignores it, then unblocks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-@contextmanager
-def _sigint_held() -> Iterator[None]:
-    """SIGINT blocked (held, not lost) while pool workers may be started: a worker inherits the
-    mask, so a Ctrl-C can never reach it before its initializer ignores SIGINT (it printed a
-    traceback from the initializer); the main process gets a held SIGINT as soon as this ends."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, no process groups
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
 def _check_chunk(config: Config, items: List[Tuple[str, bytes]]) -> List[FileResult]:
     return [check_data(data, path, config, prefiltered=True) for path, data in items]
 
@@ -120,7 +101,7 @@ class _Parser:
         self.jobs = jobs
         self.context: Any = None
         self.pool_min_bytes = POOL_MIN_BYTES_FORK if sys.platform.startswith("linux") else POOL_MIN_BYTES_SPAWN
-        self.pool: Optional["ProcessPoolExecutor"] = None
+        self.pool: Optional[WorkerPool] = None
         self.pending: List[Tuple[int, str, bytes]] = []
         self.pending_bytes = 0
         self.futures: List[Tuple[List[int], "Future"]] = []
@@ -131,9 +112,7 @@ class _Parser:
         if self.pool is None and self.jobs > 1 and self.pending_bytes >= self.pool_min_bytes:
             self.context, self.pool_min_bytes = _pool_context()
             if self.pending_bytes >= self.pool_min_bytes:
-                from concurrent.futures import ProcessPoolExecutor
-
-                self.pool = ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=_ignore_sigint)
+                self.pool = WorkerPool(self.jobs, self.context)
         if self.pool is not None and self.pending_bytes >= CHUNK_BYTES:
             self._submit()
 
@@ -141,8 +120,7 @@ class _Parser:
         assert self.pool is not None
         indexes = [index for index, _, _ in self.pending]
         items = [(path, data) for _, path, data in self.pending]
-        with _sigint_held():  # submit starts the workers
-            self.futures.append((indexes, self.pool.submit(_check_chunk, self.config, items)))
+        self.futures.append((indexes, self.pool.submit(_check_chunk, self.config, items)))
         self.pending, self.pending_bytes = [], 0
 
     def results(self) -> Iterator[Tuple[int, FileResult]]:
@@ -153,17 +131,23 @@ class _Parser:
             return
         from concurrent.futures.process import BrokenProcessPool
 
-        try:
-            if self.pending:
-                self._submit()
-            for indexes, future in self.futures:
-                try:
-                    chunk = future.result()
-                except BrokenProcessPool:
-                    chunk = [FileResult("", error="internal error: a worker process died") for _ in indexes]
-                yield from zip(indexes, chunk)
-        finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pending:
+            self._submit()
+        for indexes, future in self.futures:
+            try:
+                chunk = self.pool.result(future)
+            except BrokenProcessPool:
+                chunk = [FileResult("", error="internal error: a worker process died") for _ in indexes]
+            yield from zip(indexes, chunk)
+
+    def __enter__(self) -> "_Parser":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        """Done with the pool, if one was started: its workers are killed at once when the run
+        ends by an exception (Ctrl-C), else they finish."""
+        if self.pool is not None:
+            self.pool.__exit__(*exc_info)
 
 
 # --------------------------------------------------------------------------- the run
@@ -189,14 +173,15 @@ def check_paths(
     yield from early
 
     run = _Run(files, config, jobs or default_jobs(), use_cache, keep_data)
-    with Progress(len(files), "checking", stream=stream, enabled=progress) as bar:
+    with Progress(len(files), "checking", stream=stream, enabled=progress) as bar, run.parser:
         for index in range(len(files)):
             if run.settle_or_queue(index):
                 bar.advance()
         for index, result in run.parser.results():
             run.take_parsed(index, result)
             bar.advance()
-    run.cache.save()
+    with interrupts_deferred():  # a cache shard is written whole or not at all
+        run.cache.save()
     for result in run.results:
         assert result is not None
         yield result

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from tmplint import __version__
 from tmplint.config import Config, ConfigError, load_config, override_temp_dirs, validate_selectors
+from tmplint.pool import report_interrupted
 from tmplint.registry import RULES
 
 if TYPE_CHECKING:  # for annotations only: the commands import these when they run
@@ -134,6 +135,13 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        return report_interrupted()
+
+
+def _run(argv: Optional[Sequence[str]]) -> int:
     args = build_parser().parse_args(argv)
     problem = _usage_problem(args)
     if problem is not None:
@@ -157,9 +165,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except _CommandError as exc:
         print(exc, file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("tmplint: interrupted", file=sys.stderr)
-        return 130
 
 
 def cmd_rules() -> int:

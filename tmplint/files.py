@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from tmplint.config import Config
+from tmplint.pool import interrupts_deferred, pause_for_test
 
 if TYPE_CHECKING:
     import pathspec
@@ -280,6 +281,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         mode = 0o644
     except OSError as exc:
         raise FileError(f"cannot write: {exc.strerror or exc}") from None
+    # Ctrl-C waits until the file is replaced or the temp file removed: never both files
+    with interrupts_deferred():
+        _write_through_temp(path, data, mode)
+    _fsync_directory(path.parent)
+
+
+def _write_through_temp(path: Path, data: bytes, mode: int) -> None:
     temp = path.with_name(f".{path.name}.tmplint-{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -296,8 +304,9 @@ def atomic_write(path: Path, data: bytes) -> None:
                 os.fsync(handle.fileno())
         finally:
             os.chmod(temp, mode)
+        pause_for_test("writing")
         os.replace(temp, path)
-    except BaseException as exc:  # also KeyboardInterrupt: never leave the temp file behind
+    except BaseException as exc:  # never leave the temp file behind
         try:
             os.unlink(temp)
         except OSError:
@@ -305,7 +314,6 @@ def atomic_write(path: Path, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise FileError(f"cannot write: {exc.strerror or exc}") from None
         raise
-    _fsync_directory(path.parent)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -54,7 +54,7 @@ import re
 import time
 import warnings
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +67,7 @@ from tmplint.config import Config
 from tmplint.detector import DetectorError, Finding, decode_source
 from tmplint.files import FileError, atomic_write, iter_python_files, not_writable, read_bytes, resolve_target
 from tmplint.fix_report import FileSection, Rewrite, UnpassedCall, per_rule, render_report, short_target
+from tmplint.pool import WorkerPool, with_deep_stack
 from tmplint.progress import Progress
 from tmplint.reporters import plural, warn_no_files
 from tmplint.sources import split_lines
@@ -157,7 +158,8 @@ def _compile_problem(new: bytes, old: bytes, path: str) -> Optional[str]:
 
 
 def _worker(task: Tuple[str, bytes, List[Finding], Config, bool, bool, Collection[str]]) -> FileOutcome:
-    return fix_file(*task)
+    # a deep stack: a file CPython compiles is never too deeply nested to rewrite
+    return with_deep_stack(fix_file, *task)
 
 
 # --------------------------------------------------------------------------- diff
@@ -805,12 +807,12 @@ def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, u
                 progress.advance()
         else:
             try:
-                with ProcessPoolExecutor(max_workers=workers) as pool:
+                with WorkerPool(workers) as pool:
                     futures = {pool.submit(_worker, payload): index for index, payload in payloads.items()}
                     for future in as_completed(futures):
                         index = futures[future]
                         try:
-                            results[index] = future.result()
+                            results[index] = pool.result(future)
                         except BrokenProcessPool:
                             results[index] = FileOutcome(error="internal error: the worker process died")
                         except Exception as exc:  # pragma: no cover - fix_file never raises

@@ -10,6 +10,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 from tmplint import __version__
 from tmplint.config import Config, ConfigError, load_config, override_temp_dirs
 from tmplint.detector import find_findings
+from tmplint.pool import with_deep_stack
 from tmplint.prefilter import prefilter_for
 from tmplint.registry import RULES
 
@@ -80,7 +81,9 @@ class TmplintChecker:
         source = "".join(self.lines)
         if not prefilter_for(config).matches_text(source):
             return
-        for finding in find_findings(self.tree, source, config, self.filename):  # type: ignore[arg-type]
+        # flake8 runs this in its own processes: a deep stack there too (tmplint.pool)
+        findings = with_deep_stack(find_findings, self.tree, source, config, self.filename)
+        for finding in findings:
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
 
 

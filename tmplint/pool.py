@@ -1,0 +1,208 @@
+"""Worker processes and Ctrl-C, shared by ``tmplint check`` and ``tmplint fix``.
+
+Ctrl-C reaches the whole process group: the main process and every worker. Only the main process
+acts on it. The workers ignore SIGINT (they start with it blocked, so that one cannot arrive before
+they ignore it); the main process gets ``KeyboardInterrupt`` (the first Ctrl-C only: the entry
+point ignores any later one, :func:`stop_on_first_interrupt`), kills the workers at once without
+waiting for queued work (:meth:`WorkerPool.terminate`), and the command line prints one line and
+exits 130 (:func:`report_interrupted`). A file being written when Ctrl-C comes is finished first
+(:func:`interrupts_deferred`), so it is the old or the new file, never half of one.
+
+The test hook :func:`pause_for_test` (``$TMPLINT_TEST_PAUSE_DIR``, see docs/testing.md) lets a
+test send its signals at a known point of a run instead of after a guessed delay.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Set, TextIO, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+
+
+def report_interrupted(stream: Optional[TextIO] = None) -> int:
+    """Say that the run was interrupted; the exit status for it."""
+    (sys.stderr if stream is None else stream).write("tmplint: interrupted\n")
+    return EXIT_INTERRUPTED
+
+
+def _first_interrupt(signum: int, frame: Any) -> None:
+    # Any later Ctrl-C would interrupt the cleanup of the first (killing workers, removing a temp
+    # file, printing the message) and print a traceback: it is ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def stop_on_first_interrupt() -> None:
+    """For the ``tmplint`` process itself (not for callers of :func:`tmplint.cli.main`): the first
+    Ctrl-C raises KeyboardInterrupt, later ones are ignored."""
+    signal.signal(signal.SIGINT, _first_interrupt)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """A Ctrl-C during the block takes effect when the block is done (as it would have, a moment
+    later): for writes that must be whole. Only the main thread handles signals; elsewhere this
+    changes nothing."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield
+        return
+    received: list = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(signal.SIGINT, received[0])
+
+
+def _ignore_sigint() -> None:
+    # The worker was started with SIGINT blocked (_sigint_held): it ignores it, then unblocks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT blocked (held, not lost) while workers may be started: a worker (and the pool's
+    threads) inherit the mask, so a Ctrl-C can never reach a worker before it ignores SIGINT, and
+    always reaches the main thread; the main process gets a held SIGINT as soon as this ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, no process groups
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class WorkerPool:
+    """A process pool whose workers ignore Ctrl-C. Used as a context manager: left normally, it
+    waits for the workers to finish; left by an exception (``KeyboardInterrupt``), it kills them
+    at once and drops the queued work."""
+
+    def __init__(self, workers: int, mp_context: Any = None) -> None:
+        from concurrent.futures import ProcessPoolExecutor  # here: most runs never start a pool
+
+        self._executor = ProcessPoolExecutor(workers, mp_context=mp_context, initializer=_ignore_sigint)
+        self._results = 0
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if exc_type is None:
+            self._executor.shutdown(wait=True)
+        else:
+            self.terminate()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> "Future":
+        with _sigint_held():  # submit starts the workers and the pool's threads
+            return self._executor.submit(fn, *args)
+
+    def result(self, future: "Future") -> Any:
+        """``future``'s result, waiting for it (Ctrl-C interrupts the wait)."""
+        value = future.result()
+        self._results += 1
+        if self._results == 1:
+            pause_for_test("pool-result")
+        return value
+
+    def terminate(self) -> None:
+        """Kill the workers now: queued work is dropped, nothing waits for a worker to finish."""
+        pause_for_test("terminating")
+        executor: Any = self._executor
+        # private, and the same in 3.9-3.13: the executor has no public way to kill its workers
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        call_queue = getattr(executor, "_call_queue", None)
+        if call_queue is not None:
+            # its feeder thread may be stuck sending work that no worker will read: exit must not
+            # wait for it (3.9 and 3.10 hang there)
+            call_queue.cancel_join_thread()
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        for process in processes:
+            process.join()
+
+
+# --------------------------------------------------------------------------- deep nesting
+
+#: Python frames a file's work may nest (the default 1,000 is less than the visitors need for
+#: code CPython compiles: a 1,000-term ``"a" + "a" + ...``, a 600-branch ``elif`` chain), and the
+#: stack for them. The stack is address space: only the pages a deep file touches are used.
+DEEP_RECURSION_LIMIT = 60_000
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+
+_T = TypeVar("_T")
+
+
+def with_deep_stack(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` in a thread with a stack deep enough for any file CPython compiles; what it
+    returns or raises. The thread is a daemon: a Ctrl-C in the waiting main thread ends the
+    process without waiting for it."""
+    outcome: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as it is
+            outcome["error"] = exc
+
+    # The limit is the process's; raised only while the deep thread runs: a main thread with its
+    # usual stack would crash where it now raises RecursionError.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
+    try:
+        previous = threading.stack_size(DEEP_STACK_BYTES)
+        try:
+            thread = threading.Thread(target=target, name="tmplint-deep", daemon=True)
+            thread.start()
+        except RuntimeError:  # no memory for such a stack (strict overcommit): the usual one
+            sys.setrecursionlimit(limit)
+            target()
+        else:
+            thread.join()
+        finally:
+            threading.stack_size(previous)
+    finally:
+        sys.setrecursionlimit(limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+# --------------------------------------------------------------------------- the test hook
+
+_paused: Set[str] = set()
+
+
+def pause_for_test(point: str) -> None:
+    """The test hook, off unless ``$TMPLINT_TEST_PAUSE_DIR`` names a directory and
+    ``$TMPLINT_TEST_PAUSE_AT`` names ``point`` (names separated by commas): the first time the run
+    reaches ``point``, it creates the file ``<dir>/<point>`` and waits until the test removes it
+    (or a Ctrl-C interrupts the wait). The points: ``starting`` (the command line is not imported
+    yet), ``pool-result`` (the main process has the first
+    result of a worker, the others are busy), ``terminating`` (the first Ctrl-C is being handled,
+    the workers are not killed yet), ``writing`` (the new content of the first file written is in
+    its temp file, not yet moved in place)."""
+    directory = os.environ.get("TMPLINT_TEST_PAUSE_DIR")
+    if not directory or point in _paused or point not in os.environ.get("TMPLINT_TEST_PAUSE_AT", "").split(","):
+        return
+    _paused.add(point)
+    marker = os.path.join(directory, point)
+    with open(marker, "x"):
+        pass
+    while os.path.exists(marker):
+        time.sleep(0.01)
