@@ -72,7 +72,7 @@ def reason_left_before_planning(finding: Finding, config: Config, *, unsafe_fixe
     module. ``tmplint check`` asks the same for its ``fixable`` (``detector._fix_outlook``)."""
     rule = RULES[finding.code]
     if rule.fix == "none" or (rule.fix == "unsafe" and not unsafe_fixes):
-        return rule.no_fix_reason
+        return rule.no_fix_reason or f"{rule.code} has no automatic fix"
     if finding.reason:
         return finding.reason
     if finding.target == "tempfile.tempdir":
