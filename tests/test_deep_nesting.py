@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_project
+from tests.conftest import HELPER, write_project
 
 
 def concatenation(terms: int) -> str:
@@ -50,7 +50,7 @@ FILES = {
 
 @pytest.fixture
 def project(tmp_path):
-    root = write_project(tmp_path / "project", FILES)
+    root = write_project(tmp_path / "project", {**HELPER, **FILES})
     for name, source in FILES.items():
         compile(source, name, "exec")  # CPython compiles it: tmplint must handle it
     return root
@@ -67,7 +67,7 @@ def tmplint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_check_reports_the_sites_of_deeply_nested_files(project):
     result = tmplint("check", "--no-cache", ".", cwd=project)
-    assert result.stderr == ""
+    assert result.stderr.splitlines() == [f"Found {len(FILES)} findings ({len(FILES)} fixable with tmplint fix)."]
     assert result.returncode == 1
     found = {line.split(":")[0]: int(line.split(":")[1]) for line in result.stdout.splitlines()}
     assert found == {name: site_line(source) for name, source in FILES.items()}

@@ -11,7 +11,7 @@ from typing import List, Tuple
 
 import pytest
 
-from tests.conftest import write_project, write_tree
+from tests.conftest import HELPER, write_project, write_tree
 from tests.test_flake8_parity import parse, run
 from tmplint.config import Config
 from tmplint.detector import (
@@ -281,7 +281,7 @@ def test_json_fixable_matches_what_fix_does(tmp_path):
         "    d = tempfile.mkdtemp(dir=os.path.join('/tmp', x))\n"
         "    return a, b, c, d\n"
     )
-    project = write_project(tmp_path, {"m.py": source})
+    project = write_project(tmp_path, {"m.py": source, **HELPER})
     checked = json.loads(run(["tmplint", "check", "--no-cache", "--format", "json", "m.py"], project).stdout)
     fixable = {item["line"] for item in checked if item["fixable"]}
     assert fixable == {6}
