@@ -9,6 +9,7 @@ from typing import Dict, List, Mapping, Set, Tuple, Union
 import pytest
 
 from tmplint.config import Config, parse_table
+from tmplint.detector import check_bytes, detect_bytes
 from tmplint.helper import render_helper_module
 
 if sys.version_info >= (3, 11):
@@ -68,3 +69,18 @@ def write_project(root: Path, files: Dict[str, str], config_lines: List[str] = (
 @pytest.fixture(params=DETECTOR_FIXTURES, ids=lambda p: p.name)
 def detector_fixture(request) -> Path:
     return request.param
+
+
+def marked_line(source: str) -> int:
+    """The line of a snippet marked ``# <-`` (the one line a finding is expected on)."""
+    (line,) = [n for n, text in enumerate(source.splitlines(), start=1) if "# <-" in text]
+    return line
+
+
+def snippet_findings(source: str, config: Config) -> List[Tuple[int, str]]:
+    """``(line, code)`` of a snippet's findings, after checking that the detector's shortcuts
+    (skipping statements that cannot hold a site) find exactly what a full walk finds."""
+    data = source.encode()
+    findings = check_bytes(data, "snippet.py", config)
+    assert findings == detect_bytes(data, "snippet.py", config, skip_statements=False)
+    return [(f.line, f.code) for f in findings]

@@ -6,14 +6,13 @@ Every snippet is also checked without the detector's shortcuts, and with ``flake
 """
 from __future__ import annotations
 
-from typing import List, Tuple
 
 import pytest
 
-from tests.conftest import write_project
+from tests.conftest import marked_line, snippet_findings, write_project
 from tests.test_flake8_parity import parse, run
 from tmplint.config import Config
-from tmplint.detector import check_bytes, detect_bytes
+from tmplint.detector import check_bytes
 
 DEFAULT = Config()
 STRICT = Config(extend_select=("TMP008",))
@@ -155,18 +154,6 @@ PARTIAL_STRICT = [
 ]
 
 
-def _marked_line(source: str) -> int:
-    (line,) = [n for n, text in enumerate(source.splitlines(), start=1) if "# <-" in text]
-    return line
-
-
-def _found(source: str, config: Config) -> List[Tuple[int, str]]:
-    data = source.encode()
-    findings = check_bytes(data, "snippet.py", config)
-    assert findings == detect_bytes(data, "snippet.py", config, skip_statements=False)
-    return [(f.line, f.code) for f in findings]
-
-
 GOOD = [(s, DEFAULT) for s in SPOOLED_GOOD + TYPE_GOOD] + [(s, STRICT) for s in SPOOLED_GOOD + TYPE_GOOD]
 BAD = (
     [(s, code, DEFAULT) for s, code in SPOOLED_BAD + TYPE_BAD]
@@ -177,17 +164,17 @@ BAD = (
 
 @pytest.mark.parametrize("source,config", GOOD, ids=[f"good{i}" for i in range(len(GOOD))])
 def test_good(source, config):
-    assert _found(source, config) == []
+    assert snippet_findings(source, config) == []
 
 
 @pytest.mark.parametrize("source,code,config", BAD, ids=[f"bad{i}-{code}" for i, (_, code, _) in enumerate(BAD)])
 def test_bad(source, code, config):
-    assert _found(source, config) == [(_marked_line(source), code)]
+    assert snippet_findings(source, config) == [(marked_line(source), code)]
 
 
 @pytest.mark.parametrize("source,code", [(s, c) for s, c in PARTIAL_STRICT + SPOOLED_STRICT_BAD if c == "TMP008"])
 def test_explicit_dir_is_only_a_strict_finding(source, code):
-    assert _found(source, DEFAULT) == []
+    assert snippet_findings(source, DEFAULT) == []
 
 
 def test_partial_with_explicit_dir_is_reported_at_the_reference():
@@ -205,7 +192,7 @@ def test_skipped_statements_do_not_hide_a_type_checking_import():
     # the import is found by the shortcut (its statement names tempfile), as without it
     source = "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from tempfile import mkdtemp\n\nx = 1\n\n" \
              "def f():\n    return mkdtemp()\n"
-    assert _found(source, DEFAULT) == []
+    assert snippet_findings(source, DEFAULT) == []
 
 
 # --------------------------------------------------------------------------- flake8 agrees
@@ -224,5 +211,5 @@ def test_flake8_and_tmplint_check_agree_on_every_snippet(strict, tmp_path):
     for name, source in files.items():
         codes = [code for s, code in SPOOLED_BAD + TYPE_BAD + SPOOLED_STRICT_BAD + PARTIAL_STRICT if s == source]
         if codes and (strict or codes[0] != "TMP008"):
-            expected.append((name, _marked_line(source), codes[0]))
+            expected.append((name, marked_line(source), codes[0]))
     assert sorted((name, line, code) for name, line, _, code, _ in ours) == sorted(expected)

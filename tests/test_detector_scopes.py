@@ -7,15 +7,14 @@ Every snippet is also checked without the detector's shortcuts, and with ``flake
 from __future__ import annotations
 
 import json
-from typing import List, Tuple
 
 import pytest
 
-from tests.conftest import HELPER, write_project, write_tree
+from tests.conftest import HELPER, marked_line, snippet_findings, write_project, write_tree
 from tests.test_flake8_parity import parse, run
 from tmplint.config import Config
 from tmplint.detector import (
-    DERIVED_TEMP_DIR, EXACT_TEMP_DIR, check_bytes, detect_bytes, judge_dir,
+    DERIVED_TEMP_DIR, EXACT_TEMP_DIR, check_bytes, judge_dir,
 )
 
 DEFAULT = Config()
@@ -139,40 +138,28 @@ ENV_GOOD = [
 ]
 
 
-def _marked_line(source: str) -> int:
-    (line,) = [n for n, text in enumerate(source.splitlines(), 1) if "# <-" in text]
-    return line
-
-
-def _found(source: str, config: Config) -> List[Tuple[int, str]]:
-    data = source.encode()
-    findings = check_bytes(data, "snippet.py", config)
-    assert findings == detect_bytes(data, "snippet.py", config, skip_statements=False)
-    return [(f.line, f.code) for f in findings]
-
-
 GOOD = [(s, c) for s in SCOPE_GOOD + DIR_GOOD for c in (DEFAULT, ENV)] + [(s, ENV) for s in ENV_GOOD]
 BAD = [(s, code, c) for s, code in SCOPE_BAD + DIR_BAD for c in (DEFAULT, STRICT)] + [(s, code, ENV) for s, code in ENV_BAD]
 
 
 @pytest.mark.parametrize("source,config", GOOD, ids=[f"good{i}" for i in range(len(GOOD))])
 def test_good(source, config):
-    assert _found(source, config) == []
+    assert snippet_findings(source, config) == []
 
 
 @pytest.mark.parametrize("source,code,config", BAD, ids=[f"bad{i}-{code}" for i, (_, code, _) in enumerate(BAD)])
 def test_bad(source, code, config):
-    assert _found(source, config) == [(_marked_line(source), code)]
+    assert snippet_findings(source, config) == [(marked_line(source), code)]
 
 
 @pytest.mark.parametrize("source", DIR_GOOD)
 def test_explicit_dir_is_a_strict_finding(source):
-    assert [code for _, code in _found(source, STRICT)] == ["TMP008"]
+    assert [code for _, code in snippet_findings(source, STRICT)] == ["TMP008"]
 
 
 def test_temp_dir_constant_is_reported_where_it_is_and_at_the_creator():
     source = "import tempfile\nTEMP_DIRECTORY = '/tmp'\ndef f():\n    return tempfile.mkstemp(dir=TEMP_DIRECTORY)\n"
-    assert _found(source, STRICT) == [(2, "TMP006"), (4, "TMP002")]
+    assert snippet_findings(source, STRICT) == [(2, "TMP006"), (4, "TMP002")]
 
 
 @pytest.mark.parametrize("source,verdict", [
@@ -219,12 +206,12 @@ NOT_SUPPRESSED = [
 
 @pytest.mark.parametrize("source", SUPPRESSED)
 def test_nosec_suppresses_the_rules_bandit_reports(source):
-    assert _found(source, DEFAULT) == []
+    assert snippet_findings(source, DEFAULT) == []
 
 
 @pytest.mark.parametrize("source,code", NOT_SUPPRESSED)
 def test_nosec_of_another_test_does_not(source, code):
-    assert [c for _, c in _found(source, DEFAULT)] == [code]
+    assert [c for _, c in snippet_findings(source, DEFAULT)] == [code]
 
 
 #: characters ``str.splitlines`` breaks lines at and Python does not
@@ -237,7 +224,7 @@ def test_a_character_splitlines_breaks_at_does_not_move_a_noqa(char, tmp_path):
     # line 3 and covers only it; the finding on line 4 is not silenced; no file-wide noqa
     source = (f"import tempfile\nA = '{char}x'  # {char}# flake8: noqa\n"
               f"B = '/tmp/b'  # noqa\nC = tempfile.mkdtemp()  # {char}\n")
-    assert _found(source, DEFAULT) == [(4, "TMP003")]
+    assert snippet_findings(source, DEFAULT) == [(4, "TMP003")]
     write_project(tmp_path, {"m.py": source})
     ours = parse(run(["tmplint", "check", "--no-cache", "m.py"], tmp_path).stdout)
     assert parse(run(["flake8", "--select", "TMP", "m.py"], tmp_path).stdout) == ours
