@@ -30,16 +30,24 @@ TEMP_FILE = re.compile(r"^\..+\.tmplint-.+\.tmp$")
 #: a hang guard only: an interrupted run ends in well under a second
 HANG_GUARD = 120
 CONFIG = "[tool.tmplint]\nworkflow-id-fallback = '\"shared\"'\n"
+#: the fix runs: literal paths too, for more sites to rewrite
+FIX = ["fix", "--unsafe-fixes", "--jobs", "2"]
+
+
+#: with the top-level modules, enough sites for ``fix`` to rewrite on every supported Python
+FIX_PACKAGES = ("multiprocessing", "urllib")
 
 
 def _stdlib_copy(target: Path, top_level_only: bool) -> Path:
     """The running interpreter's standard library (without site-packages and caches), or only
-    its top-level modules, with a pyproject.toml giving a fallback workflow id."""
+    its top-level modules and FIX_PACKAGES, with a pyproject.toml giving a fallback workflow id."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     if top_level_only:
         target.mkdir(parents=True)
         for module in stdlib.glob("*.py"):
             shutil.copy2(module, target / module.name)
+        for package in FIX_PACKAGES:
+            shutil.copytree(stdlib / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
     else:
         shutil.copytree(stdlib, target, symlinks=True,
                         ignore=shutil.ignore_patterns("site-packages", "__pycache__", "lib-dynload", "*.pyc",
@@ -62,12 +70,12 @@ def library(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def modules(tmp_path_factory):
-    """The library's top-level modules as they are and as an uninterrupted ``fix`` leaves them."""
+    """Part of the library as it is and as an uninterrupted ``fix`` leaves it."""
     base = tmp_path_factory.mktemp("interrupts-fix")
     original = _stdlib_copy(base / "original", top_level_only=True)
     fixed = base / "fixed"
     shutil.copytree(original, fixed)
-    done = subprocess.run([sys.executable, "-m", "tmplint", "fix", "--jobs", "2", "."], cwd=fixed,
+    done = subprocess.run([sys.executable, "-m", "tmplint", *FIX, "."], cwd=fixed,
                           capture_output=True, timeout=1800)
     assert done.returncode in (0, 1), done.stderr.decode()
     before, after = snapshot(original), snapshot(fixed)
@@ -157,7 +165,7 @@ def test_fix_stops_at_ctrl_c_while_the_workers_rewrite(modules, tmp_path, presse
     root = tmp_path / "lib"
     shutil.copytree(original, root)
     points = ["pool-result", "terminating"] if presses == 2 else ["pool-result"]
-    run = Run(["fix", "--jobs", "2", "."], root, tmp_path / "pause", points)
+    run = Run([*FIX, "."], root, tmp_path / "pause", points)
     run.reached("pool-result")
     run.ctrl_c()
     if presses == 2:
@@ -174,7 +182,7 @@ def test_fix_finishes_the_file_it_is_writing(modules, tmp_path):
     original, before, after = modules
     root = tmp_path / "lib"
     shutil.copytree(original, root)
-    run = Run(["fix", "--jobs", "2", "."], root, tmp_path / "pause", ["writing"])
+    run = Run([*FIX, "."], root, tmp_path / "pause", ["writing"])
     run.reached("writing")
     assert len(temp_files(root)) == 1  # the moment is the one wanted: the temp file is there
     run.ctrl_c()
