@@ -24,6 +24,8 @@ from typing import Dict, Iterable, List, Optional
 
 import pytest
 
+from tests.conftest import HELPER, write_tree
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and process groups")
 
 TEMP_FILE = re.compile(r"^\..+\.tmplint-.+\.tmp$")
@@ -40,7 +42,8 @@ FIX_PACKAGES = ("multiprocessing", "urllib")
 
 def _stdlib_copy(target: Path, top_level_only: bool) -> Path:
     """The running interpreter's standard library (without site-packages and caches), or only
-    its top-level modules and FIX_PACKAGES, with a pyproject.toml giving a fallback workflow id."""
+    its top-level modules and FIX_PACKAGES, with a pyproject.toml giving a fallback workflow id and
+    the helper module."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     if top_level_only:
         target.mkdir(parents=True)
@@ -53,6 +56,7 @@ def _stdlib_copy(target: Path, top_level_only: bool) -> Path:
                         ignore=shutil.ignore_patterns("site-packages", "__pycache__", "lib-dynload", "*.pyc",
                                                       "config-*"))
     (target / "pyproject.toml").write_text(CONFIG)
+    write_tree(target, HELPER)  # fix refuses to write imports of a helper module that does not exist
     return target
 
 
