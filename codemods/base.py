@@ -35,7 +35,6 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from tmplint.sources import split_lines
 from tmplint.config import Config, load_config, read_project_style
 from tmplint.detector import DetectorError, Finding, check_bytes
 from tmplint.codemods import build
@@ -125,6 +124,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._used_names: Set[str] = set()
         self._fresh: Dict[cst.CSTNode, Set[str]] = {}
         self._findings: List[Finding] = []
+        #: the module's source lines (as libcst prints the parsed module), for line lengths
+        self._source_lines: List[str] = []
         self._parents: Optional[Mapping[cst.CSTNode, cst.CSTNode]] = None
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
@@ -332,6 +333,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     def _analyze(self, node: cst.Module) -> None:
         positions = self.metadata[PositionProvider]
         locator = SiteLocator(node.code, positions)
+        self._source_lines = locator.lines
         for other in positions:
             if isinstance(other, cst.Name):
                 self._used_names.add(other.value)
@@ -522,8 +524,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         if not isinstance(new, cst.Call) or not self._whole_expression(original):
             return new
         where = self.position(original)
-        lines = self.cache("source-lines").setdefault(self.module, split_lines(self.module.code))
-        first, last = lines[where.start.line - 1], lines[where.end.line - 1]  # type: ignore[index]
+        lines = self._source_lines
+        first, last = lines[where.start.line - 1], lines[where.end.line - 1]
         used = len(first[:where.start.column]) + len(last[where.end.column:])
         if where.start.line == where.end.line and used + len(cst.Module([]).code_for_node(new)) <= len(first):
             return new  # no longer than the line was: the rewrite made no line too long
