@@ -30,9 +30,7 @@ from libcst.metadata import (
     CodeRange,
     ImportAssignment,
     MetadataWrapper,
-    PositionProvider,
     Scope,
-    ScopeProvider,
 )
 
 from tmplint.config import Config, load_config, read_project_style
@@ -41,6 +39,8 @@ from tmplint.codemods import build
 from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
 from tmplint.codemods.parents import FastParentProvider
+from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
+from tmplint.codemods.scopes import partial_scopes, skippable_bodies
 from tmplint.codemods import speedups
 from tmplint.codemods.imports import TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module
 from tmplint.codemods.plans import Builder, Planner, Site, SitePlan, Unfixable, WithItemRewrite, Wrap, all_planners
@@ -56,7 +56,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     #: resolved up front (sites are located by position); the parent and scope providers are
     #: resolved only when a planner first needs them (``parent()``, ``scope()``), so a module
     #: whose sites are all left early never pays for scope analysis
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    METADATA_DEPENDENCIES = (TextKeepingPositionProvider,)
     PLANNERS: Mapping[str, Planner] = {}
     #: whether findings without a planner are reported as left (the all-rules command) or ignored
     REPORT_ALL = False
@@ -117,6 +117,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
 
     def _reset(self) -> None:
         self.report = FixReport()
+        #: the module's text as libcst prints it unchanged (the round trip of its parse)
+        self.printed: Optional[str] = None
         self._replacements: Dict[cst.CSTNode, Builder] = {}
         self._with_plans: Dict[cst.With, Dict[int, WithItemRewrite]] = {}
         self._wraps: Dict[cst.SimpleStatementLine, List[Wrap]] = {}
@@ -163,6 +165,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._reset()
+        self.printed = printed_text(tree)  # taken now, whatever happens next
         self.config = self._resolve_config()
         if self._given_findings is not None:
             self._findings = list(self._given_findings)
@@ -204,14 +207,18 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         return result
 
     def position(self, node: cst.CSTNode) -> CodeRange:
-        return self.get_metadata(PositionProvider, node)
+        return self.get_metadata(TextKeepingPositionProvider, node)
 
     def line(self, node: cst.CSTNode) -> int:
         return self.position(node).start.line
 
     def scope(self, node: cst.CSTNode) -> Optional[Scope]:
+        """libcst's scope of ``node``, for the code a planner can ask about (``codemods.scopes``:
+        the bodies of functions that cannot matter to any site are not analyzed)."""
         if self._scopes is None:
-            self._scopes = self._wrapper().resolve(ScopeProvider)
+            skipped = skippable_bodies(self.module, self.metadata[TextKeepingPositionProvider], self._source_lines,
+                                       (finding.line for finding in self._findings))
+            self._scopes = partial_scopes(self.module, skipped)
         return self._scopes.get(node)
 
     def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
@@ -331,8 +338,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     # -- analysis: findings -> plans
 
     def _analyze(self, node: cst.Module) -> None:
-        positions = self.metadata[PositionProvider]
-        locator = SiteLocator(node.code, positions)
+        positions = self.metadata[TextKeepingPositionProvider]
+        locator = SiteLocator(self.printed or node.code, positions)
         self._source_lines = locator.lines
         for other in positions:
             if isinstance(other, cst.Name):
