@@ -19,7 +19,9 @@ import argparse
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import (
+    Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar,
+)
 
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
@@ -47,6 +49,8 @@ from tmplint.codemods.plans import Builder, Planner, Site, SitePlan, Unfixable, 
 from tmplint.codemods.triage import FixReport, SiteOutcome, reason_left_before_planning, workflow_id_possible
 
 speedups.install()
+
+_Bound = TypeVar("_Bound")
 
 
 class TmplintCommand(VisitorBasedCodemodCommand):
@@ -131,6 +135,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._parents: Optional[Mapping[cst.CSTNode, cst.CSTNode]] = None
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
+        #: the nodes the transform descends into (None: all)
+        self._visited: Optional[Set[cst.CSTNode]] = None
         self._caches: Dict[str, Dict[cst.CSTNode, object]] = {}
         #: replacements made since the last simple statement was left, and the statements that got
         #: two or more (where a repeated helper call may become one local)
@@ -183,6 +189,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         if not (self._replacements or self._with_plans or self._wraps or self._params):
             return tree  # nothing to rewrite: skip the transform pass
         self._schedule_import_removals()
+        self._visited = self._nodes_to_visit()
         return tree.visit(self)
 
     # -- metadata helpers for planners
@@ -216,10 +223,24 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         """libcst's scope of ``node``, for the code a planner can ask about (``codemods.scopes``:
         the bodies of functions that cannot matter to any site are not analyzed)."""
         if self._scopes is None:
-            skipped = skippable_bodies(self.module, self.metadata[TextKeepingPositionProvider], self._source_lines,
-                                       (finding.line for finding in self._findings))
+            skipped = skippable_bodies(
+                self.module, self.metadata[TextKeepingPositionProvider], self._source_lines,
+                [(finding.line, finding.end_line) for finding in self._findings],
+                (*self.config.workflow_id_names, *self.config.workflow_id_attributes))
             self._scopes = partial_scopes(self.module, skipped)
         return self._scopes.get(node)
+
+    def in_source_order(self, items: Iterable[_Bound]) -> List[_Bound]:
+        """Assignments or accesses sorted by where their node is (libcst keeps them in sets, whose
+        order depends on memory addresses): the first one a report names is the first in the file."""
+        def where(item: _Bound) -> Tuple[int, int, int]:
+            node = getattr(item, "node", None)
+            if isinstance(node, cst.CSTNode):
+                start = self.position(node).start
+                return 0, start.line, start.column
+            return 1, 0, 0  # a builtin: no node
+
+        return sorted(items, key=where)
 
     def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
         """Whether ``inner``'s source range lies within ``outer``'s."""
@@ -500,7 +521,22 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     # dispatch is several times faster on large modules.
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._visited is not None and node not in self._visited:
+            return False  # nothing is rewritten below this node: it stays as it is
         return cst.CSTTransformer.on_visit(self, node)
+
+    def _nodes_to_visit(self) -> Optional[Set[cst.CSTNode]]:
+        """The nodes the transform must descend into: every node a plan rewrites and their
+        ancestors. None (all of them) when a function gains the ``workflow_id`` parameter: then
+        any call of it, anywhere, may pass the id on."""
+        if self._params:
+            return None
+        visited: Set[cst.CSTNode] = set()
+        for node in (*self._replacements, *self._with_plans, *self._wraps):
+            while node is not None and node not in visited:
+                visited.add(node)
+                node = self.parent(node)
+        return visited
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
         cst.CSTTransformer.on_visit_attribute(self, node, attribute)

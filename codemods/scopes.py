@@ -12,9 +12,12 @@ decorators and annotations are still analyzed) when nothing the planners ask can
   names a site's function may capture), and no site is inside it;
 * it spells (header or body) no ``global``/``nonlocal`` (the only way a body binds a module-level
   name) and no ``workflow_id`` (a call from a function with that parameter may pass it on);
-* it spells none of the *relevant* names: the words of the site regions (a site's function, or
-  its top-level statement when it is in none) that are also spelled somewhere outside every
-  skippable body, i.e. every module-level name a planner could ask the references of.
+* it spells none of the *relevant* names: the module-level names (those spelled outside every
+  def) that are spelled in a site's own text, or in a top-level statement holding a site outside
+  every def. The planners ask for references only of these: the imports a rewritten call (its
+  function, its ``dir=``) may leave unused, and the target of a module-level ``with``;
+* it spells none of the configured workflow id names and attributes (the planners look for
+  where an id is set, e.g. in ``__init__``).
 
 Words are compared as text (comments and strings included), which only ever skips less. For
 every node outside the skipped bodies the scopes, assignments and qualified names are the ones
@@ -67,36 +70,43 @@ def _statement_span(statement: cst.CSTNode, positions: Mapping[cst.CSTNode, Code
 
 
 def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], lines: Sequence[str],
-                     site_lines: Iterable[int]) -> Set[int]:
-    """The ``id`` of every def whose body the planners cannot ask about (see the module's doc)."""
-    sites = sorted(set(site_lines))
-    spans = []
+                     sites: Iterable[Tuple[int, int]], always: Iterable[str]) -> Set[int]:
+    """The ``id`` of every def whose body the planners cannot ask about (see the module's doc).
+    ``sites``: each site's first and last line; ``always``: names whose spelling keeps a body."""
+    spans = sorted(set(sites))
+    starts = [first for first, _ in spans]
+    candidates = []
     for function in _candidates(module.body):
         header = positions[function].start.line
         first, last = positions[function.body].start.line, positions[function.body].end.line
-        spans.append((function, header, first, last, _words(lines, header, last), _any_between(sites, first, last)))
+        has_site = _any_between(starts, first, last)
+        candidates.append((function, header, first, last, _words(lines, header, last), has_site))
     in_def = [False] * (len(lines) + 2)  # a candidate's header or body
     in_body = [False] * (len(lines) + 2)
-    site_words: Set[str] = set()
     # every module-level name is spelled outside the defs (where it is bound), or in a body that
     # declares it global
     outside: Set[str] = set()
-    for _, header, first, last, words, has_site in spans:
+    for _, header, first, last, words, _ in candidates:
         # the header (parameters, defaults, annotations) binds no module-level name either
         in_def[header:last + 1] = [True] * (last + 1 - header)
         in_body[first:last + 1] = [True] * (last + 1 - first)
-        if has_site:
-            site_words |= words
         if "global" in words:
             outside |= words
-    loose = [line for line in sites if not in_body[line]]  # sites outside every candidate body
+    # the names whose references a planner may ask for: in a site's own text (the imports its
+    # rewrite may leave unused), or anywhere in a top-level statement that has a site outside
+    # every def (a module-level ``with ... as name``)
+    site_words: Set[str] = set()
+    for first, last in spans:
+        site_words |= _words(lines, first, last)
+    loose = [first for first, _ in spans if not in_body[first]]
     for statement in module.body:
         first, last = _statement_span(statement, positions)
         if _any_between(loose, first, last):
             site_words |= _words(lines, first, last)
     outside |= set(_WORD.findall("".join(line for number, line in enumerate(lines, 1) if not in_def[number])))
-    relevant = (site_words & outside) - set(keyword.kwlist) | _ALWAYS_ANALYZED
-    return {id(function) for function, _, _, _, words, has_site in spans if not has_site and not (words & relevant)}
+    relevant = (site_words & outside) - set(keyword.kwlist) | _ALWAYS_ANALYZED | set(always)
+    return {id(function) for function, _, _, _, words, has_site in candidates
+            if not has_site and not (words & relevant)}
 
 
 class _Contexts(ExpressionContextVisitor):
