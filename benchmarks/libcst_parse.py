@@ -1,11 +1,12 @@
 """The baseline for ``tmplint fix``: a plain libcst ``parse_module`` of every file, in a process pool.
 
-    python benchmarks/libcst_parse.py TREE [--jobs N]
+    python benchmarks/libcst_parse.py TREE [--jobs N] [--files LIST]
 
 Finds files as ``tmplint check`` does (same excludes), so both see the same tree, parses every
 one with libcst in a pool of ``--jobs`` processes (default: the CPU count) and prints one JSON line:
 ``{"files": N, "parsed": N, "failed": N}``. This is the least any libcst-based codemod over the
-whole tree costs; ``tmplint fix`` parses only the files the detector found something in.
+whole tree costs. ``tmplint fix`` parses only the files the detector found something in:
+``--files`` (a file with one path a line) parses just those, the baseline of the migration.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tree", type=Path)
     parser.add_argument("--jobs", type=int, default=0)
+    parser.add_argument("--files", type=Path, help="parse only the paths listed in this file, one a line")
     args = parser.parse_args()
 
     from tmplint.check import default_jobs
@@ -44,7 +46,9 @@ def main() -> int:
 
     config = load_config(start=args.tree)
     files = [str(path) for path, error in iter_python_files([args.tree], config) if error is None]
-    jobs = args.jobs or default_jobs()
+    if args.files is not None:
+        files = args.files.read_text().splitlines()
+    jobs = min(args.jobs or default_jobs(), max(1, len(files)))
     # interleaved chunks spread big and small files over the workers
     chunks = [files[i::jobs * 8] for i in range(jobs * 8)]
     parsed = failed = 0

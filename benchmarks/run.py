@@ -8,7 +8,13 @@ flake8-bandit) in the same environment as this interpreter; a missing one is rep
 unavailable. Every tool runs once untimed (warm-up, findings count, sampled memory) and then
 ``--repeat`` times, round-robin so background load hits all of them alike. It prints a markdown
 table of median and min wall time, findings and peak memory, and the ratios against the goals
-of issue 7, all measured in this one run.
+of issue 16, all measured in this one run.
+
+The fix rows: the migration (a fallback workflow id, ``--unsafe-fixes``: every site is planned,
+and each run rewrites a fresh, untimed copy of the tree; "files changed" is from its summary)
+against a plain libcst parse of the files with findings; generated modules with 100, 2,000 and
+20,000 sites (one function each) and a 20,000-line module with one site, against its plain parse;
+and the no-op ``fix --diff`` on the tree as it is (no workflow id, so nothing is planned).
 
 Peak memory, from the untimed run: the high-water mark of the largest process of a tool's
 process tree, and the peak sum over all its processes (pool workers included), sampled from
@@ -43,11 +49,20 @@ PYTHON = sys.executable
 #: PYTHONDONTWRITEBYTECODE would otherwise make every Python tool compile itself on every start
 BYTECODE_ENV = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(WORK / "pycache")}
 
-#: issue 7's goals, as (label, numerator row, denominator row, limit)
+MIGRATION = "tmplint fix --unsafe-fixes, fallback id (migration, fresh copy)"
+MIGRATION_PARSE = "libcst parse_module, files with findings"
+NO_OP_FIX = "tmplint fix --diff (no-op: no workflow id, nothing planned)"
+SITES_100, SITES_2000 = "tmplint fix, one file, 100 sites", "tmplint fix, one file, 2000 sites"
+SITES_20000 = "tmplint fix, one file, 20000 sites"
+LONG_FILE, LONG_FILE_PARSE = "tmplint fix, 20000-line file, 1 site", "libcst parse_module, the 20000-line file"
+#: issue 16's goals, as (label, numerator row, denominator row, limit)
 GOALS = [
-    ("tmplint check cold <= 2.0x ruff", "tmplint check (cold, --no-cache)", "ruff S108,S306", 2.0),
-    ("tmplint check warm <= 1.0x ruff", "tmplint check (warm, cached)", "ruff S108,S306", 1.0),
-    ("tmplint fix --diff <= 0.25x libcst parse", "tmplint fix --diff", "libcst parse_module, pool", 0.25),
+    ("tmplint check cold <= 1.0x ruff", "tmplint check (cold, --no-cache)", "ruff S108,S306", 1.0),
+    ("tmplint check warm <= 0.3x ruff", "tmplint check (warm, cached)", "ruff S108,S306", 0.3),
+    ("migration <= 3.0x libcst parse of the files with findings", MIGRATION, MIGRATION_PARSE, 3.0),
+    ("one file: 2000 sites <= 20x the time of 100", SITES_2000, SITES_100, 20.0),
+    ("20000-line file with one site <= 3.0x its libcst parse", LONG_FILE, LONG_FILE_PARSE, 3.0),
+    ("(no goal) no-op fix --diff vs libcst parse of the whole tree", NO_OP_FIX, "libcst parse_module, pool", None),
 ]
 PLUGIN_GOAL = 0.03
 FIX_RSS_GOAL_MB = 300
@@ -64,6 +79,8 @@ class Tool:
     ok_codes: Sequence[int] = (0, 1)
     #: runs before the measured ones that are not timed (priming a cache)
     setup: Optional[Callable[[], None]] = None
+    #: runs untimed before every run (a fresh copy of the tree the run rewrites)
+    before_each: Optional[Callable[[], None]] = None
     unavailable: Optional[str] = None
     times: List[float] = field(default_factory=list)
     #: user + system CPU seconds of the whole process tree, per timed run
@@ -89,6 +106,14 @@ def _count(pattern: str) -> Callable[[str, str], Counter]:
 def _count_diff(stdout: str, stderr: str) -> Counter:
     return Counter({"files changed": len(re.findall(r"^\+\+\+ ", stdout, re.MULTILINE)),
                     "hunks": len(re.findall(r"^@@ ", stdout, re.MULTILINE))})
+
+
+def _count_fixed(stdout: str, stderr: str) -> Counter:
+    """``tmplint fix``'s summary line: files changed, sites fixed."""
+    summary = re.search(r"(\d+) (?:would change|changed); (\d+) sites? (?:would be )?fixed", stderr)
+    if summary is None:
+        return Counter({"files changed": 0})
+    return Counter({"files changed": int(summary.group(1)), "sites fixed": int(summary.group(2))})
 
 
 def _count_libcst(stdout: str, stderr: str) -> Counter:
@@ -135,6 +160,8 @@ def run_once(tool: Tool, sample_memory: bool = False) -> tuple:
     WORK.mkdir(exist_ok=True)
     out_path, err_path = WORK / "stdout.txt", WORK / "stderr.txt"
     env = {**os.environ, **BYTECODE_ENV, **tool.env}
+    if tool.before_each is not None:
+        tool.before_each()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
         process = subprocess.Popen(tool.argv, stdout=out, stderr=err, env=env, cwd=WORK)
@@ -219,11 +246,61 @@ def excluded_names() -> List[str]:
 
 
 FALLBACK_CONFIG = WORK / "fallback" / "pyproject.toml"
+MIGRATION_COPY = WORK / "migration"
+FINDINGS_LIST = WORK / "files-with-findings.txt"
+SITES_DIR = WORK / "sites"
 
 
 def write_fallback_config() -> None:
+    """A fallback workflow id: every site has an id, so every site is planned."""
     FALLBACK_CONFIG.parent.mkdir(parents=True, exist_ok=True)
-    FALLBACK_CONFIG.write_text("[tool.tmplint]\nworkflow-id-fallback = \"'bench'\"\nadd-workflow-param = true\n")
+    FALLBACK_CONFIG.write_text("[tool.tmplint]\nworkflow-id-fallback = \"'bench'\"\n")
+
+
+def fresh_copy(tree: Path) -> Callable[[], None]:
+    """A fresh copy of ``tree`` for a run that rewrites it (not timed)."""
+    def copy() -> None:
+        write_fallback_config()
+        shutil.rmtree(MIGRATION_COPY, ignore_errors=True)
+        shutil.copytree(tree, MIGRATION_COPY, symlinks=True)
+
+    return copy
+
+
+def list_files_with_findings(tree: Path) -> Callable[[], None]:
+    """The files the migration parses with libcst: those the detector finds something in."""
+    def write() -> None:
+        sys.path.insert(0, str(REPO))
+        from tmplint.check import check_paths
+        from tmplint.config import load_config
+
+        results = check_paths([tree], load_config(start=tree), 1, use_cache=False)
+        FINDINGS_LIST.write_text("".join(f"{result.path}\n" for result in results if result.findings))
+
+    return write
+
+
+#: one function per site, the four kinds of site the migration rewrites most, in turn
+SITE_FUNCTIONS = [
+    "def f{i}(data):\n    with tempfile.NamedTemporaryFile('w', suffix='.txt') as handle:\n"
+    "        handle.write(data)\n    return len(data)\n",
+    "def f{i}():\n    path = tempfile.mkdtemp()\n    os.listdir(path)\n    return 1\n",
+    "def f{i}():\n    fd, name = tempfile.mkstemp(suffix='.log')\n    os.close(fd)\n    return 2\n",
+    "def f{i}(name):\n    return os.path.join(tempfile.gettempdir(), name)\n",
+]
+FILLER_FUNCTION = "def g{i}(a, b):\n    c = a + b * {i}\n    return [c for _ in range(b)]\n"
+
+
+def generated_module(name: str, sites: int, filler_lines: int = 0) -> Path:
+    """``SITES_DIR/name.py``: ``sites`` functions with one site each, then functions without sites
+    up to about ``filler_lines`` lines."""
+    SITES_DIR.mkdir(parents=True, exist_ok=True)
+    parts = ["import os\nimport tempfile\n"]
+    parts += ["\n\n" + SITE_FUNCTIONS[i % len(SITE_FUNCTIONS)].format(i=i) for i in range(sites)]
+    parts += ["\n\n" + FILLER_FUNCTION.format(i=i) for i in range(filler_lines // 5)]
+    path = SITES_DIR / f"{name}.py"
+    path.write_text("".join(parts))
+    return path
 
 
 def build_tools(tree: Path) -> List[Tool]:
@@ -252,14 +329,26 @@ def build_tools(tree: Path) -> List[Tool]:
              _count(r": ([A-Z]+)\d+ ")),
         Tool("flake8 E,F,W + tmplint plugin", flake8 + ["--keep", "tmplint", "--", "--select", "E,F,W,TMP"]
              + flake8_args, _count(r": ([A-Z]+)\d+ ")),
-        Tool("tmplint fix --diff", tmplint + ["fix", "--diff", str(tree)], _count_diff, ok_codes=(0, 1, 2)),
-        # the migration case: with a fallback id every site is planned and every file with
-        # findings goes through libcst (no goal; shown so the cost of real rewriting is known)
-        Tool("tmplint fix --diff --unsafe-fixes, fallback id", tmplint + [
-            "fix", "--diff", "--unsafe-fixes", "--config", str(FALLBACK_CONFIG), str(tree)],
-            _count_diff, ok_codes=(0, 1, 2), setup=write_fallback_config),
+        Tool(NO_OP_FIX, tmplint + ["fix", "--diff", str(tree)], _count_diff, ok_codes=(0, 1, 2)),
         Tool("libcst parse_module, pool", [PYTHON, str(HERE / "libcst_parse.py"), str(tree)], _count_libcst),
+        # the migration: a fallback id, so every site is planned and every file with findings goes
+        # through libcst; each run rewrites a fresh copy of the tree
+        Tool(MIGRATION, tmplint + ["fix", "--unsafe-fixes", "--config", str(FALLBACK_CONFIG), str(MIGRATION_COPY)],
+             _count_fixed, ok_codes=(0, 1), before_each=fresh_copy(tree)),
+        Tool(MIGRATION_PARSE, [PYTHON, str(HERE / "libcst_parse.py"), str(tree), "--files", str(FINDINGS_LIST)],
+             _count_libcst, setup=list_files_with_findings(tree)),
     ]
+    fix_one = tmplint + ["fix", "--diff", "--unsafe-fixes", "--config", str(FALLBACK_CONFIG)]
+    for name, sites, filler in ((SITES_100, 100, 0), (SITES_2000, 2000, 0), (SITES_20000, 20000, 0),
+                                (LONG_FILE, 1, 20000)):
+        module = generated_module(name.rsplit(", ", 1)[-1].replace(" ", "-"), sites, filler)
+        tools.append(Tool(name, fix_one + [str(module)], _count_fixed, ok_codes=(0, 1),
+                          setup=write_fallback_config))
+        if name == LONG_FILE:
+            module_list = SITES_DIR / "long-file.txt"
+            module_list.write_text(f"{module}\n")
+            tools.append(Tool(LONG_FILE_PARSE, [PYTHON, str(HERE / "libcst_parse.py"), str(SITES_DIR),
+                                                "--files", str(module_list)], _count_libcst))
     if find_executable("ruff") is None:
         tools[2].unavailable = "ruff not installed (pip install -e '.[bench]')"
     if not module_available("bandit"):
@@ -339,7 +428,7 @@ def report(tools: List[Tool], tree: Path, file_count: int, repeat: int, load_bef
             f"{statistics.median(tool.cpu):.2f} | {_findings(tool.findings)} | {_mb(tool.max_rss_kb)} | "
             f"{_mb(tool.tree_rss_kb)} |"
         )
-    lines += ["", "| goal | median ratio | min ratio | result |", "| --- | ---: | ---: | --- |"]
+    lines += ["", "| goal | median ratio | min ratio | CPU ratio | result |", "| --- | ---: | ---: | ---: | --- |"]
 
     def timed(name: str) -> Optional[Tool]:
         tool = by_name.get(name)
@@ -348,40 +437,36 @@ def report(tools: List[Tool], tree: Path, file_count: int, repeat: int, load_bef
     for label, numerator, denominator, limit in GOALS:
         top, bottom = timed(numerator), timed(denominator)
         if top is None or bottom is None:
-            lines.append(f"| {label} | - | - | not measured |")
+            lines.append(f"| {label} | - | - | - | not measured |")
             continue
         median = statistics.median(top.times) / statistics.median(bottom.times)
         best = min(top.times) / min(bottom.times)
-        lines.append(f"| {label} | {median:.2f}x | {best:.2f}x | {'met' if median <= limit else 'NOT met'} |")
+        cpu = statistics.median(top.cpu) / statistics.median(bottom.cpu)
+        verdict = "for information" if limit is None else ("met" if median <= limit else "NOT met")
+        lines.append(f"| {label} | {median:.2f}x | {best:.2f}x | {cpu:.2f}x | {verdict} |")
     with_plugin, without = timed("flake8 E,F,W + tmplint plugin"), timed("flake8 E,F,W")
     if with_plugin and without:
         # the two runs are adjacent in every round: compare them pair by pair
         wall = statistics.median(w / o for w, o in zip(with_plugin.times, without.times)) - 1
         cpu = statistics.median(w / o for w, o in zip(with_plugin.cpu, without.cpu)) - 1
-        lines.append(f"| flake8 plugin overhead, whole runs (paired; wall, CPU) | {wall:+.1%} | {cpu:+.1%} | "
+        lines.append(f"| flake8 plugin overhead, whole runs (paired; wall, CPU) | {wall:+.1%} | {cpu:+.1%} | - | "
                      "see next row |")
         if plugin_seconds is not None:
             direct = plugin_seconds / statistics.median(without.cpu)
             verdict = "met" if direct <= PLUGIN_GOAL else "NOT met"
             lines.append(f"| flake8 plugin overhead <= 3 % (its own CPU time / flake8's) | {direct:+.2%} | "
-                         f"{plugin_seconds:.2f} s | {verdict} |")
+                         f"{plugin_seconds:.2f} s | - | {verdict} |")
     else:
-        lines.append("| flake8 plugin overhead <= 3 % | - | - | not measured |")
-    migration, parse = timed("tmplint fix --diff --unsafe-fixes, fallback id"), timed("libcst parse_module, pool")
-    if migration and parse:
-        ratio = statistics.median(migration.times) / statistics.median(parse.times)
-        lines.append(f"| (no goal) fix with a fallback id, every site planned, vs libcst parse | {ratio:.2f}x | "
-                     f"{min(migration.times) / min(parse.times):.2f}x | for information |")
-    # the goal is for the fix run on the tree as it is; the migration case is for information
-    for name, goal in (("tmplint fix --diff", True), ("tmplint fix --diff --unsafe-fixes, fallback id", False)):
-        label = f"{name}: peak RSS <= {FIX_RSS_GOAL_MB} MB" if goal else f"(no goal) {name}: peak RSS"
+        lines.append("| flake8 plugin overhead <= 3 % | - | - | - | not measured |")
+    for name in (MIGRATION, NO_OP_FIX):
+        label = f"{name}: peak RSS <= {FIX_RSS_GOAL_MB} MB (all processes)"
         fix = timed(name)
         if fix is None:
-            lines.append(f"| {label} | - | - | not measured |")
+            lines.append(f"| {label} | - | - | - | not measured |")
             continue
         peak = max(fix.tree_rss_kb, fix.max_rss_kb)
-        verdict = ("met" if peak / 1024 <= FIX_RSS_GOAL_MB else "NOT met") if goal else "for information"
-        lines.append(f"| {label} (all processes) | {_mb(peak)} | largest process {_mb(fix.max_rss_kb)} | {verdict} |")
+        verdict = "met" if peak / 1024 <= FIX_RSS_GOAL_MB else "NOT met"
+        lines.append(f"| {label} | {_mb(peak)} | largest process {_mb(fix.max_rss_kb)} | - | {verdict} |")
     return "\n".join(lines) + "\n"
 
 

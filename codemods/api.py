@@ -61,7 +61,8 @@ def fix_bytes(
         return FixResult(data, transform.report, False)
     kept = frozenset(transform.kept_imports)
     new = result.bytes
-    roundtrip = module.bytes
+    # the module as libcst prints it unchanged (printed once already, for the positions)
+    roundtrip = transform.printed.encode(module.encoding) if transform.printed is not None else module.bytes
     if roundtrip != data:
         new = restore_roundtrip_losses(data, roundtrip, new)
     return FixResult(new, transform.report, new != data, kept if new != data else frozenset())

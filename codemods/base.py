@@ -19,7 +19,9 @@ import argparse
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import (
+    Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar,
+)
 
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
@@ -30,24 +32,25 @@ from libcst.metadata import (
     CodeRange,
     ImportAssignment,
     MetadataWrapper,
-    PositionProvider,
     Scope,
-    ScopeProvider,
 )
 
-from tmplint.sources import split_lines
 from tmplint.config import Config, load_config, read_project_style
 from tmplint.detector import DetectorError, Finding, check_bytes
 from tmplint.codemods import build
 from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
 from tmplint.codemods.parents import FastParentProvider
+from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
+from tmplint.codemods.scopes import partial_scopes, skippable_bodies
 from tmplint.codemods import speedups
 from tmplint.codemods.imports import TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module
 from tmplint.codemods.plans import Builder, Planner, Site, SitePlan, Unfixable, WithItemRewrite, Wrap, all_planners
 from tmplint.codemods.triage import FixReport, SiteOutcome, reason_left_before_planning, workflow_id_possible
 
 speedups.install()
+
+_Bound = TypeVar("_Bound")
 
 
 class TmplintCommand(VisitorBasedCodemodCommand):
@@ -57,7 +60,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     #: resolved up front (sites are located by position); the parent and scope providers are
     #: resolved only when a planner first needs them (``parent()``, ``scope()``), so a module
     #: whose sites are all left early never pays for scope analysis
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    METADATA_DEPENDENCIES = (TextKeepingPositionProvider,)
     PLANNERS: Mapping[str, Planner] = {}
     #: whether findings without a planner are reported as left (the all-rules command) or ignored
     REPORT_ALL = False
@@ -118,6 +121,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
 
     def _reset(self) -> None:
         self.report = FixReport()
+        #: the module's text as libcst prints it unchanged (the round trip of its parse)
+        self.printed: Optional[str] = None
         self._replacements: Dict[cst.CSTNode, Builder] = {}
         self._with_plans: Dict[cst.With, Dict[int, WithItemRewrite]] = {}
         self._wraps: Dict[cst.SimpleStatementLine, List[Wrap]] = {}
@@ -125,9 +130,13 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._used_names: Set[str] = set()
         self._fresh: Dict[cst.CSTNode, Set[str]] = {}
         self._findings: List[Finding] = []
+        #: the module's source lines (as libcst prints the parsed module), for line lengths
+        self._source_lines: List[str] = []
         self._parents: Optional[Mapping[cst.CSTNode, cst.CSTNode]] = None
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
+        #: the nodes the transform descends into (None: all)
+        self._visited: Optional[Set[cst.CSTNode]] = None
         self._caches: Dict[str, Dict[cst.CSTNode, object]] = {}
         #: replacements made since the last simple statement was left, and the statements that got
         #: two or more (where a repeated helper call may become one local)
@@ -162,6 +171,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._reset()
+        self.printed = printed_text(tree)  # taken now, whatever happens next
         self.config = self._resolve_config()
         if self._given_findings is not None:
             self._findings = list(self._given_findings)
@@ -179,6 +189,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         if not (self._replacements or self._with_plans or self._wraps or self._params):
             return tree  # nothing to rewrite: skip the transform pass
         self._schedule_import_removals()
+        self._visited = self._nodes_to_visit()
         return tree.visit(self)
 
     # -- metadata helpers for planners
@@ -203,15 +214,33 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         return result
 
     def position(self, node: cst.CSTNode) -> CodeRange:
-        return self.get_metadata(PositionProvider, node)
+        return self.get_metadata(TextKeepingPositionProvider, node)
 
     def line(self, node: cst.CSTNode) -> int:
         return self.position(node).start.line
 
     def scope(self, node: cst.CSTNode) -> Optional[Scope]:
+        """libcst's scope of ``node``, for the code a planner can ask about (``codemods.scopes``:
+        the bodies of functions that cannot matter to any site are not analyzed)."""
         if self._scopes is None:
-            self._scopes = self._wrapper().resolve(ScopeProvider)
+            skipped = skippable_bodies(
+                self.module, self.metadata[TextKeepingPositionProvider], self._source_lines,
+                [(finding.line, finding.end_line) for finding in self._findings],
+                (*self.config.workflow_id_names, *self.config.workflow_id_attributes))
+            self._scopes = partial_scopes(self.module, skipped)
         return self._scopes.get(node)
+
+    def in_source_order(self, items: Iterable[_Bound]) -> List[_Bound]:
+        """Assignments or accesses sorted by where their node is (libcst keeps them in sets, whose
+        order depends on memory addresses): the first one a report names is the first in the file."""
+        def where(item: _Bound) -> Tuple[int, int, int]:
+            node = getattr(item, "node", None)
+            if isinstance(node, cst.CSTNode):
+                start = self.position(node).start
+                return 0, start.line, start.column
+            return 1, 0, 0  # a builtin: no node
+
+        return sorted(items, key=where)
 
     def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
         """Whether ``inner``'s source range lies within ``outer``'s."""
@@ -330,8 +359,9 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     # -- analysis: findings -> plans
 
     def _analyze(self, node: cst.Module) -> None:
-        positions = self.metadata[PositionProvider]
-        locator = SiteLocator(node.code, positions)
+        positions = self.metadata[TextKeepingPositionProvider]
+        locator = SiteLocator(self.printed or node.code, positions)
+        self._source_lines = locator.lines
         for other in positions:
             if isinstance(other, cst.Name):
                 self._used_names.add(other.value)
@@ -491,7 +521,22 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     # dispatch is several times faster on large modules.
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._visited is not None and node not in self._visited:
+            return False  # nothing is rewritten below this node: it stays as it is
         return cst.CSTTransformer.on_visit(self, node)
+
+    def _nodes_to_visit(self) -> Optional[Set[cst.CSTNode]]:
+        """The nodes the transform must descend into: every node a plan rewrites and their
+        ancestors. None (all of them) when a function gains the ``workflow_id`` parameter: then
+        any call of it, anywhere, may pass the id on."""
+        if self._params:
+            return None
+        visited: Set[cst.CSTNode] = set()
+        for node in (*self._replacements, *self._with_plans, *self._wraps):
+            while node is not None and node not in visited:
+                visited.add(node)
+                node = self.parent(node)
+        return visited
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
         cst.CSTTransformer.on_visit_attribute(self, node, attribute)
@@ -522,8 +567,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         if not isinstance(new, cst.Call) or not self._whole_expression(original):
             return new
         where = self.position(original)
-        lines = self.cache("source-lines").setdefault(self.module, split_lines(self.module.code))
-        first, last = lines[where.start.line - 1], lines[where.end.line - 1]  # type: ignore[index]
+        lines = self._source_lines
+        first, last = lines[where.start.line - 1], lines[where.end.line - 1]
         used = len(first[:where.start.column]) + len(last[where.end.column:])
         if where.start.line == where.end.line and used + len(cst.Module([]).code_for_node(new)) <= len(first):
             return new  # no longer than the line was: the rewrite made no line too long

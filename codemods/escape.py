@@ -268,7 +268,7 @@ class Analysis:
         if scope is not self.function_scope or not isinstance(scope, FunctionScope):
             state.escape = f"`{name}` is not a local of the function (global or nonlocal)"
             return
-        assignments = list(scope.assignments[name])
+        assignments = self.engine.in_source_order(scope.assignments[name])
         if not any(a.node is target for a in assignments):
             state.escape = f"`{name}` is not a local of the function (global or nonlocal)"
             return
@@ -286,7 +286,7 @@ class Analysis:
                 if any(not self.in_rest(ref.node) for ref in assignment.references):
                     state.escape = f"`{name}` (an alias of the path) is used outside the block (line {self.line(node)})"
                     return
-            for access in assignment.references:
+            for access in self.engine.in_source_order(assignment.references):
                 self._check_access(name, kind, access, scope, state)
                 if state.escape:
                     return

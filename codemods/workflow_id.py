@@ -190,7 +190,7 @@ def _from_names(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[_Candid
         return None
     for name in engine.config.workflow_id_names:
         if _bound_at(engine, scope, name, node):
-            reasons = [_binding_may_be_none(engine, a) for a in scope[name]]
+            reasons = [_binding_may_be_none(engine, a) for a in engine.in_source_order(scope[name])]
             return _Candidate(f"`{name}`", lambda name=name: build.name(name),
                               next((r for r in reasons if r), ""))
     return None

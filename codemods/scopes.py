@@ -1,0 +1,167 @@
+"""libcst's scope analysis of only the code the planners can ask about.
+
+The planners ask for the scopes of nodes in the functions that have sites, for the bindings of
+module-level names, and for the references of a few module-level names (the imports a rewrite
+may leave unused, a module-level ``with ... as name``). libcst's ``ScopeProvider`` walks every
+function of the module (three times: its dependency ``ExpressionContextProvider``, the batched
+walk that runs it, its own walk), most of the cost of a migration. This runs the same two
+visitors once each, and skips the *body* of a function (its name, parameters, defaults,
+decorators and annotations are still analyzed) when nothing the planners ask can depend on it:
+
+* it is a ``def`` at module level or in a class body (never one nested in a function, whose
+  names a site's function may capture), and no site is inside it;
+* it spells (header or body) no ``global``/``nonlocal`` (the only way a body binds a module-level
+  name) and no ``workflow_id`` (a call from a function with that parameter may pass it on);
+* it spells none of the *relevant* names: the module-level names (those spelled outside every
+  def) that are spelled in a site's own text, or in a top-level statement holding a site outside
+  every def. The planners ask for references only of these: the imports a rewritten call (its
+  function, its ``dir=``) may leave unused, and the target of a module-level ``with``;
+* it spells none of the configured workflow id names and attributes (the planners look for
+  where an id is set, e.g. in ``__init__``).
+
+Words are compared as text (comments and strings included), which only ever skips less. For
+every node outside the skipped bodies the scopes, assignments and qualified names are the ones
+``ScopeProvider`` gives; the skipped bodies have no scope metadata.
+"""
+from __future__ import annotations
+
+import keyword
+import re
+from bisect import bisect_left
+from contextlib import ExitStack
+from typing import Iterable, Iterator, Mapping, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import CodeRange, ExpressionContext, ExpressionContextProvider, FunctionScope, Scope, ScopeProvider
+from libcst.metadata.expression_context_provider import ExpressionContextVisitor
+from libcst.metadata.scope_provider import AnnotationScope, ScopeVisitor
+
+_WORD = re.compile(r"\w+")
+#: a body that spells one of these is always analyzed
+_ALWAYS_ANALYZED = frozenset({"global", "nonlocal", "workflow_id"})
+
+
+def _candidates(body: Sequence[cst.CSTNode]) -> Iterator[cst.FunctionDef]:
+    """The defs at module level and in class bodies (through classes only) with an indented body."""
+    for statement in body:
+        if isinstance(statement, cst.FunctionDef) and isinstance(statement.body, cst.IndentedBlock):
+            yield statement
+        elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            yield from _candidates(statement.body.body)
+
+
+def _words(lines: Sequence[str], first: int, last: int) -> Set[str]:
+    """The words of 1-based lines ``first``..``last``."""
+    return set(_WORD.findall("".join(lines[first - 1:last])))
+
+
+def _any_between(sorted_lines: Sequence[int], first: int, last: int) -> bool:
+    index = bisect_left(sorted_lines, first)
+    return index < len(sorted_lines) and sorted_lines[index] <= last
+
+
+def _statement_span(statement: cst.CSTNode, positions: Mapping[cst.CSTNode, CodeRange]) -> Tuple[int, int]:
+    """A top-level statement's lines, its decorators included."""
+    decorators = getattr(statement, "decorators", ())
+    where = positions[statement]
+    first = positions[decorators[0]].start.line if decorators else where.start.line
+    return first, where.end.line
+
+
+def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], lines: Sequence[str],
+                     sites: Iterable[Tuple[int, int]], always: Iterable[str]) -> Set[int]:
+    """The ``id`` of every def whose body the planners cannot ask about (see the module's doc).
+    ``sites``: each site's first and last line; ``always``: names whose spelling keeps a body."""
+    spans = sorted(set(sites))
+    starts = [first for first, _ in spans]
+    candidates = []
+    for function in _candidates(module.body):
+        header = positions[function].start.line
+        first, last = positions[function.body].start.line, positions[function.body].end.line
+        has_site = _any_between(starts, first, last)
+        candidates.append((function, header, first, last, _words(lines, header, last), has_site))
+    in_def = [False] * (len(lines) + 2)  # a candidate's header or body
+    in_body = [False] * (len(lines) + 2)
+    # every module-level name is spelled outside the defs (where it is bound), or in a body that
+    # declares it global
+    outside: Set[str] = set()
+    for _, header, first, last, words, _ in candidates:
+        # the header (parameters, defaults, annotations) binds no module-level name either
+        in_def[header:last + 1] = [True] * (last + 1 - header)
+        in_body[first:last + 1] = [True] * (last + 1 - first)
+        if "global" in words:
+            outside |= words
+    # the names whose references a planner may ask for: in a site's own text (the imports its
+    # rewrite may leave unused), or anywhere in a top-level statement that has a site outside
+    # every def (a module-level ``with ... as name``)
+    site_words: Set[str] = set()
+    for first, last in spans:
+        site_words |= _words(lines, first, last)
+    loose = [first for first, _ in spans if not in_body[first]]
+    for statement in module.body:
+        first, last = _statement_span(statement, positions)
+        if _any_between(loose, first, last):
+            site_words |= _words(lines, first, last)
+    outside |= set(_WORD.findall("".join(line for number, line in enumerate(lines, 1) if not in_def[number])))
+    relevant = (site_words & outside) - set(keyword.kwlist) | _ALWAYS_ANALYZED | set(always)
+    return {id(function) for function, _, _, _, words, has_site in candidates
+            if not has_site and not (words & relevant)}
+
+
+class _Contexts(ExpressionContextVisitor):
+    """libcst's expression contexts, without the skipped bodies."""
+
+    def __init__(self, provider: ExpressionContextProvider, context: ExpressionContext, skipped: Set[int]) -> None:
+        super().__init__(provider, context)
+        self.skipped = skipped
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
+        if id(node) not in self.skipped:
+            return super().visit_FunctionDef(node)
+        node.name.visit(ExpressionContextVisitor(self.provider, ExpressionContext.STORE))
+        node.params.visit(self)
+        for decorator in node.decorators:
+            decorator.visit(self)
+        if node.returns:
+            node.returns.visit(self)
+        return False
+
+
+class _Scopes(ScopeVisitor):
+    """libcst's scope visitor, without the skipped bodies."""
+
+    def __init__(self, provider: ScopeProvider, skipped: Set[int]) -> None:
+        super().__init__(provider)
+        self.skipped = skipped
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
+        if id(node) not in self.skipped:
+            return super().visit_FunctionDef(node)
+        # as ScopeVisitor.visit_FunctionDef, less ``node.body.visit(self)``
+        self.scope.record_assignment(node.name.value, node)
+        self.provider.set_metadata(node.name, self.scope)
+        with ExitStack() as stack:
+            if node.type_parameters:
+                stack.enter_context(self._new_scope(AnnotationScope, node, None))
+                node.type_parameters.visit(self)
+            with self._new_scope(FunctionScope, node, get_full_name_for_node(node.name)):
+                node.params.visit(self)
+            for decorator in node.decorators:
+                decorator.visit(self)
+            if node.returns:
+                node.returns.visit(self)
+        return False
+
+
+def partial_scopes(module: cst.Module, skipped: Set[int]) -> Mapping[cst.CSTNode, Optional[Scope]]:
+    """``ScopeProvider``'s metadata for ``module``, with the bodies of the defs in ``skipped`` (by
+    ``id``) left out."""
+    contexts = ExpressionContextProvider()
+    module.visit(_Contexts(contexts, ExpressionContext.LOAD, skipped))
+    scopes = ScopeProvider()
+    scopes.metadata = {ExpressionContextProvider: contexts._computed}
+    visitor = _Scopes(scopes, skipped)
+    module.visit(visitor)
+    visitor.infer_accesses()
+    return scopes._computed
