@@ -109,6 +109,14 @@ def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRan
             if not has_site and not (words & relevant)}
 
 
+def _visit_decorators_and_returns(node: cst.FunctionDef, visitor: cst.CSTVisitor) -> None:
+    """What of a skipped def is still analyzed besides its name and parameters."""
+    for decorator in node.decorators:
+        decorator.visit(visitor)
+    if node.returns:
+        node.returns.visit(visitor)
+
+
 class _Contexts(ExpressionContextVisitor):
     """libcst's expression contexts, without the skipped bodies."""
 
@@ -121,10 +129,7 @@ class _Contexts(ExpressionContextVisitor):
             return super().visit_FunctionDef(node)
         node.name.visit(ExpressionContextVisitor(self.provider, ExpressionContext.STORE))
         node.params.visit(self)
-        for decorator in node.decorators:
-            decorator.visit(self)
-        if node.returns:
-            node.returns.visit(self)
+        _visit_decorators_and_returns(node, self)
         return False
 
 
@@ -147,10 +152,7 @@ class _Scopes(ScopeVisitor):
                 node.type_parameters.visit(self)
             with self._new_scope(FunctionScope, node, get_full_name_for_node(node.name)):
                 node.params.visit(self)
-            for decorator in node.decorators:
-                decorator.visit(self)
-            if node.returns:
-                node.returns.visit(self)
+            _visit_decorators_and_returns(node, self)
         return False
 
 

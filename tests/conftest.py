@@ -1,6 +1,7 @@
 """Shared test helpers: fixture files with inline ``# expect: TMPxxx`` markers."""
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -84,3 +85,18 @@ def snippet_findings(source: str, config: Config) -> List[Tuple[int, str]]:
     findings = check_bytes(data, "snippet.py", config)
     assert findings == detect_bytes(data, "snippet.py", config, skip_statements=False)
     return [(f.line, f.code) for f in findings]
+
+
+def read_terminal(leader: int) -> bytes:
+    """Everything written to a pseudo-terminal, read from its ``leader`` end until the programs
+    holding the other end have closed it."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from tests.conftest import HELPER, write_project, write_tree
+from tests.conftest import HELPER, read_terminal, write_project, write_tree
 from tmplint import __version__
 
 TMPLINT = str(Path(sys.executable).with_name("tmplint"))
@@ -223,21 +223,13 @@ def _on_a_terminal(args: List[str], cwd: Path, env: Dict[str, str]) -> bytes:
                                    env={**PLAIN_ENV, **env})
         os.close(follower)
         follower = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # EIO: the process closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        written = read_terminal(leader)
         process.wait(timeout=120)
     finally:
         os.close(leader)
         if follower != -1:
             os.close(follower)
-    return b"".join(chunks)
+    return written
 
 
 @pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal")

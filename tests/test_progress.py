@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import write_project
+from tests.conftest import read_terminal, write_project
 from tmplint.progress import Progress, progress_wanted
 
 
@@ -86,22 +86,13 @@ def test_check_on_a_terminal_keeps_stdout_clean(tmp_path):
                                 env={**os.environ, "TERM": "xterm", "CI": ""})
         os.close(follower)
         follower = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        terminal = read_terminal(leader)
     finally:
         os.close(leader)
         if follower != -1:
             os.close(follower)
     assert result.returncode == 1
     assert len(result.stdout.splitlines()) == 20
-    terminal = b"".join(chunks)
     assert b"Traceback" not in terminal
     summary = b"Found 20 findings.\r\n"  # the closing line, after the bar is gone
     assert terminal.endswith(summary)
