@@ -37,6 +37,7 @@ from libcst.metadata import (
 
 from tmplint.config import Config, load_config, read_project_style
 from tmplint.detector import DetectorError, Finding, check_bytes
+from tmplint.sources import split_lines
 from tmplint.codemods import build
 from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
@@ -360,8 +361,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
 
     def _analyze(self, node: cst.Module) -> None:
         positions = self.metadata[TextKeepingPositionProvider]
-        locator = SiteLocator(self.printed or node.code, positions)
-        self._source_lines = locator.lines
+        locator = SiteLocator(positions)
+        self._source_lines = split_lines(self.printed or node.code)
         for other in positions:
             if isinstance(other, cst.Name):
                 self._used_names.add(other.value)

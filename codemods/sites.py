@@ -29,7 +29,7 @@ Key = Tuple[int, int, int, int]
 class SiteLocator:
     """Finds, for a finding, the libcst node at exactly its position."""
 
-    def __init__(self, code: str, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
+    def __init__(self, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
         self.index: Dict[Key, List[cst.CSTNode]] = {}
         for node, where in positions.items():
             if isinstance(node, _ALL_TYPES):
