@@ -1,0 +1,40 @@
+"""TMP002: mkstemp() in the shared system temp dir (eval file; never imported or run)."""
+import os
+import tempfile
+from pathlib import Path
+
+SCRATCH = None
+TEMP_DIRECTORY = "/tmp"  # TMP006: 17
+
+
+def setup():
+    global tf
+    import tempfile as tf
+
+
+def outer():
+    mk: object  # the only binding in outer is the nonlocal import below
+
+    def bind():
+        nonlocal mk
+        from tempfile import mkstemp as mk
+
+    bind()
+    return mk()  # TMP002: 11
+
+
+def use(x, out_dir, args):
+    a = tf.mkstemp()  # TMP002: 8
+    b = tempfile.mkstemp(dir=SCRATCH)  # TMP002: 8
+    c = tempfile.mkstemp(dir=TEMP_DIRECTORY)  # TMP002: 8
+    d = tempfile.mkstemp(dir=os.path.join("/tmp", x))  # TMP002: 8
+    e = tempfile.mkstemp(dir=Path("/tmp"))  # TMP002: 8
+    f = tempfile.mkstemp(dir=(t := "/tmp"))  # TMP002: 8
+    g = tempfile.mkstemp(*args)  # TMP002: 8
+    h = tempfile.mkstemp(dir=out_dir)
+    i = tempfile.mkstemp(".x", "p_", None)  # TMP002: 8
+    return a, b, c, d, e, f, g, h, i, t
+
+
+def local_names(tempfile, mkstemp):
+    return tempfile.mkstemp(), mkstemp()
