@@ -1,0 +1,1 @@
+"""TMP006 in a file whose lines end in a lone CR (old Mac style): lines counted as Python counts them."""A = "/tmp/a"  # TMP006: 4B = "/tmp/b"  # noqa: TMP006C = "ab"  # a form feed inside a lineD = "/tmp/d"  # noqaE = "/tmp/e"  # TMP006: 4F = ("/tmp/f",  # TMP006: 5     "/tmp/g")  # noqa: TMP006
