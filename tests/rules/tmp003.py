@@ -25,7 +25,8 @@ def use(x):
     a = tempfile.mkdtemp(dir=Path("/tmp") / x)  # TMP003: 8
     b = tempfile.TemporaryDirectory(dir=tempfile.gettempdir())  # TMP003: 8
     c = tempfile.mkdtemp("", "x", "/var/tmp/work")  # TMP003: 8
-    return a, b, c, mkdtemp(), TemporaryDirectory()
+    d = tempfile.mkdtemp(dir=f"/tmp/{x}")  # TMP003: 8
+    return a, b, c, d, mkdtemp(), TemporaryDirectory()
 
 
 class Settings:

@@ -18,6 +18,7 @@ NOT_BOUNDARY = "/tmpfoo/x"
 URL = "http://example.com/tmp/x"
 SHARE = "/share/workflows/abc/tmp"
 "a stray string statement is prose: /tmp/x"
+ÉTÉ = "/tmp/été"; NAÏVE = "/tmp/x"  # TMP006: 6  # TMP006: 26  (columns count characters, not UTF-8 bytes)
 
 # suppressions
 A = "/tmp/a"  # noqa
