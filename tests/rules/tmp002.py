@@ -38,3 +38,15 @@ def use(x, out_dir, args):
 
 def local_names(tempfile, mkstemp):
     return tempfile.mkstemp(), mkstemp()
+
+
+# suppressions: TMP002 has no other tool's code, and a bare nosec is bandit's, not ours
+J = tempfile.mkstemp()  # noqa: S306  # TMP002: 4
+K = tempfile.mkstemp()  # nosec  # TMP002: 4
+L = tempfile.mkstemp()  # noqa: TMP00
+M = tempfile.mkstemp(  # TMP002: 4
+    ".x",
+)
+N = tempfile.mkstemp(  # TMP002: 4
+    ".x",
+)  # noqa: TMP002  (as in flake8, a noqa covers its own physical line inside brackets)

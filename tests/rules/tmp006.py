@@ -24,6 +24,10 @@ SHARE = "/share/workflows/abc/tmp"
 A = "/tmp/a"  # noqa
 B = "/tmp/b"  # noqa: TMP006
 C = "/tmp/c"  # noqa:TMP006,E501
+C2 = "/tmp/c2"  # noqa: TMP
+O = """
+/tmp/in-a-multiline-string
+"""  # a multi-line string that starts with a line break is not a path
 D = "/tmp/d"  # NOQA: S108
 E = "/tmp/e"  # noqa: TMP001  # TMP006: 4
 F = "/tmp/f"  # noqa: E501  # TMP006: 4
