@@ -1,6 +1,7 @@
 """TMP001: temp files in the shared system temp dir (eval file; never imported or run)."""
 from __future__ import annotations
 
+import functools
 import tempfile
 import typing
 from tempfile import SpooledTemporaryFile as Spooled
@@ -23,6 +24,10 @@ def files(n, out_dir, options):
     e = tempfile.TemporaryFile(dir=out_dir)
     f = tempfile.NamedTemporaryFile(**options)  # TMP001: 8
     return a, b, c, d, e, f
+
+
+def partial_without_dir():
+    return functools.partial(tempfile.NamedTemporaryFile, suffix=".x")  # TMP001: 29
 
 
 def reference_without_call(factories):

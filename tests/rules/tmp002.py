@@ -1,4 +1,5 @@
 """TMP002: mkstemp() in the shared system temp dir (eval file; never imported or run)."""
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -34,6 +35,20 @@ def use(x, out_dir, args):
     h = tempfile.mkstemp(dir=out_dir)
     i = tempfile.mkstemp(".x", "p_", None)  # TMP002: 8
     return a, b, c, d, e, f, g, h, i, t
+
+
+def dir_keyword_and_partial(options):
+    a = tempfile.mkstemp(dir=None)  # TMP002: 8
+    b = tempfile.mkstemp(dir="/tmp")  # TMP002: 8
+    c = tempfile.mkstemp(**options)  # TMP002: 8
+    d = functools.partial(tempfile.mkstemp, dir=tempfile.gettempdir())  # TMP002: 26
+    e = functools.partial(tempfile.mkstemp, dir=None)  # TMP002: 26
+    f = functools.partial(tempfile.mkstemp, **options)  # TMP002: 26
+    return a, b, c, d, e, f
+
+
+def not_functools_partial(partial, out_dir):
+    return partial(tempfile.mkstemp, dir=out_dir)  # TMP002: 19
 
 
 def local_names(tempfile, mkstemp):

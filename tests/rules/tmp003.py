@@ -1,4 +1,5 @@
 """TMP003: temp dirs in the shared system temp dir (eval file; never imported or run)."""
+import functools
 import tempfile
 from pathlib import Path
 from tempfile import TemporaryDirectory, mkdtemp
@@ -27,6 +28,10 @@ def use(x):
     c = tempfile.mkdtemp("", "x", "/var/tmp/work")  # TMP003: 8
     d = tempfile.mkdtemp(dir=f"/tmp/{x}")  # TMP003: 8
     return a, b, c, d, mkdtemp(), TemporaryDirectory()
+
+
+def partial_with_temp_dir():
+    return functools.partial(tempfile.mkdtemp, dir="/tmp")  # TMP003: 29
 
 
 class Settings:

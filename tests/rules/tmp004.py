@@ -1,4 +1,5 @@
 """TMP004: mktemp() is unsafe wherever it points (eval file; never imported or run)."""
+import functools
 import tempfile
 from tempfile import mktemp
 
@@ -9,6 +10,8 @@ D = tempfile.mktemp()  # nosec
 E = tempfile.mktemp()  # noqa: S306
 F = tempfile.mktemp()  # nosec B108  # TMP004: 4
 G = tempfile.mktemp()  # noqa: TMP006  # TMP004: 4
+
+H = functools.partial(tempfile.mktemp, dir="/srv/scratch")  # TMP004: 22
 
 
 def nested():
