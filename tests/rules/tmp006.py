@@ -20,6 +20,51 @@ SHARE = "/share/workflows/abc/tmp"
 "a stray string statement is prose: /tmp/x"
 ÉTÉ = "/tmp/été"; NAÏVE = "/tmp/x"  # TMP006: 6  # TMP006: 26  (columns count characters, not UTF-8 bytes)
 
+PRIVATE = "/private/var/tmp/x"  # TMP006: 10
+USR = "/usr/tmp"  # TMP006: 6
+IMPLICIT_CONCAT = ("/tmp" "/x")  # TMP006: 19
+
+NOT_START = "a /tmp b"
+PROSE = "write to /tmp later"
+FILE_URL = "file:///tmp/x"
+RELATIVE = "tmp/x"
+SPACE_AFTER = "/tmp later"  # not a path boundary
+
+
+class Paths:
+    """Class docstring: /tmp."""
+
+    where = "/tmp/class"  # TMP006: 12
+
+    def method(self, workflow_id, n):
+        """Function docstring /tmp/x."""
+        a = f"/tmp/{n}.png"  # TMP006: 12
+        b = f"/share/workflows/{workflow_id}/tmp"
+        c = f"{n}/tmp"
+        d = rf"/dev/shm/{n}"  # TMP006: 12
+        return a, b, c, d
+
+
+def bare_string_statements():
+    x = 1
+    "/tmp: a stray string statement is prose"
+    return x
+
+
+def nested_in_fstring(n):
+    return f"{'/tmp/inner'}-{n}"  # TMP006: 14
+
+
+def multiline():
+    return (
+        "/tmp/"  # TMP006: 8
+        "multi"
+    )
+
+
+# A comment about /tmp is never flagged.
+
+
 # suppressions
 A = "/tmp/a"  # noqa
 B = "/tmp/b"  # noqa: TMP006
