@@ -34,15 +34,76 @@ def reference_without_call(factories):
     factories.append(tempfile.NamedTemporaryFile)  # TMP001: 21
 
 
-def spooled(n):
+# SpooledTemporaryFile only touches disk when it rolls over, which needs a max_size
+def in_memory():
     a = tempfile.SpooledTemporaryFile()
-    b = tempfile.SpooledTemporaryFile(max_size=0, dir="/tmp")  # never written to its dir
-    c = tempfile.SpooledTemporaryFile(max_size=1024)  # TMP001: 8
-    d = Spooled(SIZE)  # TMP001: 8
-    e = tempfile.SpooledTemporaryFile(max_size=n)  # TMP001: 8
-    f = tempfile.SpooledTemporaryFile()  # TMP001: 8
-    f.rollover()
+    b = tempfile.SpooledTemporaryFile(max_size=0)
+    c = tempfile.SpooledTemporaryFile(0, "w+")
+    d = Spooled(mode="w+", encoding="utf-8")
+    e = tempfile.SpooledTemporaryFile(max_size=0, dir="/tmp")  # a dir it never writes to
+    f = tempfile.SpooledTemporaryFile(suffix=".x", dir=tempfile.gettempdir())
     return a, b, c, d, e, f
+
+
+def rolls_over(n, args, kwargs):
+    a = tempfile.SpooledTemporaryFile(max_size=1024)  # TMP001: 8
+    b = tempfile.SpooledTemporaryFile(1024, "w+")  # TMP001: 8
+    c = Spooled(SIZE)  # TMP001: 8
+    d = tempfile.SpooledTemporaryFile(max_size=n)  # TMP001: 8
+    e = tempfile.SpooledTemporaryFile(-1)  # TMP001: 8
+    f = tempfile.SpooledTemporaryFile(max_size=10, dir="/tmp")  # TMP001: 8
+    g = tempfile.SpooledTemporaryFile(*args)  # TMP001: 8
+    h = tempfile.SpooledTemporaryFile(mode="w+", **kwargs)  # TMP001: 8
+    i = tempfile.SpooledTemporaryFile(max_size=1 if n else 0)  # TMP001: 8
+    return a, b, c, d, e, f, g, h, i
+
+
+def uncalled():
+    # the factory may be called with a max_size: reported as any other reference
+    return tempfile.SpooledTemporaryFile  # TMP001: 11
+
+
+def rolled_over_explicitly(data):
+    # .rollover() and .fileno() write it to disk whatever its max_size
+    f = tempfile.SpooledTemporaryFile()  # TMP001: 8
+    f.write(data)
+    f.rollover()
+    with tempfile.SpooledTemporaryFile(mode="w+b") as g:  # TMP001: 9
+        return f, g, g.fileno()
+
+
+class Buffer:
+    def __init__(self):
+        self.spool = tempfile.SpooledTemporaryFile()  # TMP001: 21
+        self.memory = tempfile.SpooledTemporaryFile()
+
+    def fd(self):
+        return self.spool.fileno()
+
+
+def other_objects_fileno(stream):
+    f = tempfile.SpooledTemporaryFile()
+    return f, stream.fileno()
+
+
+SHARED = tempfile.SpooledTemporaryFile()  # TMP001: 9
+QUIET = tempfile.SpooledTemporaryFile()
+UNRELATED = 1
+
+
+def use_shared():
+    return SHARED.fileno()
+
+
+class Tests:
+    def test_rolls_over(self):
+        f = tempfile.SpooledTemporaryFile(max_size=1)  # TMP001: 12
+        f.write(b"xy")
+        return f.fileno()
+
+    def test_in_memory(self):
+        f = tempfile.SpooledTemporaryFile()  # another method's f.fileno() is another file
+        return f.write(b"x")
 
 
 # type-only references create nothing
