@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from dataclasses import replace
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from tmplint import __version__
-from tmplint.config import Config, ConfigError, load_config, override_temp_dirs, validate_selectors
+from tmplint.config import Config, ConfigError, ProjectConfigs, load_config, override_temp_dirs, validate_selectors
 from tmplint.pool import report_interrupted
 from tmplint.registry import RULES
 
@@ -104,7 +105,11 @@ def _formats() -> List[str]:
 def _load_config(args: argparse.Namespace) -> Config:
     paths = getattr(args, "paths", None) or []
     start = Path(args.stdin_filename) if getattr(args, "stdin_filename", None) else (paths[0] if paths else Path.cwd())
-    config = load_config(explicit=args.config, start=start if start.exists() else start.parent)
+    return _with_options(args, load_config(explicit=args.config, start=start if start.exists() else start.parent))
+
+
+def _with_options(args: argparse.Namespace, config: Config) -> Config:
+    """``config`` with the command line's options applied."""
     changes: Dict[str, object] = {}
     if getattr(args, "force_exclude", False):
         changes["force_exclude"] = True
@@ -217,12 +222,16 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
 def _check_results(args: argparse.Namespace, config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
     """The check result of every file asked about, and the text of those a baseline needs
     besides the files themselves (stdin's)."""
-    from tmplint.check import check_paths
+    from tmplint.check import check_projects
 
     paths = args.paths or [Path(".")]
     if [str(p) for p in paths] == ["-"]:
         return _check_stdin(args.stdin_filename, config)
-    return list(check_paths(paths, config, args.jobs, use_cache=not args.no_cache)), {}
+    configs = ProjectConfigs(args.config, functools.partial(_with_options, args))
+    try:
+        return list(check_projects(paths, configs, args.jobs, use_cache=not args.no_cache)), {}
+    except ConfigError as exc:  # the config of another path's project than the first's
+        raise _CommandError(f"tmplint: error: {exc}") from None
 
 
 def _check_stdin(filename: Optional[str], config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
