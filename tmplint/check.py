@@ -195,7 +195,7 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
                 if key in seen:
                     continue
                 seen.add(key)
-            own = configs.for_path(found)
+            own = configs.for_directory(found.parent)
             if own.source != config.source and is_excluded(found, own):
                 continue
             groups.setdefault(own.source, (own, []))[1].append(str(found))

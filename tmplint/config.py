@@ -289,9 +289,11 @@ class ProjectConfigs:
 
     def for_path(self, path: Path) -> Config:
         """The config of file (or directory) ``path``; raises ConfigError when it is broken."""
-        source = self._explicit
-        if source is None:
-            source = self._nearest_pyproject(path if path.is_dir() else path.parent)
+        return self.for_directory(path if path.is_dir() else path.parent)
+
+    def for_directory(self, directory: Path) -> Config:
+        """The config of the files in ``directory``; raises ConfigError when it is broken."""
+        source = self._explicit if self._explicit is not None else self._nearest_pyproject(directory)
         if source not in self._configs:
             try:
                 self._configs[source] = self._adjust(read_config(source) if source is not None else Config())
