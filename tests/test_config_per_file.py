@@ -12,6 +12,8 @@ from tests.test_cli import tmplint
 
 #: TMP006 (a literal temp path), TMP007 (default off: an environment read), TMP002 (tempfile)
 SOURCE = 'import os\nimport tempfile\nP = "/tmp/x"\nT = os.environ["TMPDIR"]\nF = tempfile.mkstemp()\n'
+#: a site ``tmplint fix`` rewrites
+FIXABLE = "import tempfile\n\n\ndef f(workflow_id):\n    return tempfile.mkdtemp()\n"
 
 
 @pytest.fixture
@@ -86,3 +88,24 @@ def test_files_outside_any_project_use_the_defaults(tmp_path):
     expected = {("loose/m.py:3:5:", "TMP006"), ("loose/m.py:5:5:", "TMP002")}
     for paths in (("a/x.py", "loose/m.py"), ("loose/m.py", "a/x.py")):
         assert findings(tmplint("check", "--no-cache", *paths, cwd=tmp_path)) == expected
+
+
+@pytest.mark.parametrize("paths", [("a/x.py", "b/y.py"), ("b", "a/x.py"), ("loose.py", "a")])
+def test_fix_refuses_paths_of_projects_with_different_configs_in_either_order(siblings, paths):
+    """``tmplint fix`` rewrites with one config: rather than b's files with a's settings, an error."""
+    (siblings / "loose.py").write_text(SOURCE)
+    before = {path: path.read_bytes() for path in siblings.rglob("*.py")}
+    for order in (paths, paths[::-1]):
+        result = tmplint("fix", "--diff", *order, cwd=siblings)
+        assert result.returncode == 2 and result.stdout == ""
+        assert "different configs" in result.stderr and result.stderr.count("\n") == 1
+    assert {path: path.read_bytes() for path in siblings.rglob("*.py")} == before
+
+
+def test_fix_of_one_project_or_with_explicit_config_runs(siblings):
+    for name in ("a/x.py", "b/y.py"):
+        (siblings / name).write_text(FIXABLE)
+    result = tmplint("fix", "--diff", "a/x.py", "a", cwd=siblings)
+    assert result.returncode == 1 and "+++ b/a/x.py" in result.stdout, result.stderr
+    result = tmplint("fix", "--diff", "--config", "a/pyproject.toml", "a/x.py", "b/y.py", cwd=siblings)
+    assert "+++ b/a/x.py" in result.stdout and "+++ b/b/y.py" in result.stdout, result.stderr
