@@ -94,9 +94,35 @@ def test_new_version_or_changed_detector_code_does_not_read_old_entries(project,
     run(project)
     assert calls
     calls.clear()
-    monkeypatch.setattr(cache_module, "_CODE_MODULES", ("detector.py", "check.py"))
+    monkeypatch.setattr(cache_module, "installed_code_digest", lambda: "other code")
     run(project)
     assert calls
+
+
+def test_code_digest_covers_every_module_and_template_of_the_package(tmp_path):
+    import shutil
+
+    import tmplint
+    import tmplint.codemods
+
+    package, codemods = Path(tmplint.__file__).parent, Path(tmplint.codemods.__file__).parent
+    assert cache_module.installed_code_digest() == cache_module.code_digest([package, codemods])
+    copies = [tmp_path / "tmplint", tmp_path / "codemods"]
+    for source, copy in zip((package, codemods), copies):
+        shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    files = [path for copy in copies for path in cache_module.code_files(copy)]
+    names = {path.relative_to(tmp_path).as_posix() for path in files}
+    # the module the hand-written list used to miss, the helper template, a codemod
+    assert {"tmplint/toplevel.py", "tmplint/templates/temp_paths.py.tmpl", "codemods/triage.py"} <= names
+    original = cache_module.code_digest(copies)
+    for path in files:
+        data = path.read_bytes()
+        path.write_bytes(data + b"\n")
+        assert cache_module.code_digest(copies) != original, path
+        path.write_bytes(data)
+    assert cache_module.code_digest(copies) == original
+    (copies[0] / "new_rule.py").write_text("")
+    assert cache_module.code_digest(copies) != original
 
 
 def test_no_cache_neither_reads_nor_writes(project, monkeypatch):

@@ -3,8 +3,9 @@
 Layout: ``<cache dir>/<tmplint version>/<key>/*.json``, where the cache dir is ``$TMPLINT_CACHE_DIR``
 or ``.tmplint_cache`` in the project root, and ``key`` hashes everything besides the file's bytes
 that decides its result: the enabled rules, the temp dirs, the suppression setting, the Python
-version (``ast`` differs), flake8's version (its noqa regex) and the source of the modules that
-compute findings (so a development checkout never reads results of older code).
+version (``ast`` differs), flake8's version (its noqa regex) and the content of every module and
+template of the installed package (found on disk, not listed by hand: an upgrade or a development
+checkout never reads results of older code).
 
 Inside, entries are keyed by a hash of the file's content (not its path or mtime): a warm run
 reads and hashes every file and parses none. Files without findings are a set of digests, files
@@ -19,13 +20,15 @@ dropped when shards are merged.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from tmplint import __version__
 from tmplint.config import Config
@@ -41,8 +44,10 @@ REFRESH_DAYS = 7
 #: merge the shards when a run finds more than this many
 MAX_SHARDS = 8
 DIGEST_SIZE = 16
-#: the modules whose code decides a file's findings
-_CODE_MODULES = ("detector.py", "prefilter.py", "registry.py", "config.py")
+#: the packages whose code decides a file's findings (``fixable`` comes from the codemods' triage);
+#: installed from a wheel the second is inside the first, in a checkout it is not
+CODE_PACKAGES = ("tmplint", "tmplint.codemods")
+CODE_SUFFIXES = (".py", ".tmpl")
 
 #: a cached result: ``None`` (no findings), a list of findings as tuples, or an error message
 Payload = Any
@@ -58,23 +63,50 @@ def cache_dir(config: Config) -> Path:
     return Path(env) if env else config.root_dir / CACHE_DIR_NAME
 
 
+def code_files(directory: Path) -> List[Path]:
+    """The modules and templates under a package ``directory``, sorted by relative path."""
+    return sorted(
+        (path for path in directory.rglob("*") if path.suffix in CODE_SUFFIXES and path.is_file()),
+        key=lambda path: path.relative_to(directory).as_posix(),
+    )
+
+
+def code_digest(directories: Iterable[Path]) -> str:
+    """A hash of the relative paths and contents of the code files under ``directories``.
+    By content, not mtime: an install may keep the old mtimes (a wheel's are its build's)."""
+    code = hashlib.sha256()
+    for number, directory in enumerate(directories):
+        for path in code_files(directory):
+            code.update(f"{number}:{path.relative_to(directory).as_posix()}\0".encode())
+            try:
+                code.update(hashlib.sha256(path.read_bytes()).digest())
+            except OSError:
+                code.update(b"unreadable")
+    return code.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def installed_code_digest() -> str:
+    """:func:`code_digest` of the installed :data:`CODE_PACKAGES`, once per process."""
+    directories = []
+    for name in CODE_PACKAGES:
+        # the dir of its ``__init__.py``: an editable install's search locations hold the checkout too
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            directories.append(Path(spec.origin).parent)
+    return code_digest(directories)
+
+
 def config_key(config: Config) -> str:
     """A hash of everything besides the content that decides a file's result."""
     import flake8
 
-    package = Path(__file__).parent
-    code = hashlib.sha256()
-    for name in _CODE_MODULES:
-        try:
-            code.update((package / name).read_bytes())
-        except OSError:
-            code.update(name.encode())
     settings = {
         "format": FORMAT,
         "version": __version__,
         "python": [sys.implementation.name, *sys.version_info[:2]],
         "flake8": flake8.__version__,
-        "code": code.hexdigest(),
+        "code": installed_code_digest(),
         "enabled": sorted(config.enabled_codes),
         "temp_dirs": list(config.all_temp_dirs),
         "honor_other_suppressions": config.honor_other_suppressions,

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
 
-from tmplint.config import Config
+from tmplint.config import Config, ProjectConfigs
 from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
-from tmplint.files import FileError, iter_python_files, read_bytes
+from tmplint.files import FileError, is_excluded, iter_python_files, read_bytes
 from tmplint.pool import WorkerPool, interrupts_deferred, with_deep_stack
 from tmplint.prefilter import prefilter_for
 from tmplint.progress import Progress
@@ -171,7 +171,44 @@ def check_paths(
         else:
             files.append(str(path))
     yield from early
+    yield from check_files(files, config, jobs, use_cache, progress, keep_data, stream)
 
+
+def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optional[int] = None,
+                   use_cache: bool = True, progress: Optional[bool] = None) -> Iterator[FileResult]:
+    """Results for every Python file under ``paths``, each checked with its own project's config
+    (so the order of ``paths`` changes only the order of the results): the files of each config,
+    found with that config's excludes, are checked together. A file found by walking a directory
+    of another project is left out when its own project's excludes leave it out too. A broken
+    config raises ConfigError before any result (as the first path's ends the run before it)."""
+    groups: Dict[Optional[Path], Tuple[Config, List[str]]] = {}
+    early: List[FileResult] = []
+    seen = set()
+    for path in paths:
+        config = configs.for_path(path)
+        for found, error in iter_python_files([path], config):
+            if error is not None:
+                early.append(FileResult(str(found), error=error))
+                continue
+            if found is not path:  # walked: skip it when an earlier path's walk found it already
+                key = os.path.normcase(os.path.abspath(found))
+                if key in seen:
+                    continue
+                seen.add(key)
+            own = configs.for_directory(found.parent)
+            if own.source != config.source and is_excluded(found, own):
+                continue
+            groups.setdefault(own.source, (own, []))[1].append(str(found))
+    yield from early
+    for config, files in groups.values():
+        yield from check_files(files, config, jobs, use_cache, progress)
+
+
+def check_files(
+    files: List[str], config: Config, jobs: Optional[int] = None, use_cache: bool = True,
+    progress: Optional[bool] = None, keep_data: bool = False, stream: Optional[TextIO] = None,
+) -> Iterator[FileResult]:
+    """Results for the Python ``files`` (found already), in their order (see :func:`check_paths`)."""
     run = _Run(files, config, jobs or default_jobs(), use_cache, keep_data)
     with Progress(len(files), "checking", stream=stream, enabled=progress) as bar, run.parser:
         for index in range(len(files)):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from dataclasses import replace
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from tmplint import __version__
-from tmplint.config import Config, ConfigError, load_config, override_temp_dirs, validate_selectors
+from tmplint.config import Config, ConfigError, ProjectConfigs, load_config, override_temp_dirs, validate_selectors
 from tmplint.pool import report_interrupted
 from tmplint.registry import RULES
 
@@ -104,7 +105,11 @@ def _formats() -> List[str]:
 def _load_config(args: argparse.Namespace) -> Config:
     paths = getattr(args, "paths", None) or []
     start = Path(args.stdin_filename) if getattr(args, "stdin_filename", None) else (paths[0] if paths else Path.cwd())
-    config = load_config(explicit=args.config, start=start if start.exists() else start.parent)
+    return _with_options(args, load_config(explicit=args.config, start=start if start.exists() else start.parent))
+
+
+def _with_options(args: argparse.Namespace, config: Config) -> Config:
+    """``config`` with the command line's options applied."""
     changes: Dict[str, object] = {}
     if getattr(args, "force_exclude", False):
         changes["force_exclude"] = True
@@ -217,12 +222,16 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
 def _check_results(args: argparse.Namespace, config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
     """The check result of every file asked about, and the text of those a baseline needs
     besides the files themselves (stdin's)."""
-    from tmplint.check import check_paths
+    from tmplint.check import check_projects
 
     paths = args.paths or [Path(".")]
     if [str(p) for p in paths] == ["-"]:
         return _check_stdin(args.stdin_filename, config)
-    return list(check_paths(paths, config, args.jobs, use_cache=not args.no_cache)), {}
+    configs = ProjectConfigs(args.config, functools.partial(_with_options, args))
+    try:
+        return list(check_projects(paths, configs, args.jobs, use_cache=not args.no_cache)), {}
+    except ConfigError as exc:  # the config of another path's project than the first's
+        raise _CommandError(f"tmplint: error: {exc}") from None
 
 
 def _check_stdin(filename: Optional[str], config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
@@ -281,12 +290,30 @@ def cmd_fix(args: argparse.Namespace, config: Config) -> int:
             add_noqa=args.add_noqa, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
             baseline=baseline, exit_zero=args.exit_zero,
         )
+    paths = args.paths or [Path(".")]
+    if args.config is None:
+        _require_one_project(paths)
     return run_fix(
-        args.paths or [Path(".")], config, diff=args.diff, check=args.check,
+        paths, config, diff=args.diff, check=args.check,
         unsafe_fixes=args.unsafe_fixes, add_noqa=args.add_noqa, jobs=args.jobs or os.cpu_count() or 1,
         stdout=sys.stdout, stderr=sys.stderr, report=args.report,
         baseline=baseline, exit_zero=args.exit_zero, require_helper=True,
     )
+
+
+def _require_one_project(paths: Sequence[Path]) -> None:
+    """``tmplint fix`` rewrites with one config (its helper module, workflow ids, project root):
+    paths of projects with different configs would get the first one's, so they are refused
+    rather than rewritten with settings that are not theirs."""
+    configs = ProjectConfigs()
+    try:
+        sources = {configs.for_path(path).source: path for path in paths}
+    except ConfigError as exc:
+        raise _CommandError(f"tmplint: error: {exc}") from None
+    if len(sources) > 1:
+        found = ", ".join(str(source or f"none for {path}") for source, path in sources.items())
+        raise _CommandError(f"tmplint: error: the paths belong to projects with different configs ({found}); "
+                            "run `tmplint fix` once per project, or name one with --config")
 
 
 def cmd_init(args: argparse.Namespace, config: Config) -> int:

@@ -6,7 +6,7 @@ import re
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 from tmplint.registry import DEFAULT_CODES, RULES
 
@@ -234,28 +234,33 @@ def find_pyproject(start: Path) -> Optional[Path]:
     """The nearest pyproject.toml with a [tool.tmplint] table, walking up from ``start``."""
     start = start.resolve()
     for directory in [start, *start.parents] if start.is_dir() else list(start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                text = candidate.read_text(encoding="utf-8")
-                data = tomllib.loads(text)
-            except OSError:
-                continue
-            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-                # a broken file that is meant for us is an error, not a reason to look further up
-                if "tool.tmplint" in candidate.read_bytes().decode("utf-8", "replace"):
-                    return candidate
-                continue
-            if "tmplint" in data.get("tool", {}):
-                return candidate
+        if _is_ours(directory / "pyproject.toml"):
+            return directory / "pyproject.toml"
     return None
+
+
+def _is_ours(candidate: Path) -> bool:
+    """Whether ``candidate`` is a pyproject.toml with a [tool.tmplint] table."""
+    if not candidate.is_file():
+        return False
+    try:
+        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except OSError:
+        return False
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # a broken file that is meant for us is an error, not a reason to look further up
+        return "tool.tmplint" in candidate.read_bytes().decode("utf-8", "replace")
+    return "tmplint" in data.get("tool", {})
 
 
 def load_config(explicit: Optional[Path] = None, start: Optional[Path] = None) -> Config:
     """Load the config from ``explicit`` or the nearest pyproject.toml above ``start``."""
     path = explicit if explicit is not None else find_pyproject(start or Path.cwd())
-    if path is None:
-        return Config()
+    return Config() if path is None else read_config(path)
+
+
+def read_config(path: Path) -> Config:
+    """The config in ``path``: a pyproject.toml's [tool.tmplint] table, else the whole file."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -266,6 +271,56 @@ def load_config(explicit: Optional[Path] = None, start: Optional[Path] = None) -
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.tmplint] must be a table")
     return replace(parse_table(table, str(path)), source=Path(path).resolve())
+
+
+class ProjectConfigs:
+    """The config of each file, as ruff and the flake8 plugin find it: that of the nearest
+    pyproject.toml with a [tool.tmplint] table above the file (the defaults when there is none),
+    or of ``explicit`` for every file (``--config``). ``adjust`` applies the command line's options
+    to each. Every directory is looked up and every pyproject.toml read once."""
+
+    def __init__(self, explicit: Optional[Path] = None, adjust: Callable[[Config], Config] = lambda config: config):
+        self._explicit = explicit
+        self._adjust = adjust
+        #: directory (as given, and resolved) -> its nearest pyproject.toml of ours
+        self._nearest: Dict[Path, Optional[Path]] = {}
+        #: pyproject.toml -> its config, or the error reading it
+        self._configs: Dict[Optional[Path], Union[Config, ConfigError]] = {}
+
+    def for_path(self, path: Path) -> Config:
+        """The config of file (or directory) ``path``; raises ConfigError when it is broken."""
+        return self.for_directory(path if path.is_dir() else path.parent)
+
+    def for_directory(self, directory: Path) -> Config:
+        """The config of the files in ``directory``; raises ConfigError when it is broken."""
+        source = self._explicit if self._explicit is not None else self._nearest_pyproject(directory)
+        if source not in self._configs:
+            try:
+                self._configs[source] = self._adjust(read_config(source) if source is not None else Config())
+            except ConfigError as exc:
+                self._configs[source] = exc
+        config = self._configs[source]
+        if isinstance(config, ConfigError):
+            raise config
+        return config
+
+    def _nearest_pyproject(self, directory: Path) -> Optional[Path]:
+        if directory in self._nearest:
+            return self._nearest[directory]
+        visited = [directory]
+        found = None
+        resolved = directory.resolve()
+        for candidate in [resolved, *resolved.parents]:
+            if candidate in self._nearest:
+                found = self._nearest[candidate]
+                break
+            visited.append(candidate)
+            if _is_ours(candidate / "pyproject.toml"):
+                found = candidate / "pyproject.toml"
+                break
+        for seen in visited:
+            self._nearest[seen] = found
+        return found
 
 
 CONFIG_FIELDS = tuple(f.name for f in fields(Config))

@@ -1,0 +1,111 @@
+"""Each file is checked with the config of its nearest pyproject.toml (as ruff and the flake8
+plugin find it), so the order of the paths on the command line never changes the findings;
+``--config`` still gives one config for all. Through the real command line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_project, write_tree
+from tests.test_cli import tmplint
+
+#: TMP006 (a literal temp path), TMP007 (default off: an environment read), TMP002 (tempfile)
+SOURCE = 'import os\nimport tempfile\nP = "/tmp/x"\nT = os.environ["TMPDIR"]\nF = tempfile.mkstemp()\n'
+#: a site ``tmplint fix`` rewrites
+FIXABLE = "import tempfile\n\n\ndef f(workflow_id):\n    return tempfile.mkdtemp()\n"
+
+
+@pytest.fixture
+def siblings(tmp_path) -> Path:
+    """Two projects side by side under a root without a config of its own."""
+    write_project(tmp_path / "a", {"x.py": SOURCE, "gen/skip.py": SOURCE},
+                  ['extend-select = ["TMP007"]', 'extend-exclude = ["gen/skip.py"]'])
+    write_project(tmp_path / "b", {"y.py": SOURCE, "gen/skip.py": SOURCE}, ['ignore = ["TMP006"]'])
+    return tmp_path
+
+
+def findings(result) -> set:
+    assert result.returncode == 1, result.stderr
+    return {tuple(line.split(" ")[:2]) for line in result.stdout.splitlines()}
+
+
+A_X = {("a/x.py:3:5:", "TMP006"), ("a/x.py:4:5:", "TMP007"), ("a/x.py:5:5:", "TMP002")}
+B_Y = {("b/y.py:5:5:", "TMP002")}
+#: b's excludes do not name gen/skip.py (a's do, anchored at a's dir)
+B_GEN = {("b/gen/skip.py:5:5:", "TMP002")}
+
+
+@pytest.mark.parametrize("paths", [("a/x.py", "b/y.py"), ("a", "b"), ("a/x.py", "b")])
+def test_each_file_gets_its_own_projects_config_in_either_order(siblings, paths):
+    expected = A_X | B_Y | (B_GEN if "b" in paths else set())
+    assert findings(tmplint("check", "--no-cache", *paths, cwd=siblings)) == expected
+    assert findings(tmplint("check", "--no-cache", *reversed(paths), cwd=siblings)) == expected
+
+
+def test_a_walk_from_above_both_projects_uses_each_ones_config_and_excludes(siblings):
+    assert findings(tmplint("check", "--no-cache", ".", cwd=siblings)) == A_X | B_Y | B_GEN
+
+
+def test_a_nested_project_found_by_a_walk_gets_its_own_config(tmp_path):
+    write_project(tmp_path, {"top.py": SOURCE}, ['ignore = ["TMP006"]'])
+    write_project(tmp_path / "inner", {"m.py": SOURCE, "skipped/m.py": SOURCE},
+                  ['extend-select = ["TMP007"]', 'extend-exclude = ["skipped"]'])
+    expected = {("top.py:5:5:", "TMP002"),
+                ("inner/m.py:3:5:", "TMP006"), ("inner/m.py:4:5:", "TMP007"), ("inner/m.py:5:5:", "TMP002")}
+    assert findings(tmplint("check", "--no-cache", ".", cwd=tmp_path)) == expected
+
+
+def test_the_cache_keeps_the_projects_apart(siblings):
+    """Same bytes in both projects, different configs: each project's results stay its own."""
+    for paths in (("a/x.py", "b/y.py"), ("b/y.py", "a/x.py")):
+        assert findings(tmplint("check", *paths, cwd=siblings)) == A_X | B_Y
+
+
+def test_explicit_config_is_used_for_every_file(siblings):
+    result = tmplint("check", "--no-cache", "--config", "a/pyproject.toml", "b/y.py", "a/x.py", cwd=siblings)
+    b_with_a_config = {("b/y.py:3:5:", "TMP006"), ("b/y.py:4:5:", "TMP007"), ("b/y.py:5:5:", "TMP002")}
+    assert findings(result) == A_X | b_with_a_config
+
+
+def test_command_line_options_apply_to_every_projects_config(siblings):
+    result = tmplint("check", "--no-cache", "--ignore", "TMP002", "b/y.py", "a/x.py", cwd=siblings)
+    assert findings(result) == A_X - {("a/x.py:5:5:", "TMP002")}
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_broken_config_of_any_path_is_one_error_line(siblings, order):
+    (siblings / "b" / "pyproject.toml").write_text("[tool.tmplint]\nbogus = 1\n")
+    result = tmplint("check", "--no-cache", *["a/x.py", "b/y.py"][::order], cwd=siblings)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "unknown key 'bogus'" in result.stderr
+    assert str(Path("b", "pyproject.toml")) in result.stderr
+
+
+def test_files_outside_any_project_use_the_defaults(tmp_path):
+    write_tree(tmp_path, {"loose/m.py": SOURCE})
+    write_project(tmp_path / "a", {"x.py": SOURCE}, ['ignore = ["TMP002", "TMP006"]'])
+    expected = {("loose/m.py:3:5:", "TMP006"), ("loose/m.py:5:5:", "TMP002")}
+    for paths in (("a/x.py", "loose/m.py"), ("loose/m.py", "a/x.py")):
+        assert findings(tmplint("check", "--no-cache", *paths, cwd=tmp_path)) == expected
+
+
+@pytest.mark.parametrize("paths", [("a/x.py", "b/y.py"), ("b", "a/x.py"), ("loose.py", "a")])
+def test_fix_refuses_paths_of_projects_with_different_configs_in_either_order(siblings, paths):
+    """``tmplint fix`` rewrites with one config: rather than b's files with a's settings, an error."""
+    (siblings / "loose.py").write_text(SOURCE)
+    before = {path: path.read_bytes() for path in siblings.rglob("*.py")}
+    for order in (paths, paths[::-1]):
+        result = tmplint("fix", "--diff", *order, cwd=siblings)
+        assert result.returncode == 2 and result.stdout == ""
+        assert "different configs" in result.stderr and result.stderr.count("\n") == 1
+    assert {path: path.read_bytes() for path in siblings.rglob("*.py")} == before
+
+
+def test_fix_of_one_project_or_with_explicit_config_runs(siblings):
+    for name in ("a/x.py", "b/y.py"):
+        (siblings / name).write_text(FIXABLE)
+    result = tmplint("fix", "--diff", "a/x.py", "a", cwd=siblings)
+    assert result.returncode == 1 and "+++ b/a/x.py" in result.stdout, result.stderr
+    result = tmplint("fix", "--diff", "--config", "a/pyproject.toml", "a/x.py", "b/y.py", cwd=siblings)
+    assert "+++ b/a/x.py" in result.stdout and "+++ b/b/y.py" in result.stdout, result.stderr
