@@ -44,7 +44,9 @@ def test_wheel_installs_cli_plugin_and_codemods_under_tmplint(tmp_path):
         "print(importlib.util.find_spec('codemods') is None);"
         "print(len(tmplint.registry.RULES));"
         "from importlib.metadata import entry_points;"
-        "print(sorted(e.value for e in entry_points(group='pytest11') if e.name == 'tmplint.audit'));"
+        # 3.9's entry_points() takes no group= and returns a dict of groups
+        "eps = entry_points(); eps = eps.select(group='pytest11') if hasattr(eps, 'select') else eps.get('pytest11', ());"
+        "print(sorted(e.value for e in eps if e.name == 'tmplint.audit'));"
         "import os, tmplint.audit_hook;"
         "print(os.path.isfile(os.path.join(os.path.dirname(tmplint.audit_hook.__file__), 'audit_site', 'sitecustomize.py')))"
     )], cwd=project)
