@@ -6,7 +6,7 @@ import re
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from tmplint.registry import DEFAULT_CODES, RULES
 
@@ -230,13 +230,24 @@ def parse_table(table: Mapping[str, Any], where: str, base: Config = Config()) -
     return replace(base, **changes)
 
 
-def find_pyproject(start: Path) -> Optional[Path]:
-    """The nearest pyproject.toml with a [tool.tmplint] table, walking up from ``start``."""
+def find_pyproject(start: Path, seen: Optional[Dict[Path, Optional[Path]]] = None) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.tmplint] table, walking up from ``start``.
+    ``seen`` (directory -> its answer) is read and filled on the way, so the lookups of many
+    files of one tree read each pyproject.toml once."""
     start = start.resolve()
+    visited: List[Path] = []
+    found: Optional[Path] = None
     for directory in [start, *start.parents] if start.is_dir() else list(start.parents):
+        if seen is not None and directory in seen:
+            found = seen[directory]
+            break
+        visited.append(directory)
         if _is_ours(directory / "pyproject.toml"):
-            return directory / "pyproject.toml"
-    return None
+            found = directory / "pyproject.toml"
+            break
+    if seen is not None:
+        seen.update(dict.fromkeys(visited, found))
+    return found
 
 
 def _is_ours(candidate: Path) -> bool:
@@ -305,22 +316,9 @@ class ProjectConfigs:
         return config
 
     def _nearest_pyproject(self, directory: Path) -> Optional[Path]:
-        if directory in self._nearest:
-            return self._nearest[directory]
-        visited = [directory]
-        found = None
-        resolved = directory.resolve()
-        for candidate in [resolved, *resolved.parents]:
-            if candidate in self._nearest:
-                found = self._nearest[candidate]
-                break
-            visited.append(candidate)
-            if _is_ours(candidate / "pyproject.toml"):
-                found = candidate / "pyproject.toml"
-                break
-        for seen in visited:
-            self._nearest[seen] = found
-        return found
+        if directory not in self._nearest:  # the directory as given, before resolving it
+            self._nearest[directory] = find_pyproject(directory, self._nearest)
+        return self._nearest[directory]
 
 
 CONFIG_FIELDS = tuple(f.name for f in fields(Config))
