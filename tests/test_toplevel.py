@@ -18,7 +18,7 @@ from tests.test_prefilter import _stdlib_sample
 from tmplint import detector, toplevel
 from tmplint.config import Config
 from tmplint.detector import DetectorError, detect_bytes
-from tmplint.toplevel import _fields_are_plain, statement_starts, universal_newlines
+from tmplint.toplevel import _fields_are_plain, class_body_starts, names_are_ascii, statement_starts, universal_newlines
 
 
 def first_lines(source: str) -> Optional[List[int]]:
@@ -93,9 +93,12 @@ def test_fstring_fields_the_string_regex_can_follow(lexeme, plain):
 
 
 @pytest.mark.parametrize("fields_are_code", [False, True])
-def test_fstrings_the_regex_cannot_follow_on_312_are_parsed_whole(monkeypatch, fields_are_code):
+def test_fstrings_the_regex_cannot_follow_on_312_are_parsed_whole(monkeypatch, request, fields_are_code):
     # on 3.12+ this is one f-string (PEP 701); before, the regex's reading is the tokenizer's
     monkeypatch.setattr(toplevel, "_FIELDS_ARE_CODE", fields_are_code)
+    # the cached views were lexed with the running Python's setting, and those of this test must go
+    toplevel.lexer_view.cache_clear()
+    request.addfinalizer(toplevel.lexer_view.cache_clear)
     assert first_lines('x = f"{d["k"]}"\ny = 1\n') == (None if fields_are_code else [1, 2])
     assert first_lines('x = f"{d}" rf"{e:>{w}}"\ny = 1\n') == [1, 2]
     assert first_lines('x = "{d["\ny = 1\n') == [1, 2]  # not an f-string
@@ -118,6 +121,90 @@ def test_stdlib_groups_parse_to_the_same_tree():
     assert compared > 150
 
 
+# --------------------------------------------------------------------------- class bodies
+
+
+def class_parts(source: str, start: int, end: int, body: List[int]) -> List[ast.stmt]:
+    """The class's statements rebuilt from its body groups, each parsed on its own after the
+    header (padded to its lines), as the detector parses them."""
+    statements = []
+    header = "\n" * source.count("\n", 0, start) + source[start:body[0]]
+    for part_start, part_end in zip(body, body[1:] + [end]):
+        snippet = header + "\n" * source.count("\n", body[0], part_start) + source[part_start:part_end]
+        statements += ast.parse(snippet).body[0].body
+    return statements
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("class C:\n    x = 1\n    y = 2\n", [2, 3]),
+        # decorators, of the class and of its methods; the header may span lines
+        ("@dec\nclass C(\n    Base,\n):\n    @prop\n    def f(self):\n        pass\n    z = 1\n", [5, 8]),
+        # clauses, brackets, strings, continuations and comments in the body, as at the top level
+        ("class C:\n    '''doc\nx = 1\n    y = 1'''\n    if a:\n        pass\n    else:\n        pass\n"
+         "    t = (1,\n    2)\n    u = 1 + \\\n    2\n    # c\n    v = 1\n", [2, 5, 9, 11, 14]),
+        ("class C:\n\tx = 1\n\n\tdef f(self):\n\t\treturn 1\n", [2, 4]),
+        # no body on lines of its own, or no class
+        ("class C: pass\n", None),
+        ("class C: x = 1; y = 2\n", None),
+        ("def f():\n    x = 1\n", None),
+        ("@dec\ndef f():\n    x = 1\n", None),
+        ("classy = 1\n", None),
+    ],
+)
+def test_class_body_starts(source, expected):
+    body = class_body_starts(source, 0, len(source))
+    assert (None if body is None else [source.count("\n", 0, start) + 1 for start in body]) == expected
+    if body is not None:
+        whole = ast.parse(source).body[0].body
+        assert [ast.dump(s, include_attributes=True) for s in class_parts(source, 0, len(source), body)] == [
+            ast.dump(s, include_attributes=True) for s in whole
+        ]
+
+
+def test_stdlib_class_bodies_parse_to_the_same_statements():
+    compared = 0
+    for path in _stdlib_sample():
+        try:
+            source = universal_newlines(detector.decode_source(Path(path).read_bytes(), path))
+            tree = ast.parse(source)
+        except (DetectorError, SyntaxError, ValueError):
+            continue
+        starts = statement_starts(source)
+        if starts is None:
+            continue
+        ends = starts[1:] + [len(source)]
+        groups = {source.count("\n", 0, start) + 1: (start, end) for start, end in zip(starts, ends)}
+        for node in tree.body:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            start, end = groups.get(first, (None, None))
+            if start is None or not isinstance(node, ast.ClassDef):
+                continue
+            body = class_body_starts(source, start, end)
+            if body is None:
+                continue
+            assert [ast.dump(s, include_attributes=True) for s in class_parts(source, start, end, body)] == [
+                ast.dump(s, include_attributes=True) for s in node.body
+            ], path
+            compared += 1
+    assert compared > 300
+
+
+@pytest.mark.parametrize(
+    "source, ascii_names",
+    [
+        ("x = 'café'  # déjà\n", True),
+        ("x = f'café {y}'\n", False),  # a field may hold a name
+        ("ｔempfile = 1\n", False),
+        ("x = 'é\n", False),  # the lexer cannot tell where the string ends
+        ("x = 1\r\ny = '\u00e9'\r\n", True),
+    ],
+)
+def test_names_are_ascii(source, ascii_names):
+    assert names_are_ascii(source) is ascii_names
+
+
 # --------------------------------------------------------------------------- in the detector
 
 UNRELATED = "class Unrelated:\n    def method(self):\n        return [1, 2, 3]\n"
@@ -135,6 +222,25 @@ def test_only_groups_with_a_tracked_name_are_parsed(monkeypatch):
     snippets = parsed_snippets(monkeypatch)
     findings = detect_bytes(source.encode(), "m.py", Config())
     assert [(f.line, f.code) for f in findings] == [(6, "TMP003")]
+    assert snippets and not any("Unrelated" in snippet for snippet in snippets)
+    assert detect_bytes(source.encode(), "m.py", Config(), skip_statements=False) == findings
+
+
+def test_only_the_methods_with_a_tracked_name_are_parsed(monkeypatch):
+    source = ('import tempfile\nclass Tests:\n    """unrelated"""\n    def unrelated(self):\n        return 1\n\n'
+              "    def test(self):\n        return tempfile.mkdtemp()\n\n    def unrelated_too(self):\n        pass\n")
+    snippets = parsed_snippets(monkeypatch)
+    findings = detect_bytes(source.encode(), "m.py", Config())
+    assert [(f.line, f.col, f.code) for f in findings] == [(8, 15, "TMP003")]
+    assert snippets and not any("unrelated" in snippet for snippet in snippets)
+    assert detect_bytes(source.encode(), "m.py", Config(), skip_statements=False) == findings
+
+
+def test_non_ascii_text_in_strings_and_comments_still_narrows_the_parse(monkeypatch):
+    source = "# é\nimport tempfile\n" + UNRELATED + "x = ('café', tempfile.mkdtemp())\n"
+    snippets = parsed_snippets(monkeypatch)
+    findings = detect_bytes(source.encode(), "m.py", Config())
+    assert [(f.line, f.col, f.code) for f in findings] == [(6, 13, "TMP003")]
     assert snippets and not any("Unrelated" in snippet for snippet in snippets)
     assert detect_bytes(source.encode(), "m.py", Config(), skip_statements=False) == findings
 

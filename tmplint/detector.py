@@ -21,7 +21,7 @@ from tmplint.config import Config
 from tmplint.prefilter import Prefilter, prefilter_for
 from tmplint.registry import RULES
 from tmplint.sources import line_start_offsets, split_lines
-from tmplint.toplevel import statement_starts, universal_newlines
+from tmplint.toplevel import class_body_starts, names_are_ascii, statement_starts, universal_newlines
 
 #: the stdlib ``tempfile`` signatures: function -> (positional-or-keyword parameters in order,
 #: keyword-only parameters). The union over the supported Python versions: ``delete_on_close``
@@ -1113,7 +1113,8 @@ def _spans_a_line(node: ast.AST, lines: Sequence[int]) -> bool:
 
 
 def _name_positions(data: bytes, names: Iterable[str]) -> List[int]:
-    """Where each of ``names`` occurs as a whole identifier (or word) in ASCII ``data``."""
+    """Where each of ``names`` occurs as a whole identifier (or word) in ``data`` (UTF-8 whose
+    names are ASCII: a non-ASCII byte is in a string or comment)."""
     positions = []
     for name in names:
         needle = name.encode("ascii")
@@ -1144,11 +1145,11 @@ def _line_numbers(data: bytes, positions: Iterable[int]) -> List[int]:
 def _lines_of(source: str, names: Iterable[str], config: Optional[Config] = None) -> Optional[List[int]]:
     """The sorted lines where one of ``names`` is, or (with ``config``) where the value of a
     literal the rules report may start (however it is spelled): a statement spanning none of them
-    has nothing the detector looks at. None when the source is not ASCII (identifiers may be
-    spelled in characters that NFKC-normalize to ASCII)."""
-    if not source.isascii():
+    has nothing the detector looks at. None when a name in the source may not be ASCII (names
+    may be spelled in characters that NFKC-normalize to ASCII)."""
+    if not names_are_ascii(source):
         return None
-    data = source.encode("ascii")
+    data = source.encode("utf-8", "surrogatepass")
     positions = _name_positions(data, names)
     if config is not None:
         positions += prefilter_for(config).literal_starts(data)
@@ -1252,40 +1253,94 @@ def parse_source(text: str, path: str) -> ast.Module:
 
 def parse_needed(text: str, path: str, config: Config, constants: Set[str] = frozenset()) -> ast.Module:  # type: ignore[assignment]
     """The module as :func:`find_findings` sees it, parsing only the top-level statements it
-    looks at: those spanning a line that names a tracked module, then those spanning a line with
-    a name their imports bind or a temp literal. The others are left out of the tree unparsed, so
-    a syntax error in them is not reported. ``constants``: names tracked besides the imported
-    ones (see :func:`find_findings`). Raises DetectorError."""
-    if not text.isascii() or "\0" in text:  # _lines_of cannot narrow it down; NUL: parse's error
+    looks at (of a class, only the header and the body statements it looks at): those spanning a
+    line that names a tracked module, then those spanning a line with a name their imports bind
+    or a temp literal. The others are left out of the tree unparsed, so a syntax error in them is
+    not reported. ``constants``: names tracked besides the imported ones (see
+    :func:`find_findings`). Raises DetectorError."""
+    if "\0" in text or not names_are_ascii(text):  # _lines_of cannot narrow it down; NUL: parse's error
         return parse_source(text, path)
     code = universal_newlines(text)
     starts = statement_starts(code)
-    if starts is None or len(starts) == 1:
+    if starts is None or (len(starts) == 1 and class_body_starts(code, 0, len(code)) is None):
         return parse_source(text, path)
-    first_lines = [1]
-    for start, end in zip(starts, starts[1:]):
-        first_lines.append(first_lines[-1] + code.count("\n", start, end))
-    parsed: Set[int] = set()
-    #: the first group of each run parsed at once -> the run's statements
-    bodies: Dict[int, List[ast.stmt]] = {}
-
-    def parse_groups_spanning(lines: Sequence[int]) -> ast.Module:
-        wanted = sorted({bisect.bisect_right(first_lines, line) - 1 for line in lines} - parsed)
-        for first, last in _runs(wanted):
-            end = starts[last + 1] if last + 1 < len(starts) else len(code)
-            # padded with empty lines so that the tree has the module's line numbers
-            snippet = "\n" * (first_lines[first] - 1) + code[starts[first]:end]
-            bodies[first] = parse_source(snippet, path).body
-            parsed.update(range(first, last + 1))
-        return ast.Module(body=[s for first in sorted(bodies) for s in bodies[first]], type_ignores=[])
-
+    groups = _Groups(code, starts, path)
     modules = _modules(config, code)
     try:
         module_lines = _lines_of(code, modules) or []
-        tracked = _imported_names(parse_groups_spanning(module_lines), modules, module_lines) | constants
-        return parse_groups_spanning(_lines_of(code, _names_to_look_at(code, tracked, modules), config) or [])
+        tracked = _imported_names(groups.spanning(module_lines), modules, module_lines) | constants
+        return groups.spanning(_lines_of(code, _names_to_look_at(code, tracked, modules), config) or [])
     except DetectorError:
         return parse_source(text, path)  # the whole file's error, as Python reports it
+
+
+_INDENT = re.compile(r"[ \t\f]*")
+
+
+class _Groups:
+    """A module's groups of top-level statements (see :mod:`tmplint.toplevel`), parsed as asked
+    for: a run of groups at once, a class as its header with only the body groups asked for (a
+    ``pass`` when none is), each padded with empty lines to keep the module's line numbers."""
+
+    def __init__(self, code: str, starts: List[int], path: str) -> None:
+        self.code = code
+        self.starts = starts + [len(code)]
+        self.path = path
+        self.first_lines = [1]
+        for start, end in zip(starts, starts[1:]):
+            self.first_lines.append(self.first_lines[-1] + code.count("\n", start, end))
+        #: the first group of each part parsed at once -> its statements
+        self.bodies: Dict[int, List[ast.stmt]] = {}
+        self.parsed: Set[int] = set()
+        #: class groups -> (where its body groups start, their first lines), or None: not split
+        self.classes: Dict[int, Optional[Tuple[List[int], List[int]]]] = {}
+        #: class groups -> the body groups parsed
+        self.class_parts: Dict[int, Set[int]] = {}
+
+    def spanning(self, lines: Sequence[int]) -> ast.Module:
+        """The tree of every group parsed so far, after parsing the statements spanning ``lines``."""
+        by_group: Dict[int, List[int]] = {}
+        for line in lines:
+            by_group.setdefault(bisect.bisect_right(self.first_lines, line) - 1, []).append(line)
+        whole = []
+        for group, group_lines in by_group.items():
+            if self._class_body(group) is None:
+                whole.append(group)
+            else:
+                self._parse_class(group, group_lines)
+        for first, last in _runs(sorted(set(whole) - self.parsed)):
+            self.bodies[first] = self._parse(first, self.code[self.starts[first]:self.starts[last + 1]])
+            self.parsed.update(range(first, last + 1))
+        return ast.Module(body=[s for first in sorted(self.bodies) for s in self.bodies[first]], type_ignores=[])
+
+    def _parse(self, group: int, snippet: str) -> List[ast.stmt]:
+        return parse_source("\n" * (self.first_lines[group] - 1) + snippet, self.path).body
+
+    def _class_body(self, group: int) -> Optional[Tuple[List[int], List[int]]]:
+        if group not in self.classes:
+            start = self.starts[group]
+            body = class_body_starts(self.code, start, self.starts[group + 1])
+            self.classes[group] = None if body is None else (
+                body, [self.first_lines[group] + self.code.count("\n", start, offset) for offset in body]
+            )
+        return self.classes[group]
+
+    def _parse_class(self, group: int, lines: Sequence[int]) -> None:
+        body, first_lines = self.classes[group]  # type: ignore[misc]
+        parts = self.class_parts.setdefault(group, set())
+        wanted = parts | {bisect.bisect_right(first_lines, line) - 1 for line in lines if line >= first_lines[0]}
+        if group in self.bodies and wanted == parts:
+            return
+        parts |= wanted
+        ends = body[1:] + [self.starts[group + 1]]
+        pieces = [self.code[self.starts[group]:body[0]]]
+        last = body[0]
+        for part in sorted(parts):
+            pieces += ["\n" * self.code.count("\n", last, body[part]), self.code[body[part]:ends[part]]]
+            last = ends[part]
+        if not parts:  # a body for the header alone
+            pieces.append(f"{_INDENT.match(self.code, body[0]).group()}pass\n")  # type: ignore[union-attr]
+        self.bodies[group] = self._parse(group, "".join(pieces))
 
 
 def _runs(indexes: Sequence[int]) -> Iterator[Tuple[int, int]]:

@@ -12,12 +12,19 @@ backslash) gets no boundaries and is parsed whole. Dropping a real boundary only
 bigger; what must never happen is a boundary inside a statement, and
 ``tests/test_toplevel.py`` parses every group of the stdlib's files on its own and compares the
 result with the whole module's tree.
+
+A test module's top-level statements are mostly a few big classes, so the body of a class is split
+the same way (:func:`class_body_starts`): the detector parses the class header with only the body
+statements it looks at. And the lexer knows whether every name in a module is ASCII although the
+module is not (:func:`names_are_ascii`: non-ASCII text only in strings and comments), so that the
+detector can find names by their bytes there too.
 """
 from __future__ import annotations
 
+import functools
 import re
 import sys
-from typing import List, Match, Optional
+from typing import List, Match, Optional, Tuple
 
 _ESCAPE = r"\\(?:\r\n|[\s\S])"
 
@@ -48,6 +55,8 @@ _CLAUSE = re.compile(r"(?:else|elif|except|finally)\b")
 #: with the same quote, comments and backslashes, which a string regex cannot follow
 _FIELDS_ARE_CODE = sys.version_info >= (3, 12)
 _PREFIX_LETTERS = frozenset("rRbBuUfFtT")
+#: stands for a non-ASCII f-string in the lexer's view: not a quote, bracket or newline
+_UNSURE = "\x80"
 
 
 def universal_newlines(text: str) -> str:
@@ -60,13 +69,37 @@ class _Unlexable(Exception):
     """The lexer cannot be sure where this file's strings end."""
 
 
+@functools.lru_cache(maxsize=4)
+def lexer_view(code: str) -> Optional[str]:
+    """``code`` (see :func:`universal_newlines`) as the lexer sees it, offsets unchanged: every
+    comment blanked to spaces, every string to ``x``s (an f-string with non-ASCII text starts
+    with :data:`_UNSURE` instead: its fields may hold names). None when it cannot tell where the
+    strings end. Cached: the detector asks about the same module several times."""
+    try:
+        return _LEXEME.sub(_blank, code)
+    except _Unlexable:
+        return None
+
+
+def names_are_ascii(code: str) -> bool:
+    """Whether every name (identifier, keyword) in ``code`` is ASCII: it is, or its non-ASCII
+    text is all in strings and comments (Python NFKC-normalizes names, not string values)."""
+    if code.isascii():
+        return True
+    lexed = lexer_view(universal_newlines(code))
+    return lexed is not None and lexed.isascii()
+
+
 def statement_starts(code: str) -> Optional[List[int]]:
     """Offsets in ``code`` (see :func:`universal_newlines`) where groups of top-level statements
     start, 0 first; each group ends where the next starts. None when it cannot tell."""
-    try:
-        blanked = _LEXEME.sub(_blank, code)
-    except _Unlexable:
+    lexed = lexer_view(code)
+    if lexed is None:
         return None
+    return _starts_in(lexed)
+
+
+def _starts_in(blanked: str) -> List[int]:
     starts = [0]
     depth = 0
     last = 0
@@ -87,6 +120,65 @@ def statement_starts(code: str) -> Optional[List[int]]:
     return starts
 
 
+#: a line with code (comments are blanked to spaces by then) and its indentation
+_INDENTED_LINE = re.compile(r"\n([ \t\f]*)(?=[^ \t\f\n\\])")
+_CLASS = re.compile(r"class\b")
+
+
+def class_body_starts(code: str, start: int, end: int) -> Optional[List[int]]:
+    """For the group ``code[start:end]`` (from :func:`statement_starts`) that is a class (with its
+    decorators) whose body is on lines of its own: the offsets where groups of its body statements
+    start, each at the start of its line; the first ends the header. Found as the top-level ones
+    are, at the indentation of the body's first line. None for any other group, or when it cannot
+    tell."""
+    lexed = lexer_view(code)
+    if lexed is None or not (lexed[start] == "@" or _CLASS.match(lexed, start)):
+        return None
+    body = _body_line(lexed, start, end)
+    if body is None:
+        return None
+    line_start, indent = body
+    starts = [line_start]
+    last = line_start
+    depth = 0
+    after_decorator = lexed[line_start + len(indent)] == "@"
+    count = lexed.count
+    # lines indented more belong to a body statement; less (in a file Python can read) is no line
+    # of this group, as the group ends at the next line starting at column 0
+    for match in re.compile(r"\n" + re.escape(indent) + r"(?=[^ \t\f\n\\])").finditer(lexed, line_start, end):
+        pos = match.end()
+        depth += (
+            count("(", last, pos) + count("[", last, pos) + count("{", last, pos)
+            - count(")", last, pos) - count("]", last, pos) - count("}", last, pos)
+        )
+        last = pos
+        if depth != 0 or lexed[match.start() - 1] == "\\":
+            continue
+        if not after_decorator and not _CLAUSE.match(lexed, pos):
+            starts.append(match.start() + 1)
+        after_decorator = lexed[pos] == "@"
+    return starts
+
+
+def _body_line(lexed: str, start: int, end: int) -> Optional[Tuple[int, str]]:
+    """Where the first line of a class's body starts, and its indentation: the first indented line
+    outside brackets and continuations, right after the header's lines (decorators, then ``class``
+    last). None when the body is on the header's line."""
+    is_class = _CLASS.match(lexed, start) is not None
+    depth, last = 0, start
+    for match in _INDENTED_LINE.finditer(lexed, start, end):
+        pos = match.end()
+        depth += sum(lexed.count(opening, last, pos) for opening in "([{")
+        depth -= sum(lexed.count(closing, last, pos) for closing in ")]}")
+        last = pos
+        if depth != 0 or lexed[match.start() - 1] == "\\":
+            continue
+        if match.group(1):
+            return (match.start() + 1, match.group(1)) if is_class else None
+        is_class = _CLASS.match(lexed, pos) is not None
+    return None
+
+
 def _blank(match: Match[str]) -> str:
     """A comment becomes spaces, a string ``x``s of the same length (no newline, no bracket)."""
     lexeme = match.group()
@@ -94,9 +186,11 @@ def _blank(match: Match[str]) -> str:
         return " " * len(lexeme)
     if len(lexeme) == 1:
         raise _Unlexable
-    if _FIELDS_ARE_CODE and "{" in lexeme and _is_fstring(match.string, match.start()):
-        if not _fields_are_plain(lexeme):
+    if "{" in lexeme and _is_fstring(match.string, match.start()):
+        if _FIELDS_ARE_CODE and not _fields_are_plain(lexeme):
             raise _Unlexable
+        if not lexeme.isascii():
+            return _UNSURE + "x" * (len(lexeme) - 1)
     return "x" * len(lexeme)
 
 
