@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional,
 
 from tmplint.config import Config, ProjectConfigs
 from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
-from tmplint.files import FileError, is_excluded, iter_python_files, read_bytes
+from tmplint.files import FileError, is_excluded, iter_python_file_names, iter_python_files, read_bytes
 from tmplint.pool import WorkerPool, interrupts_deferred, with_deep_stack
 from tmplint.prefilter import prefilter_for
 from tmplint.progress import Progress
@@ -184,21 +184,28 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
     groups: Dict[Optional[Path], Tuple[Config, List[str]]] = {}
     early: List[FileResult] = []
     seen = set()
+    #: directory name -> the config of its files (one lookup per directory, not per file)
+    by_directory: Dict[str, Config] = {}
     for path in paths:
         config = configs.for_path(path)
-        for found, error in iter_python_files([path], config):
+        for _, walked, error in iter_python_file_names([path], config):
             if error is not None:
-                early.append(FileResult(str(found), error=error))
+                early.append(FileResult(str(path), error=error))
                 continue
-            if found is not path:  # walked: skip it when an earlier path's walk found it already
-                key = os.path.normcase(os.path.abspath(found))
+            if walked is not None:  # skip it when an earlier path's walk found it already
+                key = os.path.normcase(os.path.abspath(walked))
                 if key in seen:
                     continue
                 seen.add(key)
-            own = configs.for_directory(found.parent)
-            if own.source != config.source and is_excluded(found, own):
+            name = str(path) if walked is None else walked
+            directory = os.path.dirname(name)
+            own = by_directory.get(directory)
+            if own is None:
+                own = by_directory[directory] = configs.for_directory(Path(name).parent)
+            # configs are one object per pyproject.toml
+            if own is not config and is_excluded(Path(name), own):
                 continue
-            groups.setdefault(own.source, (own, []))[1].append(str(found))
+            groups.setdefault(own.source, (own, []))[1].append(name)
     yield from early
     for config, files in groups.values():
         yield from check_files(files, config, jobs, use_cache, progress)
@@ -242,7 +249,7 @@ class _Run:
         prefilter), else it goes to the parser. Whether its result is in."""
         path = self.files[index]
         try:
-            data = read_bytes(Path(path))
+            data = read_bytes(path)
         except FileError as exc:
             self.results[index] = FileResult(path, error=str(exc))
             return True

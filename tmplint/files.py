@@ -7,7 +7,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from tmplint.config import Config
 from tmplint.pool import interrupts_deferred, pause_for_test
@@ -83,22 +83,32 @@ def iter_python_files(paths: Iterable[Path], config: Config) -> Iterator[Tuple[P
     files on the way ignore. A path that does not exist is yielded with an error, so the run can
     report it and go on.
     """
+    for path, walked, error in iter_python_file_names(paths, config):
+        yield (path if walked is None else Path(walked)), error
+
+
+def iter_python_file_names(paths: Iterable[Path], config: Config) -> Iterator[Tuple[Path, Optional[str], Optional[str]]]:
+    """:func:`iter_python_files` as ``(path, walked, error)``: ``walked`` is the name of a file
+    found by walking the directory ``path`` (a plain string: a Path per file costs more than the
+    rest of a walk), None for ``path`` itself."""
     excludes = _excludes(config)
     seen = set()
     for path in paths:
         if config.force_exclude and _excluded_path(path, excludes):
             continue
         if not path.exists() and not path.is_symlink():
-            yield path, "no such file or directory"
+            yield path, None, "no such file or directory"
             continue
         if not path.is_dir():
-            yield path, None
+            yield path, None, None
             continue
-        for found in _walk(path, excludes, []):
+        top = str(path)
+        for found in _walk(top, excludes, []):
             key = os.path.normcase(os.path.abspath(found))
             if key not in seen:
                 seen.add(key)
-                yield Path(found), None
+                # named as the Path would be: ``src/a.py``, not ``./src/a.py``
+                yield path, found[len(top) + 1:] if top == os.curdir else found, None
 
 
 def _excludes(config: Config) -> _Excludes:
@@ -173,31 +183,48 @@ def _gitignored(path: str, is_dir: bool, ignores: Sequence[Tuple[str, pathspec.P
     return False
 
 
-def read_bytes(path: Path) -> bytes:
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def read_bytes(path: Union[str, Path]) -> bytes:
     """A file's bytes, or FileError naming the problem (not a file, unreadable, ...).
 
     Opened without blocking and checked to be a regular file first: a FIFO or a device named
-    ``x.py`` must be an error, not a run that hangs or reads forever."""
+    ``x.py`` must be an error, not a run that hangs or reads forever. Read with plain ``read``
+    calls of the size ``fstat`` gives (one call for a file that does not grow meanwhile)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except IsADirectoryError:
         raise FileError("is a directory") from None
     except OSError as exc:
         raise FileError(f"cannot read: {exc.strerror or exc}") from None
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
             raise FileError("is a directory")
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(st.st_mode):
             raise FileError("not a regular file")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
+        return _read_all(fd, st.st_size)
     except OSError as exc:
         raise FileError(f"cannot read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """Everything up to the end of the regular file ``fd`` (a read of one returns less than asked
+    only at its end), however its size changed since ``fstat``."""
+    data = os.read(fd, size + 1)  # one byte more than its size: if it comes, the file grew
+    if len(data) <= size:
+        return data
+    chunks = [data]
+    while True:
+        chunk = os.read(fd, max(size, 65536))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def resolve_target(path: Path) -> Path:
