@@ -83,6 +83,40 @@ def test_statistics(tmp_path):
     assert "1     TMP002 mkstemp-in-system-tmp" in out and "2     TMP006 hardcoded-temp-path" in out
 
 
+def test_quiet_prints_the_findings_and_errors_only(tmp_path):
+    project = write_project(tmp_path, {"bad.py": BAD, "broken.py": "def f(:\n    return '/tmp'\n", "empty/x.txt": ""})
+    full = tmplint("check", "--statistics", "bad.py", cwd=project)
+    for flag in ("-q", "--quiet"):
+        quiet = tmplint("check", flag, "--statistics", "bad.py", cwd=project)
+        # the summary line goes; the findings and the requested counts stay, as in ruff
+        assert (quiet.returncode, quiet.stdout, quiet.stderr) == (1, full.stdout, "")
+        assert full.stderr == "Found 1 finding.\n"
+    broken = tmplint("check", "-q", "broken.py", "bad.py", cwd=project)
+    assert broken.returncode == 2
+    assert broken.stdout.startswith("bad.py:4:12: TMP002")
+    assert broken.stderr.startswith("broken.py: error: cannot parse: SyntaxError")
+    assert len(broken.stderr.splitlines()) == 1  # no summary
+    clean = tmplint("check", "-q", "--write-baseline", "base.json", "bad.py", cwd=project)
+    assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")  # nor the note on the baseline
+    assert (project / "base.json").is_file()
+    nothing = tmplint("check", "-q", "empty", cwd=project)
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (0, "", "")  # nor the warning
+
+
+def test_silent_prints_nothing_and_keeps_the_exit_status(tmp_path):
+    project = write_project(tmp_path, {"bad.py": BAD, "clean.py": CLEAN, "broken.py": "def f(:\n    return '/tmp'\n"})
+    for flag in ("-s", "--silent"):
+        for args, status in ((["bad.py"], 1), (["clean.py"], 0), (["broken.py", "bad.py"], 2), (["missing.py"], 2),
+                             (["--format", "json", "--statistics", "bad.py"], 1), (["--exit-zero", "bad.py"], 0)):
+            result = tmplint("check", flag, *args, cwd=project)
+            assert (result.returncode, result.stdout, result.stderr) == (status, "", ""), args
+    # what is wrong with the command itself is still said
+    usage = tmplint("check", "-s", "--select", "XYZ9", "bad.py", cwd=project)
+    assert usage.returncode == 2 and "unknown rule selector 'XYZ9'" in usage.stderr
+    both = tmplint("check", "-q", "-s", "bad.py", cwd=project)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
 def test_stdin_with_stdin_filename(tmp_path):
     project = write_project(tmp_path, {})
     result = tmplint("check", "-", "--stdin-filename", "pkg/mod.py", cwd=project, stdin=BAD)

@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--write-baseline", type=Path, metavar="FILE",
                        help="record the current findings in this baseline file (and report none of them)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    verbosity = check.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true",
+                           help="print the findings and the files that could not be checked, nothing else "
+                                "(no summary line, no warnings)")
+    verbosity.add_argument("-s", "--silent", action="store_true",
+                           help="print nothing about the files checked; the exit status tells (usage and "
+                                "config errors are still printed)")
     # ruff users type it: answered with a pointer to `tmplint fix`, not argparse's "unrecognized"
     check.add_argument("--fix", action="store_true", help=argparse.SUPPRESS)
 
@@ -193,30 +200,42 @@ class _CommandError(Exception):
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    from tmplint.reporters import REPORTERS, report_statistics, report_summary, warn_no_files
+    from tmplint.reporters import warn_no_files
 
     results, sources = _check_results(args, config)
+    # as ruff's: --quiet prints the findings (and here the files that could not be checked) only,
+    # --silent nothing at all
+    quiet = args.quiet or args.silent
     if not results:  # nothing selected; an excluded --stdin-filename passes silently, as in ruff
-        if [str(p) for p in args.paths] != ["-"]:
+        if [str(p) for p in args.paths] != ["-"] and not quiet:
             warn_no_files(sys.stderr)
         return EXIT_OK
     findings = [f for result in results for f in result.findings]
     errors = [(result.path, result.error) for result in results if result.error]
-    for path, error in errors:
-        print(f"{path}: error: {error}", file=sys.stderr)
+    if not args.silent:
+        for path, error in errors:
+            print(f"{path}: error: {error}", file=sys.stderr)
     if args.write_baseline or args.baseline:
-        findings = _apply_baselines(args, findings, sources)
-    REPORTERS[args.format](findings, errors, sys.stdout)
-    if args.statistics:
-        # keep stdout parseable for the machine formats
-        report_statistics(findings, sys.stdout if args.format in ("text", "github") else sys.stderr)
-    if args.format == "text":  # as ruff: the machine formats end without a summary
-        report_summary(findings, errors, sys.stderr)
+        findings = _apply_baselines(args, findings, sources, quiet)
+    if not args.silent:
+        _report(args, findings, errors)
     if errors:
         return EXIT_ERROR
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _report(args: argparse.Namespace, findings: List[Finding], errors: List[Tuple[str, str]]) -> None:
+    """The findings in ``--format`` on stdout, and unless ``--quiet``, the summary line."""
+    from tmplint.reporters import REPORTERS, report_statistics, report_summary
+
+    REPORTERS[args.format](findings, errors, sys.stdout)
+    if args.statistics:
+        # keep stdout parseable for the machine formats
+        report_statistics(findings, sys.stdout if args.format in ("text", "github") else sys.stderr)
+    if args.format == "text" and not args.quiet:  # as ruff: the machine formats end without a summary
+        report_summary(findings, errors, sys.stderr)
 
 
 def _check_results(args: argparse.Namespace, config: Config) -> Tuple[List[FileResult], Dict[str, str]]:
@@ -252,8 +271,10 @@ def _check_stdin(filename: Optional[str], config: Config) -> Tuple[List[FileResu
     return results, sources
 
 
-def _apply_baselines(args: argparse.Namespace, findings: List[Finding], sources: Dict[str, str]) -> List[Finding]:
-    """The findings not in ``--baseline``, after recording them all in ``--write-baseline``."""
+def _apply_baselines(args: argparse.Namespace, findings: List[Finding], sources: Dict[str, str],
+                     quiet: bool = False) -> List[Finding]:
+    """The findings not in ``--baseline``, after recording them all in ``--write-baseline`` (and
+    saying so, unless ``quiet``)."""
     from tmplint import baseline
 
     # --baseline is read before --write-baseline writes, so both may name the same file
@@ -264,8 +285,9 @@ def _apply_baselines(args: argparse.Namespace, findings: List[Finding], sources:
             count = baseline.write_baseline(args.write_baseline, findings, sources)
         except baseline.BaselineError as exc:
             raise _CommandError(f"{args.write_baseline}: error: {exc}") from None
-        print(f"tmplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
-              file=sys.stderr)
+        if not quiet:
+            print(f"tmplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
+                  file=sys.stderr)
     if known is None:
         return []  # every current finding is now in the written baseline
     return baseline.new_findings(findings, known, sources)
