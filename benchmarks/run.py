@@ -1,6 +1,7 @@
 """Benchmark tmplint against ruff, bandit, flake8 (+ flake8-bandit) and plain libcst on one tree.
 
     python benchmarks/run.py [TREE] [--repeat N] [--only NAME,...] [--json FILE]
+    python benchmarks/run.py --only check      # the check goals only: tmplint check cold and warm, ruff
 
 TREE defaults to the running interpreter's ``Lib/`` (sysconfig's stdlib dir). Installs nothing:
 the tools come from the ``bench`` extra (``pip install -e '.[bench]'``: ruff, bandit,
@@ -435,6 +436,8 @@ def report(tools: List[Tool], tree: Path, file_count: int, repeat: int, load_bef
         return tool if tool and tool.times and not tool.unavailable else None
 
     for label, numerator, denominator, limit in GOALS:
+        if numerator not in by_name:
+            continue  # not selected (--only)
         top, bottom = timed(numerator), timed(denominator)
         if top is None or bottom is None:
             lines.append(f"| {label} | - | - | - | not measured |")
@@ -456,9 +459,11 @@ def report(tools: List[Tool], tree: Path, file_count: int, repeat: int, load_bef
             verdict = "met" if direct <= PLUGIN_GOAL else "NOT met"
             lines.append(f"| flake8 plugin overhead <= 3 % (its own CPU time / flake8's) | {direct:+.2%} | "
                          f"{plugin_seconds:.2f} s | - | {verdict} |")
-    else:
+    elif "flake8 E,F,W + tmplint plugin" in by_name:
         lines.append("| flake8 plugin overhead <= 3 % | - | - | - | not measured |")
     for name in (MIGRATION, NO_OP_FIX):
+        if name not in by_name:
+            continue
         label = f"{name}: peak RSS <= {FIX_RSS_GOAL_MB} MB (all processes)"
         fix = timed(name)
         if fix is None:
@@ -468,6 +473,18 @@ def report(tools: List[Tool], tree: Path, file_count: int, repeat: int, load_bef
         verdict = "met" if peak / 1024 <= FIX_RSS_GOAL_MB else "NOT met"
         lines.append(f"| {label} | {_mb(peak)} | largest process {_mb(fix.max_rss_kb)} | - | {verdict} |")
     return "\n".join(lines) + "\n"
+
+
+def select_tools(tools: List[Tool], only: Optional[str]) -> List[Tool]:
+    """The tools whose names hold one of the comma-separated substrings of ``only`` (all without
+    it), with the ones their goals compare them against: ``--only check`` also runs ruff."""
+    if not only:
+        return tools
+    wanted = [part.strip().lower() for part in only.split(",")]
+    names = {tool.name for tool in tools if any(part in tool.name.lower() for part in wanted)}
+    pairs = [(top, bottom) for _, top, bottom, _ in GOALS] + [("flake8 E,F,W + tmplint plugin", "flake8 E,F,W")]
+    names |= {bottom for top, bottom in pairs if top in names}
+    return [tool for tool in tools if tool.name in names]
 
 
 def count_files(tree: Path) -> int:
@@ -483,16 +500,14 @@ def main() -> int:
     parser.add_argument("tree", nargs="?", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
                         help="the tree to run on (default: this interpreter's Lib/)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per tool (default: 3)")
-    parser.add_argument("--only", help="comma-separated substrings of tool names to run")
+    parser.add_argument("--only", help="comma-separated substrings of tool names to run (with the tools their "
+                                       "goals compare them against: --only check runs the check rows and ruff)")
     parser.add_argument("--json", type=Path, help="also write the raw times here")
     args = parser.parse_args()
     tree = args.tree.resolve()
     if not tree.is_dir():
         parser.error(f"{tree} is not a directory")
-    tools = build_tools(tree)
-    if args.only:
-        wanted = [part.strip().lower() for part in args.only.split(",")]
-        tools = [tool for tool in tools if any(part in tool.name.lower() for part in wanted)]
+    tools = select_tools(build_tools(tree), args.only)
     file_count = count_files(tree)
     print(f"benchmarking {len(tools)} tools on {tree} ({file_count} files), {args.repeat} runs each", file=sys.stderr)
     load_before = _load()
