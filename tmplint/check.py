@@ -181,6 +181,7 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
     found with that config's excludes, are checked together. A file found by walking a directory
     of another project is left out when its own project's excludes leave it out too. A broken
     config raises ConfigError before any result (as the first path's ends the run before it)."""
+    paths = list(paths)
     groups: Dict[Optional[Path], Tuple[Config, List[str]]] = {}
     early: List[FileResult] = []
     seen = set()
@@ -192,7 +193,7 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
             if error is not None:
                 early.append(FileResult(str(path), error=error))
                 continue
-            if walked is not None:  # skip it when an earlier path's walk found it already
+            if walked is not None and len(paths) > 1:  # skip it when an earlier path's walk found it already
                 key = os.path.normcase(os.path.abspath(walked))
                 if key in seen:
                     continue

@@ -8,12 +8,13 @@ from __future__ import annotations
 import ast
 import bisect
 import dataclasses
+import functools
 import itertools
 import re
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
@@ -1147,6 +1148,12 @@ def _lines_of(source: str, names: Iterable[str], config: Optional[Config] = None
     literal the rules report may start (however it is spelled): a statement spanning none of them
     has nothing the detector looks at. None when a name in the source may not be ASCII (names
     may be spelled in characters that NFKC-normalize to ASCII)."""
+    return _lines_of_names(source, frozenset(names), config)
+
+
+@functools.lru_cache(maxsize=8)
+def _lines_of_names(source: str, names: FrozenSet[str], config: Optional[Config]) -> Optional[List[int]]:
+    # cached: parse_needed and find_findings ask the same questions about a module
     if not names_are_ascii(source):
         return None
     data = source.encode("utf-8", "surrogatepass")
@@ -1229,11 +1236,19 @@ def _fix_outlook(findings: List[Finding], source: str, config: Config) -> List[F
 def decode_source(data: bytes, path: str) -> str:
     """Decode as Python does: BOM, then a PEP 263 cookie, else UTF-8."""
     try:
-        encoding, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)).__next__)
+        encoding, _ = tokenize.detect_encoding(iter(_first_lines(data)).__next__)
         text = data.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
         raise DetectorError(f"cannot decode source: {exc}") from None
     return text[1:] if text.startswith("\ufeff") else text
+
+
+def _first_lines(data: bytes) -> List[bytes]:
+    """The lines of ``data`` as ``splitlines(keepends=True)`` has them, at least the first two
+    (where a coding cookie may be), without splitting a whole big file."""
+    lines = data[:4096].splitlines(keepends=True)
+    # a third piece shows that the second line ended inside the head (and not at a \r of a \r\n)
+    return lines if len(lines) >= 3 else data.splitlines(keepends=True)
 
 
 def parse_source(text: str, path: str) -> ast.Module:
@@ -1320,10 +1335,17 @@ class _Groups:
         if group not in self.classes:
             start = self.starts[group]
             body = class_body_starts(self.code, start, self.starts[group + 1])
-            self.classes[group] = None if body is None else (
-                body, [self.first_lines[group] + self.code.count("\n", start, offset) for offset in body]
-            )
+            self.classes[group] = None if body is None else (body, self._lines_at(group, body))
         return self.classes[group]
+
+    def _lines_at(self, group: int, offsets: List[int]) -> List[int]:
+        """The line numbers of the sorted ``offsets`` in ``group``."""
+        lines, line, last = [], self.first_lines[group], self.starts[group]
+        for offset in offsets:
+            line += self.code.count("\n", last, offset)
+            last = offset
+            lines.append(line)
+        return lines
 
     def _parse_class(self, group: int, lines: Sequence[int]) -> None:
         body, first_lines = self.classes[group]  # type: ignore[misc]

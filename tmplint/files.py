@@ -190,8 +190,9 @@ def read_bytes(path: Union[str, Path]) -> bytes:
     """A file's bytes, or FileError naming the problem (not a file, unreadable, ...).
 
     Opened without blocking and checked to be a regular file first: a FIFO or a device named
-    ``x.py`` must be an error, not a run that hangs or reads forever. Read with plain ``read``
-    calls of the size ``fstat`` gives (one call for a file that does not grow meanwhile)."""
+    ``x.py`` must be an error, not a run that hangs or reads forever (reads of a regular file
+    ignore ``O_NONBLOCK``). Read with plain ``read`` calls of the size ``fstat`` gives (one call
+    for a file that does not grow meanwhile)."""
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except IsADirectoryError:
@@ -204,8 +205,6 @@ def read_bytes(path: Union[str, Path]) -> bytes:
             raise FileError("is a directory")
         if not stat.S_ISREG(st.st_mode):
             raise FileError("not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
         return _read_all(fd, st.st_size)
     except OSError as exc:
         raise FileError(f"cannot read: {exc.strerror or exc}") from None
