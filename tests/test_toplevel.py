@@ -82,10 +82,21 @@ def test_statement_starts(source, expected):
         ('f"{x!r:>{width}}"', True),
         ('f"{{literal}} {x}"', True),
         ("f'''{x}\n{y}'''", True),
-        ('f"{d[\'k\']}"', False),  # a string in a field: on 3.12+ it may use the same quote
+        ('f"{d[\'k\']}"', True),  # a string in a field, with the other quote
+        ('f"{d[\'}\']}"', True),  # a brace in it closes nothing
+        ('f"{d[\'a\\\'b\']}"', False),  # a backslash in a field
+        ('f"{d[\'k]}"', False),  # the string does not end in the field
+        ('f"{d[\'k\']"', False),
+        ('f"{x:#x} {y:\'>10}"', True),  # a format spec is text
+        ('f"{x:{w}.{p}}"', True),
+        ('f"{x[1:2]:>{w}}"', True),
+        ('f"{ {\'a\': 1}[\'a\'] }"', True),
         ('f"{a # c}"', False),
         ('f"{a\\n}"', False),
         ('f"{x"', False),  # the field is still open where the regex saw the string end
+        ('f"{d["', False),  # on 3.12+ f"{d["k"]}": the regex saw the end at the inner quote
+        ('f"{x)}"', False),
+        ('f"}"', False),
     ],
 )
 def test_fstring_fields_the_string_regex_can_follow(lexeme, plain):

@@ -203,25 +203,60 @@ def _is_fstring(code: str, quote_at: int) -> bool:
 
 
 def _fields_are_plain(lexeme: str) -> bool:
-    """Whether an f-string's replacement fields hold no quote, comment, backslash or newline and
-    all close before its end: then the string regex found the same end as the tokenizer."""
+    """Whether the string regex found the same end of an f-string as the 3.12+ tokenizer: its
+    replacement fields hold no comment, backslash or newline, every string in them ends inside
+    them (one with the f-string's own quote would have ended the lexeme early, leaving it open),
+    and they all close before its end. A format spec (after a top-level ``:``) is text: ``#`` and
+    quotes there are characters."""
     width = 3 if len(lexeme) >= 6 and lexeme[0] == lexeme[1] == lexeme[2] else 1
     content = lexeme[width:-width]
-    depth = 0
+    #: per open field: its bracket nesting in code, or -1 in its format spec
+    fields: List[int] = []
     index = 0
     while index < len(content):
         char = content[index]
-        if depth == 0:
-            if char in "{}" and content[index + 1:index + 2] == char:
-                index += 2
-                continue
-            if char == "{":
-                depth = 1
-        elif char == "{":
-            depth += 1
+        if fields and fields[-1] >= 0:
+            index = _field_code_step(content, index, fields)
+            if index < 0:
+                return False
+            continue
+        if char in "{}" and content[index + 1:index + 2] == char and not fields:
+            index += 2  # an escaped brace in the text
+            continue
+        if char == "{":
+            fields.append(0)
         elif char == "}":
-            depth -= 1
-        elif char in "'\"#\\\r\n":
+            if not fields:
+                return False
+            fields.pop()
+        elif fields and char in "\\\r\n":
             return False
         index += 1
-    return depth == 0
+    return not fields
+
+
+def _field_code_step(content: str, index: int, fields: List[int]) -> int:
+    """One step through the code of the innermost field (``fields[-1]``, its bracket nesting):
+    where the next step starts, or -1 where the tokenizer may read it differently."""
+    char = content[index]
+    if char in "'\"":
+        end = content.find(char, index + 1)  # a string in the field: its end, on the same line
+        if end < 0 or any(c in content[index + 1:end] for c in "\\\r\n"):
+            return -1
+        return end + 1
+    if char in "#\\\r\n":
+        return -1
+    if char in "([{":
+        fields[-1] += 1
+    elif char in ")]":
+        if fields[-1] == 0:
+            return -1
+        fields[-1] -= 1
+    elif char == "}":
+        if fields[-1] == 0:
+            fields.pop()
+        else:
+            fields[-1] -= 1
+    elif char == ":" and fields[-1] == 0:
+        fields[-1] = -1  # the format spec
+    return index + 1
