@@ -90,7 +90,12 @@ def _pool_context() -> Tuple[Any, int]:
 
 
 def _check_chunk(config: Config, items: List[Tuple[str, bytes]]) -> List[FileResult]:
-    return [check_data(data, path, config, prefiltered=True) for path, data in items]
+    """A worker's results for prefiltered files: all in one deep-stack thread, not one each."""
+    return with_deep_stack(_check_items, config, items)
+
+
+def _check_items(config: Config, items: List[Tuple[str, bytes]]) -> List[FileResult]:
+    return [_check_data(data, path, config, True) for path, data in items]
 
 
 class _Parser:
