@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from tmplint.codemods.api import fix_bytes
 
 from tests.test_prefilter import reference_findings
-from tests.test_toplevel import groups_tree
+from tests.test_toplevel import class_parts, groups_tree
 from tmplint.config import Config
 from tmplint.detector import DetectorError, check_bytes
-from tmplint.toplevel import statement_starts, universal_newlines
+from tmplint.toplevel import class_body_starts, statement_starts, universal_newlines
 
 ALL_RULES = Config(select=("TMP001", "TMP002", "TMP003", "TMP004", "TMP005", "TMP006", "TMP007", "TMP008"))
 FIX_CONFIGS = [
@@ -238,3 +238,16 @@ def test_statement_groups_parse_to_the_module_on_arbitrary_programs(source):
             warnings.simplefilter("ignore")
             whole, groups = ast.parse(code), groups_tree(code, starts)
         assert ast.dump(groups, include_attributes=True) == ast.dump(whole, include_attributes=True)
+        # a class's body groups, each parsed after its header, give its statements
+        groups = {code.count("\n", 0, start) + 1: (start, end) for start, end in zip(starts, starts[1:] + [len(code)])}
+        for node in whole.body:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            start, end = groups.get(first, (None, None))
+            body = class_body_starts(code, start, end) if start is not None else None
+            if body is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    parts = class_parts(code, start, end, body)
+                assert [ast.dump(s, include_attributes=True) for s in parts] == [
+                    ast.dump(s, include_attributes=True) for s in node.body
+                ]
