@@ -119,13 +119,22 @@ class _Parser:
             if self.pending_bytes >= self.pool_min_bytes:
                 self.pool = WorkerPool(self.jobs, self.context)
         if self.pool is not None and self.pending_bytes >= CHUNK_BYTES:
-            self._submit()
+            self._submit(CHUNK_BYTES)
 
-    def _submit(self) -> None:
+    def _submit(self, chunk_bytes: int) -> None:
+        """Send the pending files to the pool, in chunks of about ``chunk_bytes`` (the files read
+        before the pool started are more than one chunk; the last ones are shared out)."""
         assert self.pool is not None
-        indexes = [index for index, _, _ in self.pending]
-        items = [(path, data) for _, path, data in self.pending]
-        self.futures.append((indexes, self.pool.submit(_check_chunk, self.config, items)))
+        chunk: List[Tuple[int, str, bytes]] = []
+        size = 0
+        for number, item in enumerate(self.pending, 1):
+            chunk.append(item)
+            size += len(item[2])
+            if size >= chunk_bytes or number == len(self.pending):
+                items = [(path, data) for _, path, data in chunk]
+                future = self.pool.submit(_check_chunk, self.config, items)
+                self.futures.append(([index for index, _, _ in chunk], future))
+                chunk, size = [], 0
         self.pending, self.pending_bytes = [], 0
 
     def results(self) -> Iterator[Tuple[int, FileResult]]:
@@ -136,8 +145,8 @@ class _Parser:
             return
         from concurrent.futures.process import BrokenProcessPool
 
-        if self.pending:
-            self._submit()
+        if self.pending:  # one share per worker, so that none waits for another's big last chunk
+            self._submit(-(-self.pending_bytes // self.jobs))
         for indexes, future in self.futures:
             try:
                 chunk = self.pool.result(future)
