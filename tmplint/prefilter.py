@@ -271,7 +271,7 @@ class Prefilter:
     def literal_starts(self, data: bytes) -> List[int]:
         """Offsets in ``data`` where a literal TMP006 (or TMP007) may report starts: a superset
         of them, however they are spelled (for the detector to skip statements without one)."""
-        dirs, env = _finders(self)
+        dirs, env = self._finders
         return [start for finder in (dirs, env) if finder is not None for start in finder.starts(data)]
 
     def matches_text(self, text: str) -> bool:
@@ -281,10 +281,18 @@ class Prefilter:
 
     # -- internals
 
+    @functools.cached_property
+    def _finders(self) -> Tuple[Optional[_LiteralFinder], Optional[_LiteralFinder]]:
+        """Built once per prefilter and kept on it (an lru_cache would hash it for every file)."""
+        return (
+            _LiteralFinder(self.temp_dirs, _AFTER_DIR) if self.temp_dirs else None,
+            _LiteralFinder(self.env_vars, _AFTER_VAR) if self.env_vars else None,
+        )
+
     def _scan(self, data: bytes) -> bool:
         if self.tempfile and TEMPFILE in data and _IMPORT.search(data):
             return True
-        dirs, env = _finders(self)
+        dirs, env = self._finders
         if dirs is not None and dirs.found(data):
             return True
         return env is not None and any(n in data for n in self.env_names) and env.found(data)
@@ -316,7 +324,7 @@ class Prefilter:
                     statement = match.group()
                     if not statement.isascii() and _IMPORT.search(_nfkc(statement)):
                         return True
-        _, env = _finders(self)
+        _, env = self._finders
         if env is not None:
             names = _nfkc(data)
             return any(n in names for n in self.env_names) and env.found(data)
@@ -333,14 +341,6 @@ _IMPORT_STATEMENTS = tuple(
 def _nfkc(data: bytes) -> bytes:
     text = data.decode("utf-8", "replace")
     return unicodedata.normalize("NFKC", text).encode("utf-8", "surrogatepass")
-
-
-@functools.lru_cache(maxsize=None)
-def _finders(prefilter: Prefilter) -> Tuple[Optional[_LiteralFinder], Optional[_LiteralFinder]]:
-    return (
-        _LiteralFinder(prefilter.temp_dirs, _AFTER_DIR) if prefilter.temp_dirs else None,
-        _LiteralFinder(prefilter.env_vars, _AFTER_VAR) if prefilter.env_vars else None,
-    )
 
 
 @functools.lru_cache(maxsize=64)
