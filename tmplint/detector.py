@@ -1153,7 +1153,8 @@ def _lines_of(source: str, names: Iterable[str], config: Optional[Config] = None
 
 @functools.lru_cache(maxsize=8)
 def _lines_of_names(source: str, names: FrozenSet[str], config: Optional[Config]) -> Optional[List[int]]:
-    # cached: parse_needed and find_findings ask the same questions about a module
+    # cached (the lists are shared, never changed): parse_needed and find_findings ask the same
+    # questions about a module
     if not names_are_ascii(source):
         return None
     data = source.encode("utf-8", "surrogatepass")
