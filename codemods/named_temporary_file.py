@@ -39,7 +39,7 @@ from tmplint.codemods.escape import FILE, PATH, decide_cleanup, simple_assignmen
 from tmplint.codemods.job_dir import LifetimeUnfixable, plan_in_job_dir, rewrite_or_keep_in_job_dir
 from tmplint.codemods.rewrite import (
     CLEANUP, apply_cleanup_decision, argument, bind_call, cleanup_call, helper_call, maybe_cleanup,
-    new_plan, resolve_id, string_arguments,
+    new_plan, resolve_id,
 )
 from tmplint.codemods.signatures import OPEN_ARGUMENTS, BoundArguments, bool_argument
 from tmplint.codemods.workflow_id import WorkflowId
@@ -90,7 +90,6 @@ def _reject_wrapper_api(within: Optional[cst.CSTNode], name: str) -> None:
 def _plan_open_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     bound = bind_call(site)
-    string_arguments(bound, ("suffix", "prefix"))
     item = engine.parent(call)
     if isinstance(item, cst.WithItem):
         with_node = engine.parent(item)
