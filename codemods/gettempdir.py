@@ -24,7 +24,8 @@ def plan_gettempdir(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     as_bytes = site.function_name == "gettempdirb"
     wid = resolve_id(engine, site)
-    engine.check_names(call, helpers=["get_temp_dir"], modules=["os"] if as_bytes else [])
+    if as_bytes:
+        engine.check_names(call, modules=["os"])
     plan = new_plan(engine, site, wid, ["get_temp_dir"])
 
     def replacement(updated: cst.CSTNode) -> cst.CSTNode:

@@ -36,7 +36,6 @@ def plan_mkstemp(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     bound = bind_call(site)
     wid = resolve_id(engine, site)
-    engine.check_names(call, helpers=["make_temp_file"])
     plan = new_plan(engine, site, wid, ["make_temp_file"], bound)
     plan.replacements[call] = lambda updated: helper_call(  # type: ignore[arg-type, return-value]
         "make_temp_file", wid, updated, bound, keywords=("text",))

@@ -14,7 +14,6 @@ def plan_mktemp(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     bound = bind_call(site)
     wid = resolve_id(engine, site)
-    engine.check_names(call, helpers=["get_temp_path"])
     plan = new_plan(engine, site, wid, ["get_temp_path"], bound)
     plan.replacements[call] = lambda updated: helper_call(  # type: ignore[arg-type, return-value]
         "get_temp_path", wid, updated, bound)

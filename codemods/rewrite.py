@@ -88,7 +88,6 @@ def apply_cleanup_decision(engine: "TmplintCommand", plan: SitePlan, call: cst.C
     """Wrap the rest of ``statement``'s block in ``try/finally`` when ``decision`` allows it (the
     ``finally`` replaces a lone existing removal), or note why the lifetime stays as it was."""
     if decision.add or decision.convertible is not None:
-        engine.check_names(call, helpers=[CLEANUP])
         plan.imports.extend(engine.helper_import(CLEANUP))
         plan.wrap = Wrap(statement, lambda: cleanup_call(cleanup_expr()), until=decision.convertible)
         if decision.convertible is not None:

@@ -41,6 +41,19 @@ UNIQUE_PER_CALL = frozenset({
 GETTEMPDIRS = frozenset({"tempfile.gettempdir", "tempfile.gettempdirb"})
 #: the creators' arguments the helper takes as file-name parts
 NAME_PARTS = ("suffix", "prefix")
+#: the helper functions a rewrite of each target may call (any of its plans: a cleanup in a
+#: ``finally``, a file object kept in the job dir); a site is left when one of them is bound to
+#: something else there
+HELPERS_USED = {
+    "tempfile.gettempdir": ("get_temp_dir",), "tempfile.gettempdirb": ("get_temp_dir",),
+    "tempfile.mkdtemp": ("make_temp_dir", "cleanup_temp_path"),
+    "tempfile.mkstemp": ("make_temp_file", "cleanup_temp_path"),
+    "tempfile.mktemp": ("get_temp_path",),
+    "tempfile.NamedTemporaryFile": ("open_temp_file", "cleanup_temp_path", "get_temp_path", "get_temp_dir"),
+    "tempfile.TemporaryFile": ("open_temp_file", "cleanup_temp_path", "get_temp_path", "get_temp_dir"),
+    "tempfile.SpooledTemporaryFile": ("get_temp_dir",),
+    "tempfile.TemporaryDirectory": ("make_temp_dir", "cleanup_temp_path", "get_temp_dir"),
+}
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -64,7 +77,9 @@ class ModuleFacts:
     ("function", "class" or "module", as ``TmplintCommand.enclosing`` decides), and what its
     imports bind."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, source: str, helper_module: str) -> None:
+        self.source = source
+        self.helper_module = helper_module
         self.parents: Dict[int, ast.AST] = {}
         #: id(node) -> (kind, the def/lambda/class whose body holds it)
         self.context: Dict[int, Tuple[str, Optional[ast.AST]]] = {}
@@ -121,6 +136,9 @@ class ModuleFacts:
             return "could not locate the site in the syntax tree"
         if self.context[id(node)][0] != "function":
             return IMPORT_TIME
+        taken = self._helper_taken(node, HELPERS_USED.get(finding.target, ()))
+        if taken is not None:
+            return f"`{taken}` is already bound to something else here"
         if not isinstance(node, ast.Call):
             return None
         name = finding.target.rsplit(".", 1)[-1]
@@ -135,6 +153,36 @@ class ModuleFacts:
                 if reason is not None:
                     return reason
         return None
+
+    def _helper_taken(self, node: ast.AST, helpers: Sequence[str]) -> Optional[str]:
+        """The first of ``helpers`` that a binding visible at ``node`` gives another meaning than
+        the helper module's function (as Python resolves the name: the innermost scope binding
+        it, class bodies only for their own code)."""
+        for helper in helpers:
+            if helper not in self.source:  # the cheap test, for nearly every module
+                continue
+            bindings = self._visible_bindings(node, helper)
+            if any(not self._imports_helper(binding, helper) for binding in bindings):
+                return helper
+        return None
+
+    def _visible_bindings(self, node: ast.AST, name: str) -> List[ast.AST]:
+        _kind, owner = self.context[id(node)]
+        innermost = True
+        while owner is not None:
+            if innermost or not isinstance(owner, ast.ClassDef):
+                bindings = list(_local_bindings(owner, name))
+                if bindings:
+                    return bindings
+            innermost = False
+            owner = self.context[id(owner)][1]
+        return list(_local_bindings(self.tree, name))
+
+    def _imports_helper(self, binding: ast.AST, name: str) -> bool:
+        statement = self.parents.get(id(binding))
+        return (isinstance(binding, ast.alias) and isinstance(statement, ast.ImportFrom) and not statement.level
+                and statement.module == self.helper_module and binding.name == name
+                and binding.asname in (None, name))
 
     def _scratch_path_reason(self, call: ast.Call) -> Optional[str]:
         """Why ``gettempdir()`` is not the base of a scratch path joined with a name unique to the
@@ -226,8 +274,8 @@ def _local_bindings(owner: ast.AST, name: str) -> Iterable[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
-def fix_reasons(tree: ast.Module, findings: Sequence[Finding]) -> List[Optional[str]]:
-    """For each of ``findings`` (byte columns, as ``ast`` gives them), the reason these facts
-    give for leaving its site, or None."""
-    facts = ModuleFacts(tree)
+def fix_reasons(tree: ast.Module, source: str, findings: Sequence[Finding], helper_module: str) -> List[Optional[str]]:
+    """For each of ``findings`` (byte columns, as ``ast`` gives them) in module ``tree`` (parsed
+    from ``source``), the reason these facts give for leaving its site, or None."""
+    facts = ModuleFacts(tree, source, helper_module)
     return [facts.reason(finding) for finding in findings]

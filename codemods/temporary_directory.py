@@ -50,7 +50,6 @@ def _plan_make_temp_dir(engine: TmplintCommand, site: Site) -> SitePlan:
     if with_node.asynchronous is not None:
         raise LifetimeUnfixable("used in an `async with` statement")
     wid = resolve_id(engine, site)
-    engine.check_names(call, helpers=["make_temp_dir", CLEANUP])
     plan = new_plan(engine, site, wid, ["make_temp_dir", CLEANUP], bound)
     target = item.asname.name if item.asname is not None else None
     if isinstance(target, cst.Name) and not _rebound_inside(engine, with_node, target):

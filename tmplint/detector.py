@@ -1232,7 +1232,7 @@ def _fix_outlook(findings: List[Finding], source: str, config: Config, path: str
         tree = parse_source(source, path)
     except DetectorError:  # in a statement the detector skipped: libcst cannot parse it either
         return [dataclasses.replace(f, fixable=False) for f in findings]
-    reasons = iter(fix_reasons(tree, [f for f in findings if f.fixable]))
+    reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module))
     outlook = []
     for finding in findings:
         reason = next(reasons) if finding.fixable else None

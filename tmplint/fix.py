@@ -13,8 +13,10 @@ Symlinks stay links: the file a link points at is the one rewritten, and a link 
 with its target (or two links to one file) is one file, rewritten and reported once. A file
 without write permission (mode bits, also as root) or in a directory where no temp file can be
 created is an error (``not writable (...)``) and is left as it is; ``--diff``/``--check`` still
-show it. Where a Python file of the project (the config's directory, else the paths' common
-parent) patches a rewritten module's ``tempfile`` (``mock.patch("pkg.mod.tempfile.mkdtemp")``),
+show it. Every file is checked and rewritten with its own project's config (its nearest
+pyproject.toml, as ``tmplint check`` finds it; ``--config`` names one for all): the files are fixed
+project by project. Where a Python file of the project (the config's directory, else the paths'
+common parent) patches a rewritten module's ``tempfile`` (``mock.patch("pkg.mod.tempfile.mkdtemp")``),
 that module keeps ``import tempfile`` (``fix_bytes(keep_imports=...)``) and the summary names the
 patching line. Where a test patches one of tempfile's functions for every module
 (``mock.patch.object(tempfile, "mkdtemp")``, ``mock.patch("tempfile.mkdtemp")``) and imports a
