@@ -62,6 +62,13 @@ SNIPPETS = {
     "gettempdir_compared": ("import os, tempfile, uuid\ndef f(p):\n"
                             "    return p == os.path.join(tempfile.gettempdir(), uuid.uuid4().hex)\n", 0),
     "gettempdir_with_argument": ("import tempfile\ndef f():\n    return tempfile.gettempdir(1)\n", 0),
+    "helper_bound": ("import tempfile\ndef make_temp_dir():\n    pass\ndef f():\n    return tempfile.mkdtemp()\n", 0),
+    "helper_bound_locally": ("import tempfile\ndef f(make_temp_dir):\n    return tempfile.mkdtemp()\n", 0),
+    "helper_bound_in_another_function": ("import tempfile\ndef g():\n    make_temp_dir = 1\n    return make_temp_dir\n"
+                                         "def f():\n    return tempfile.mkdtemp()\n", 1),
+    "helper_imported": ("import tempfile\nfrom temp_paths import make_temp_dir\ndef f():\n    return tempfile.mkdtemp()\n"
+                        "def g():\n    return make_temp_dir('x')\n", 1),
+    "cleanup_bound": ("import tempfile\ncleanup_temp_path = print\ndef f():\n    d = tempfile.mkdtemp()\n    return d\n", 0),
     "joined_by_another_function": ("import os, tempfile, uuid\ndef f(join):\n"
                                    "    return join(tempfile.gettempdir(), uuid.uuid4().hex)\n", 0),
 }

@@ -297,13 +297,9 @@ def run_fix(
     patchers: Dict[int, List[str]] = {}
     helper_missing = False
     for project, indexes in _projects(scan):
-        part = _Scan(tasks=[scan.tasks[i] for i in indexes],
-                     settled={j: scan.settled[i] for j, i in enumerate(indexes) if i in scan.settled})
-        found, done = _fix_project(part, paths, project, unsafe_fixes, add_noqa, jobs, stderr)
+        done = _fix_project(scan, indexes, paths, project, unsafe_fixes, add_noqa, jobs, stderr, patchers)
         for j, i in enumerate(indexes):
-            scan.tasks[i], outcomes[i] = part.tasks[j], done[j]
-            if j in found:
-                patchers[i] = found[j]
+            outcomes[i] = done[j]
         if require_helper and _helper_problem(done, project, dry=diff or check, stderr=stderr):
             helper_missing = True
     if helper_missing:
@@ -352,19 +348,26 @@ def _projects(scan: "_Scan") -> Iterator[Tuple[Config, List[int]]]:
     yield from groups.values()
 
 
-def _fix_project(scan: "_Scan", paths: Sequence[Path], config: Config, unsafe_fixes: bool, add_noqa: bool,
-                 jobs: int, stderr: TextIO) -> Tuple[Dict[int, List[str]], List[FileOutcome]]:
-    """One project's tasks rewritten with its config (``scan`` holds only them): the files whose
-    ``tempfile`` a test of the project patches (by task index), and every task's outcome."""
+def _fix_project(scan: "_Scan", indexes: List[int], paths: Sequence[Path], config: Config, unsafe_fixes: bool,
+                 add_noqa: bool, jobs: int, stderr: TextIO, patchers: Dict[int, List[str]]) -> List[FileOutcome]:
+    """The outcomes of one project's tasks (``indexes`` of ``scan``'s), rewritten with its config;
+    the sites a test holds back are taken out of ``scan``'s tasks, and the files whose
+    ``tempfile`` a test of the project patches are added to ``patchers`` (by task index)."""
+    part = _Scan(tasks=[scan.tasks[i] for i in indexes],
+                 settled={j: scan.settled[i] for j, i in enumerate(indexes) if i in scan.settled})
     # only a file libcst rewrites can lose an import that a test patches, or bypass a test's patch
-    rewritable = len(scan.settled) < len(scan.tasks)
-    patchers = _patched_modules([path for path, _, _ in scan.tasks], paths, config) if rewritable else {}
-    held = _hold_back_globally_patched(scan, paths, config) if rewritable else {}
-    keep = {index: ("tempfile",) for index in patchers}
-    outcomes = _run_tasks(scan.tasks, config, unsafe_fixes, add_noqa, jobs, stderr, scan.settled, keep)
+    rewritable = len(part.settled) < len(part.tasks)
+    found = _patched_modules([path for path, _, _ in part.tasks], paths, config) if rewritable else {}
+    held = _hold_back_globally_patched(part, paths, config) if rewritable else {}
+    keep = {index: ("tempfile",) for index in found}
+    outcomes = _run_tasks(part.tasks, config, unsafe_fixes, add_noqa, jobs, stderr, part.settled, keep)
     for index, left in held.items():
         outcomes[index].left.extend(left)
-    return patchers, outcomes
+    for j, i in enumerate(indexes):
+        scan.tasks[i] = part.tasks[j]
+        if j in found:
+            patchers[i] = found[j]
+    return outcomes
 
 
 def _helper_problem(outcomes: Sequence[FileOutcome], config: Config, *, dry: bool, stderr: TextIO) -> bool:
