@@ -4,14 +4,15 @@ JSON ``fixable``) and the planners (which read ``Finding.reason`` and do not jud
 The facts: the site runs at import time (module level, a class body, a default value or a
 decorator); a ``suffix``/``prefix`` is bytes or holds a path separator; ``gettempdir()`` is not the
 base of a scratch path joined with a name unique to the call. They are judged only for sites that
-are otherwise fixable (``triage.reason_left_before_planning`` is None), from the whole module parsed
-again (the detector's tree may hold only some statements). No libcst here: ``tmplint check``
-imports this module.
+are otherwise fixable (``triage.reason_left_before_planning`` is None), walking only down to them
+(the detector's tree holds their statements; import statements are parsed alone from the source;
+the statements that spell a helper function's name are parsed when the module spells one). No libcst here: ``tmplint check`` imports this module.
 """
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+import re
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from tmplint.detector import SIGNATURES, Finding
 
@@ -73,22 +74,24 @@ def literal_texts(node: ast.AST) -> List[str]:
 
 
 class ModuleFacts:
-    """One module's tree with each node's parent, the kind of code each node runs in
-    ("function", "class" or "module", as ``TmplintCommand.enclosing`` decides), and what its
-    imports bind."""
+    """The nodes of a module on the way down to its sites, with each one's parent and the kind
+    of code it runs in ("function", "class" or "module", as ``TmplintCommand.enclosing`` decides);
+    and, looked up when asked, what the module's imports bind."""
 
-    def __init__(self, tree: ast.Module, source: str, helper_module: str) -> None:
+    def __init__(self, tree: ast.Module, source: str, helper_module: str, sites: Iterable[Finding]) -> None:
         self.source = source
         self.helper_module = helper_module
+        self.tree = tree
         self.parents: Dict[int, ast.AST] = {}
         #: id(node) -> (kind, the def/lambda/class whose body holds it)
         self.context: Dict[int, Tuple[str, Optional[ast.AST]]] = {}
         self.by_position: Dict[Tuple[int, int, int, int], ast.AST] = {}
-        self.imports: Dict[str, Set[str]] = {}
-        self.tree = tree
-        self._walk(tree)
+        self._imports: Optional[Dict[str, Set[str]]] = None
+        self._walk(tree, [(f.line, f.col, f.end_line, f.end_col) for f in sites])
 
-    def _walk(self, tree: ast.Module) -> None:
+    def _walk(self, tree: ast.Module, spans: List[Tuple[int, int, int, int]]) -> None:
+        """Down from the module to each of ``spans``, into the nodes that hold one only (a big
+        class with one site is not walked whole)."""
         # a stack, not recursion: very deep expressions that Python compiles must not fail here
         stack: List[Tuple[ast.AST, Tuple[str, Optional[ast.AST]]]] = [(tree, ("module", None))]
         while stack:
@@ -96,24 +99,30 @@ class ModuleFacts:
             self.context[id(node)] = context
             if isinstance(node, ast.expr):
                 self.by_position.setdefault(_position(node), node)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                self._record_import(node)
             body = node.body if isinstance(node, (*_FUNCTIONS, ast.ClassDef)) else []  # type: ignore[attr-defined]
             in_body = {id(statement) for statement in body} if isinstance(body, list) else {id(body)}
             inner = ("class" if isinstance(node, ast.ClassDef) else "function", node)
             for child in ast.iter_child_nodes(node):
-                self.parents[id(child)] = node
-                stack.append((child, inner if id(child) in in_body else context))
+                if _holds_one(child, spans):
+                    self.parents[id(child)] = node
+                    stack.append((child, inner if id(child) in in_body else context))
 
-    def _record_import(self, node: ast.AST) -> None:
-        for alias in node.names:  # type: ignore[attr-defined]
-            if isinstance(node, ast.Import):
-                bound, qualname = alias.asname or alias.name.split(".")[0], alias.name if alias.asname else alias.name.split(".")[0]
-            elif node.level or not node.module or alias.name == "*":  # type: ignore[attr-defined]
-                continue
-            else:
-                bound, qualname = alias.asname or alias.name, f"{node.module}.{alias.name}"  # type: ignore[attr-defined]
-            self.imports.setdefault(bound, set()).add(qualname)
+    @property
+    def imports(self) -> Dict[str, Set[str]]:
+        """name -> the qualified names the module's imports (anywhere) bind it to."""
+        if self._imports is None:
+            self._imports = {}
+            for statement in _import_statements(self.source):
+                for alias in statement.names:
+                    if isinstance(statement, ast.Import):
+                        top = alias.name.split(".")[0]
+                        bound, qualname = alias.asname or top, alias.name if alias.asname else top
+                    elif statement.level or not statement.module or alias.name == "*":
+                        continue
+                    else:
+                        bound, qualname = alias.asname or alias.name, f"{statement.module}.{alias.name}"
+                    self._imports.setdefault(bound, set()).add(qualname)
+        return self._imports
 
     def qualified_names(self, node: ast.AST) -> Set[str]:
         """What a dotted name may mean through the module's imports (``path.join`` after ``from os
@@ -162,11 +171,11 @@ class ModuleFacts:
             if helper not in self.source:  # the cheap test, for nearly every module
                 continue
             bindings = self._visible_bindings(node, helper)
-            if any(not self._imports_helper(binding, helper) for binding in bindings):
+            if any(not self._imports_helper(binding, helper) for binding, _ in bindings):
                 return helper
         return None
 
-    def _visible_bindings(self, node: ast.AST, name: str) -> List[ast.AST]:
+    def _visible_bindings(self, node: ast.AST, name: str) -> List[Tuple[ast.AST, ast.AST]]:
         _kind, owner = self.context[id(node)]
         innermost = True
         while owner is not None:
@@ -179,10 +188,8 @@ class ModuleFacts:
         return list(_local_bindings(self.tree, name))
 
     def _imports_helper(self, binding: ast.AST, name: str) -> bool:
-        statement = self.parents.get(id(binding))
-        return (isinstance(binding, ast.alias) and isinstance(statement, ast.ImportFrom) and not statement.level
-                and statement.module == self.helper_module and binding.name == name
-                and binding.asname in (None, name))
+        return (isinstance(binding, ast.ImportFrom) and not binding.level and binding.module == self.helper_module
+                and all(alias.name == name for alias in binding.names if (alias.asname or alias.name) == name))
 
     def _scratch_path_reason(self, call: ast.Call) -> Optional[str]:
         """Why ``gettempdir()`` is not the base of a scratch path joined with a name unique to the
@@ -203,34 +210,34 @@ class ModuleFacts:
             return LEFT_AS_VALUE
         if any(isinstance(a, ast.Starred) for a in outer.args) or any(k.arg is None for k in outer.keywords):
             return STARRED_PARTS
-        return self._name_reason(parts) or (LEFT_AS_VALUE if isinstance(self.parents.get(id(joined)), ast.Compare)
+        return self._name_reason(parts, self.context[id(call)]) or (LEFT_AS_VALUE if isinstance(self.parents.get(id(joined)), ast.Compare)
                                             else None)
 
-    def _name_reason(self, parts: Sequence[ast.AST]) -> Optional[str]:
+    def _name_reason(self, parts: Sequence[ast.AST], context: Tuple[str, Optional[ast.AST]]) -> Optional[str]:
         if any("lock" in text.lower() for part in parts for text in literal_texts(part)):
             return LOCK_NAME
         if all(isinstance(part, ast.Constant) and isinstance(part.value, (str, bytes)) for part in parts):
             return FIXED_NAME
-        if not any(self._unique_in(part, follow=True) for part in parts):
+        if not any(self._unique_in(part, context) for part in parts):
             return SHARED_NAME
         return None
 
-    def _unique_in(self, node: ast.AST, follow: bool) -> bool:
-        """Whether ``node`` calls a UNIQUE_PER_CALL function, or (``follow``) uses a local assigned
-        once from such an expression."""
+    def _unique_in(self, node: ast.AST, follow: Optional[Tuple[str, Optional[ast.AST]]]) -> bool:
+        """Whether ``node`` calls a UNIQUE_PER_CALL function, or (``follow``: the context ``node``
+        is in) uses a local of that scope assigned once from such an expression."""
         inside = list(ast.walk(node))
         if any(isinstance(n, ast.Call) and self.qualified_names(n.func) & UNIQUE_PER_CALL for n in inside):
             return True
-        return follow and any(self._assigned_once_from_unique(n) for n in inside if isinstance(n, ast.Name))
+        return follow is not None and any(self._assigned_once_from_unique(n, follow[1])
+                                          for n in inside if isinstance(n, ast.Name))
 
-    def _assigned_once_from_unique(self, name: ast.Name) -> bool:
-        _kind, owner = self.context[id(name)]
+    def _assigned_once_from_unique(self, name: ast.Name, owner: Optional[ast.AST]) -> bool:
         bindings = list(_local_bindings(owner or self.tree, name.id))
         if len(bindings) != 1:
             return False
-        assign = self.parents.get(id(bindings[0]))
-        return (isinstance(assign, ast.Assign) and any(t is bindings[0] for t in assign.targets)
-                and self._unique_in(assign.value, follow=False))
+        binding, assign = bindings[0]
+        return (isinstance(assign, ast.Assign) and any(t is binding for t in assign.targets)
+                and self._unique_in(assign.value, None))
 
 
 def _position(node: ast.AST) -> Tuple[int, int, int, int]:
@@ -246,36 +253,69 @@ def _argument(call: ast.Call, name: str, position: int) -> Optional[ast.AST]:
     return call.args[position] if position < len(call.args) else None
 
 
-def _local_bindings(owner: ast.AST, name: str) -> Iterable[ast.AST]:
+#: an import statement at the start of a line; a parenthesized list of names may span lines
+_IMPORT_LINE = re.compile(r"^[ \t]*((?:from[ \t]+[\w.]+[ \t]+)?import\b(?:[^\n(]*\([^)]*\)|[^\n]*))", re.MULTILINE)
+
+
+def _import_statements(source: str) -> Iterator[Union[ast.Import, ast.ImportFrom]]:
+    """Every import statement of ``source``, each parsed alone from its own line(s): much cheaper
+    than parsing the statements (whole classes, functions) they sit in."""
+    for match in _IMPORT_LINE.finditer(source):
+        try:
+            parsed = ast.parse(match.group(1))
+        except (SyntaxError, ValueError):  # a continuation line, or text in a string: not an import here
+            continue
+        yield from (s for s in parsed.body if isinstance(s, (ast.Import, ast.ImportFrom)))
+
+
+def _holds_one(node: ast.AST, spans: Sequence[Tuple[int, int, int, int]]) -> bool:
+    """Whether ``node`` may hold one of ``spans``: its own span holds one, or it has none."""
+    start = getattr(node, "lineno", None)
+    if start is None:  # arguments, comprehensions, with items ...: what they hold decides
+        return True
+    first, last = (start, node.col_offset), (node.end_lineno or start, node.end_col_offset or 0)  # type: ignore[attr-defined]
+    for decorator in getattr(node, "decorator_list", ()):  # a definition's span starts at its decorators
+        first = min(first, (decorator.lineno, decorator.col_offset))
+    return any(first <= (line, col) and (end_line, end_col) <= last for line, col, end_line, end_col in spans)
+
+
+def _local_bindings(owner: ast.AST, name: str) -> Iterator[Tuple[ast.AST, ast.AST]]:
     """Every binding of ``name`` in the scope of ``owner`` (a def, lambda, class or the module),
-    not looking into the scopes nested in it."""
+    not looking into the scopes nested in it, with the node that holds it."""
     if isinstance(owner, _FUNCTIONS):
         args = owner.args
-        yield from (a for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+        yield from ((a, args) for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
                     if a is not None and a.arg == name)
     body = owner.body if isinstance(owner.body, list) else [owner.body]  # type: ignore[attr-defined]
-    stack: List[ast.AST] = list(body)
+    stack: List[Tuple[ast.AST, ast.AST]] = [(statement, owner) for statement in body]
     while stack:
-        node = stack.pop()
+        node, parent = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if node.name == name:
-                yield node
-            stack.extend(node.decorator_list)
+                yield node, parent
+            stack.extend((decorator, node) for decorator in node.decorator_list)
             continue
         if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             continue
         if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-            yield node
+            yield node, parent
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield from (alias for alias in node.names
-                        if (alias.asname or alias.name.split(".")[0]) == name)
+            if any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names):
+                yield node, parent
         elif isinstance(node, ast.ExceptHandler) and node.name == name:
-            yield node
-        stack.extend(ast.iter_child_nodes(node))
+            yield node, parent
+        stack.extend((child, node) for child in ast.iter_child_nodes(node))
 
 
-def fix_reasons(tree: ast.Module, source: str, findings: Sequence[Finding], helper_module: str) -> List[Optional[str]]:
-    """For each of ``findings`` (byte columns, as ``ast`` gives them) in module ``tree`` (parsed
-    from ``source``), the reason these facts give for leaving its site, or None."""
-    facts = ModuleFacts(tree, source, helper_module)
+def fix_reasons(tree: ast.Module, source: str, findings: Sequence[Finding], helper_module: str,
+                reparse: Callable[[Set[str]], ast.Module]) -> List[Optional[str]]:
+    """For each of ``findings`` (byte columns, as ``ast`` gives them) of ``source``, the reason
+    these facts give for leaving its site, or None. ``tree``: the detector's, which holds the
+    statements with sites (perhaps only those); ``reparse(names)``: the module's tree with the
+    statements that spell ``names`` too (the detector's ``parse_needed``), asked for the bindings
+    of a helper function's name the module spells."""
+    spelled = {h for f in findings for h in HELPERS_USED.get(f.target, ()) if h in source}
+    if spelled:  # every binding of a name (its import too) is in a statement that spells it
+        tree = reparse(spelled)
+    facts = ModuleFacts(tree, source, helper_module, findings)
     return [facts.reason(finding) for finding in findings]

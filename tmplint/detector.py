@@ -1169,7 +1169,7 @@ def find_findings(
     if constants:
         tree = reparse(constants) if reparse is not None else tree
         findings, _ = _find(tree, source, config, path, skip_statements, constants)
-    return findings
+    return _in_characters(_fix_outlook(findings, tree, source, config, path, reparse), source)
 
 
 def _find(tree: ast.Module, source: str, config: Config, path: str, skip_statements: bool,
@@ -1186,8 +1186,7 @@ def _find(tree: ast.Module, source: str, config: Config, path: str, skip_stateme
     found = finder.run(tree)
     enabled = config.enabled_codes
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
-    findings = _in_characters(_fix_outlook(apply_suppressions(findings, source, config), source, config, path), source)
-    return findings, {name for name in finder.dir_names - tracked if _assigns_constant(source, name)}
+    return apply_suppressions(findings, source, config), {name for name in finder.dir_names - tracked if _assigns_constant(source, name)}
 
 
 def _assigns_constant(source: str, name: str) -> bool:
@@ -1210,11 +1209,13 @@ def _in_characters(findings: List[Finding], source: str) -> List[Finding]:
     return [dataclasses.replace(f, col=column(f.line, f.col), end_col=column(f.end_line, f.end_col)) for f in findings]
 
 
-def _fix_outlook(findings: List[Finding], source: str, config: Config, path: str) -> List[Finding]:
+def _fix_outlook(findings: List[Finding], tree: ast.Module, source: str, config: Config, path: str,
+                 reparse: Optional[Callable[[Set[str]], ast.Module]]) -> List[Finding]:
     """``fixable`` as plain ``tmplint fix`` (without --unsafe-fixes) decides: the codemods' own
     triage, with the workflow id settings of ``config``; then, for the sites it leaves fixable,
-    the facts the planners would refuse them for (``codemods.site_facts``, judged from the whole
-    module), which also become the findings' ``reason``. Columns are still ``ast``'s."""
+    the facts the planners would refuse them for (``codemods.site_facts``, from ``tree``, the
+    module as this pass parsed it, or ``reparse``'d with the statements naming more names), which
+    also become the findings' ``reason``. Columns are still ``ast``'s."""
     if not any(f.fixable for f in findings):
         return findings
     from tmplint.codemods.site_facts import fix_reasons  # both import this module
@@ -1229,10 +1230,10 @@ def _fix_outlook(findings: List[Finding], source: str, config: Config, path: str
     if not any(f.fixable for f in findings):
         return findings
     try:
-        tree = parse_source(source, path)
+        reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module,
+                                   reparse or (lambda names: tree)))
     except DetectorError:  # in a statement the detector skipped: libcst cannot parse it either
         return [dataclasses.replace(f, fixable=False) for f in findings]
-    reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module))
     outlook = []
     for finding in findings:
         reason = next(reasons) if finding.fixable else None
