@@ -290,21 +290,24 @@ def _local_bindings(owner: ast.AST, name: str) -> Iterator[Tuple[ast.AST, ast.AS
     stack: List[Tuple[ast.AST, ast.AST]] = [(statement, owner) for statement in body]
     while stack:
         node, parent = stack.pop()
+        if _binds(node, name):
+            yield node, parent
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if node.name == name:
-                yield node, parent
-            stack.extend((decorator, node) for decorator in node.decorator_list)
-            continue
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            continue
-        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-            yield node, parent
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            if any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names):
-                yield node, parent
-        elif isinstance(node, ast.ExceptHandler) and node.name == name:
-            yield node, parent
-        stack.extend((child, node) for child in ast.iter_child_nodes(node))
+            stack.extend((decorator, node) for decorator in node.decorator_list)  # the rest is its own scope
+        elif not isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            stack.extend((child, node) for child in ast.iter_child_nodes(node))
+
+
+def _binds(node: ast.AST, name: str) -> bool:
+    """Whether ``node`` itself binds ``name`` (a definition, an assignment target, an import, an
+    ``except ... as``)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return node.name == name
+    if isinstance(node, ast.Name):
+        return node.id == name and not isinstance(node.ctx, ast.Load)
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names)
+    return isinstance(node, ast.ExceptHandler) and node.name == name
 
 
 def fix_reasons(tree: ast.Module, source: str, findings: Sequence[Finding], helper_module: str,
