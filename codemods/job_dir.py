@@ -79,7 +79,6 @@ def plan_in_job_dir(engine: "TmplintCommand", site: Site, why: str) -> SitePlan:
             raise Unfixable(f"{why}; {site.finding.target} is used without being called")
         call, bound = found, _bind_partial(found, site.function_name)
     wid = resolve_id(engine, site)
-    engine.check_names(call, helpers=["get_temp_dir"])
     plan = SitePlan()
     plan.imports.extend(engine.helper_import("get_temp_dir"))
     wid.apply(plan)

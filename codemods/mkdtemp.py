@@ -11,16 +11,14 @@ from tmplint.codemods import build
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand
 from tmplint.codemods.escape import PATH, simple_assignment
 from tmplint.codemods.rewrite import (
-    bind_call, helper_call, maybe_cleanup, new_plan, resolve_id, string_arguments,
+    bind_call, helper_call, maybe_cleanup, new_plan, resolve_id,
 )
 
 
 def plan_mkdtemp(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     bound = bind_call(site)
-    string_arguments(bound, ("suffix", "prefix"))
     wid = resolve_id(engine, site)
-    engine.check_names(call, helpers=["make_temp_dir"])
     plan = new_plan(engine, site, wid, ["make_temp_dir"], bound)
     plan.replacements[call] = lambda updated: helper_call(  # type: ignore[arg-type, return-value]
         "make_temp_dir", wid, updated, bound)

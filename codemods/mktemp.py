@@ -7,15 +7,13 @@ rewrite would move the file.
 from __future__ import annotations
 
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand
-from tmplint.codemods.rewrite import bind_call, helper_call, new_plan, resolve_id, string_arguments
+from tmplint.codemods.rewrite import bind_call, helper_call, new_plan, resolve_id
 
 
 def plan_mktemp(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     bound = bind_call(site)
-    string_arguments(bound, ("suffix", "prefix"))
     wid = resolve_id(engine, site)
-    engine.check_names(call, helpers=["get_temp_path"])
     plan = new_plan(engine, site, wid, ["get_temp_path"], bound)
     plan.replacements[call] = lambda updated: helper_call(  # type: ignore[arg-type, return-value]
         "get_temp_path", wid, updated, bound)

@@ -39,7 +39,7 @@ from tmplint.codemods.escape import FILE, PATH, decide_cleanup, simple_assignmen
 from tmplint.codemods.job_dir import LifetimeUnfixable, plan_in_job_dir, rewrite_or_keep_in_job_dir
 from tmplint.codemods.rewrite import (
     CLEANUP, apply_cleanup_decision, argument, bind_call, cleanup_call, helper_call, maybe_cleanup,
-    new_plan, resolve_id, string_arguments,
+    new_plan, resolve_id,
 )
 from tmplint.codemods.signatures import OPEN_ARGUMENTS, BoundArguments, bool_argument
 from tmplint.codemods.workflow_id import WorkflowId
@@ -90,7 +90,6 @@ def _reject_wrapper_api(within: Optional[cst.CSTNode], name: str) -> None:
 def _plan_open_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     bound = bind_call(site)
-    string_arguments(bound, ("suffix", "prefix"))
     item = engine.parent(call)
     if isinstance(item, cst.WithItem):
         with_node = engine.parent(item)
@@ -108,7 +107,6 @@ def _plan_open_temp_file(engine: TmplintCommand, site: Site) -> SitePlan:
     if not deleting and isinstance(item, cst.WithItem) and item.item is call:
         return _plan_delete_false_with(engine, site, bound, wid)
     helpers = ["open_temp_file"] + ([CLEANUP] if deleting else [])
-    engine.check_names(call, helpers=helpers)
     plan = new_plan(engine, site, wid, helpers, bound)
 
     def file_expr(updated: cst.Call) -> cst.BaseExpression:
@@ -149,7 +147,6 @@ def _plan_delete_false_with(engine: TmplintCommand, site: Site, bound: BoundArgu
         plan = _plan_name_only(engine, site, bound, wid, with_node, name_only)
         if plan is not None:
             return plan
-    engine.check_names(call, helpers=["open_temp_file"])
     plan = new_plan(engine, site, wid, ["open_temp_file"], bound)
     plan.replacements[call] = lambda updated: open_temp_file_call(wid, updated, bound)  # type: ignore[arg-type]
     if not isinstance(target, cst.Name):
@@ -189,7 +186,6 @@ def _plan_name_only(engine: TmplintCommand, site: Site, bound: BoundArguments, w
     statement, out = name_only
     if not _only_created_later(engine, with_node, out):
         return None
-    engine.check_names(site.call, helpers=["get_temp_path"])
     plan = new_plan(engine, site, wid, ["get_temp_path"], bound)
     index = list(with_node.items).index(engine.parent(site.call))  # type: ignore[arg-type]
     header = with_node.body.header if isinstance(with_node.body, cst.IndentedBlock) else None

@@ -8,7 +8,7 @@ import libcst as cst
 from tmplint.codemods import build
 from tmplint.codemods.base import Site, SitePlan, Unfixable, Wrap
 from tmplint.codemods.escape import Decision, decide_cleanup, simple_assignment
-from tmplint.codemods.signatures import ArgumentError, BoundArguments, bind, is_none, literal_value
+from tmplint.codemods.signatures import ArgumentError, BoundArguments, bind, is_none
 from tmplint.codemods.workflow_id import WorkflowId, resolve
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,34 +22,6 @@ def bind_call(site: Site) -> BoundArguments:
         return bind(site.call, site.function_name)
     except ArgumentError as exc:
         raise Unfixable(str(exc)) from None
-
-
-def string_arguments(bound: BoundArguments, names: Sequence[str]) -> None:
-    """``suffix``/``prefix`` must be str (the helper makes str paths): bytes literals are refused;
-    and the helper refuses path separators in them, so literal text with a slash or a backslash
-    (a Windows pipe name prefix that relies on ``os.path.join``) is refused too."""
-    for name in names:
-        node = bound.node(name)
-        value = literal_value(node)
-        if isinstance(value, bytes):
-            raise Unfixable(f"a bytes {name} makes tempfile return a bytes path; the helper makes str paths")
-        if node is not None and any("/" in text or "\\" in text for text in literal_texts(node)):
-            raise Unfixable(f"the {name} contains a path separator, which the helper refuses")
-
-
-def literal_texts(node: cst.CSTNode) -> List[str]:
-    """The text of every string literal (and f-string literal part) inside ``node``."""
-    texts: List[str] = []
-
-    class Collector(cst.CSTVisitor):
-        def visit_SimpleString(self, string: cst.SimpleString) -> None:
-            texts.append(string.raw_value)
-
-        def visit_FormattedStringText(self, text: cst.FormattedStringText) -> None:
-            texts.append(text.value)
-
-    node.visit(Collector())
-    return texts
 
 
 def argument(updated: cst.Call, bound: BoundArguments, name: str) -> Optional[cst.BaseExpression]:
@@ -116,7 +88,6 @@ def apply_cleanup_decision(engine: "TmplintCommand", plan: SitePlan, call: cst.C
     """Wrap the rest of ``statement``'s block in ``try/finally`` when ``decision`` allows it (the
     ``finally`` replaces a lone existing removal), or note why the lifetime stays as it was."""
     if decision.add or decision.convertible is not None:
-        engine.check_names(call, helpers=[CLEANUP])
         plan.imports.extend(engine.helper_import(CLEANUP))
         plan.wrap = Wrap(statement, lambda: cleanup_call(cleanup_expr()), until=decision.convertible)
         if decision.convertible is not None:

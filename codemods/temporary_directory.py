@@ -13,7 +13,7 @@ import libcst as cst
 from tmplint.codemods.base import Site, SitePlan, TmplintCommand, Unfixable, WithItemRewrite
 from tmplint.codemods.job_dir import LifetimeUnfixable, rewrite_or_keep_in_job_dir
 from tmplint.codemods.rewrite import (
-    CLEANUP, bind_call, helper_call, new_plan, resolve_id, string_arguments,
+    CLEANUP, bind_call, helper_call, new_plan, resolve_id,
 )
 from tmplint.codemods.signatures import bool_argument
 
@@ -36,7 +36,6 @@ def _rebound_inside(engine: TmplintCommand, with_node: cst.With, target: cst.Nam
 def _plan_make_temp_dir(engine: TmplintCommand, site: Site) -> SitePlan:
     call = site.call
     bound = bind_call(site)
-    string_arguments(bound, ("suffix", "prefix"))
     if bool_argument(bound, "delete", True) is not True:
         raise LifetimeUnfixable("TemporaryDirectory(delete=...) other than True")
     if bool_argument(bound, "ignore_cleanup_errors", False) is not False:
@@ -51,7 +50,6 @@ def _plan_make_temp_dir(engine: TmplintCommand, site: Site) -> SitePlan:
     if with_node.asynchronous is not None:
         raise LifetimeUnfixable("used in an `async with` statement")
     wid = resolve_id(engine, site)
-    engine.check_names(call, helpers=["make_temp_dir", CLEANUP])
     plan = new_plan(engine, site, wid, ["make_temp_dir", CLEANUP], bound)
     target = item.asname.name if item.asname is not None else None
     if isinstance(target, cst.Name) and not _rebound_inside(engine, with_node, target):

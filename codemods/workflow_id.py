@@ -15,7 +15,8 @@ First that applies:
 An id that may be None (a parameter defaulting to None, ``self.x = None``, an ``Optional`` field,
 ``d.get("job_id")``) is used as ``id or <fallback>``; with no fallback the site is left. Sites that
 run at import time (module level, class bodies, default values, decorators) are never rewritten:
-a helper call there would create directories when the module is imported.
+a helper call there would create directories when the module is imported (``site_facts`` judges
+that for ``tmplint check`` and the planners alike).
 """
 from __future__ import annotations
 
@@ -38,8 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 NEW_PARAM = "workflow_id"
 DEFAULT_FALLBACK = '"default"'
-IMPORT_TIME = ("runs at import time (module level, class body, default value or decorator): "
-               "a helper call there would create directories whenever the module is imported")
 #: methods unittest (and pytest's xunit style) calls with a fixed signature
 TEST_HOOKS = frozenset({
     "setUp", "tearDown", "setUpClass", "tearDownClass", "asyncSetUp", "asyncTearDown",
@@ -123,9 +122,8 @@ def _or(left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BaseExpressi
 
 
 def resolve(engine: "TmplintCommand", node: cst.CSTNode) -> WorkflowId:
-    kind, _ = engine.enclosing(node)
-    if kind != "function":
-        raise Unfixable(IMPORT_TIME)
+    """The id at ``node``, inside a function (a site running at import time was left before
+    planning: ``site_facts``)."""
     found = _candidate(engine, node)
     if isinstance(found, WorkflowId):
         return found

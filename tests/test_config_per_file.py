@@ -3,6 +3,7 @@ plugin find it), so the order of the paths on the command line never changes the
 ``--config`` still gives one config for all. Through the real command line."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -90,16 +91,76 @@ def test_files_outside_any_project_use_the_defaults(tmp_path):
         assert findings(tmplint("check", "--no-cache", *paths, cwd=tmp_path)) == expected
 
 
-@pytest.mark.parametrize("paths", [("a/x.py", "b/y.py"), ("b", "a/x.py"), ("loose.py", "a")])
-def test_fix_refuses_paths_of_projects_with_different_configs_in_either_order(siblings, paths):
-    """``tmplint fix`` rewrites with one config: rather than b's files with a's settings, an error."""
-    (siblings / "loose.py").write_text(SOURCE)
-    before = {path: path.read_bytes() for path in siblings.rglob("*.py")}
+#: two projects whose fixes differ in every setting ``tmplint fix`` reads: the workflow id (a
+#: fallback, an id name), the helper module, and the excludes
+FIX_A = ['workflow-id-fallback = \'"alpha"\'', 'helper-module = "a_paths"', 'extend-exclude = ["gen"]']
+FIX_B = ['workflow-id-names = ["job"]', 'helper-module = "b_paths"']
+UNFIXED = "import tempfile\n\n\ndef f(job):\n    return tempfile.mkdtemp()\n"
+
+
+@pytest.fixture
+def fix_projects(tmp_path) -> Path:
+    """Projects a and b with the same source, each with its helper module (``tmplint init``)."""
+    root = tmp_path / "projects"
+    write_project(root / "a", {"x.py": UNFIXED, "gen/g.py": UNFIXED}, FIX_A)
+    write_project(root / "b", {"y.py": UNFIXED}, FIX_B)
+    (root / "loose.py").write_text(UNFIXED)
+    for project in ("a", "b"):
+        assert tmplint("init", cwd=root / project).returncode == 0
+    return root
+
+
+def sources(root: Path) -> dict:
+    return {str(path.relative_to(root)): path.read_text() for path in sorted(root.rglob("*.py"))}
+
+
+#: what each file becomes with its own project's config (loose.py: the defaults, no id in reach)
+FIXED_A = 'from a_paths import make_temp_dir\n\n\ndef f(job):\n    return make_temp_dir("alpha")\n'
+FIXED_B = "from b_paths import make_temp_dir\n\n\ndef f(job):\n    return make_temp_dir(job)\n"
+
+
+@pytest.mark.parametrize("paths", [("a/x.py", "b/y.py", "loose.py"), ("a", "b"), (".",)])
+def test_fix_rewrites_each_file_with_its_own_projects_config_in_either_order(fix_projects, tmp_path, paths):
+    """As ``tmplint check``: each file's nearest pyproject.toml decides its workflow id, helper
+    module and excludes; the order of the paths changes nothing."""
+    results = []
     for order in (paths, paths[::-1]):
-        result = tmplint("fix", "--diff", *order, cwd=siblings)
-        assert result.returncode == 2 and result.stdout == ""
-        assert "different configs" in result.stderr and result.stderr.count("\n") == 1
-    assert {path: path.read_bytes() for path in siblings.rglob("*.py")} == before
+        copy = shutil.copytree(fix_projects, tmp_path / f"run{len(results)}")
+        result = tmplint("fix", *order, cwd=copy)
+        # loose.py's site is left (the defaults find no id): with loose.py, sites remain
+        assert result.returncode == (0 if paths == ("a", "b") else 1), result.stderr
+        results.append(sources(copy))
+        assert result.stderr.count("error") == 0, result.stderr
+    assert results[0] == results[1]
+    fixed = results[0]
+    assert fixed["a/x.py"] == FIXED_A and fixed["b/y.py"] == FIXED_B
+    assert fixed["a/gen/g.py"] == UNFIXED  # a's excludes, also when walked from above
+    assert fixed["loose.py"] == UNFIXED
+
+
+def test_fix_stops_before_writing_when_one_projects_helper_module_is_missing(fix_projects):
+    (fix_projects / "b" / "b_paths.py").unlink()
+    before = sources(fix_projects)
+    result = tmplint("fix", "a", "b", cwd=fix_projects)
+    assert result.returncode == 2 and "'b_paths' does not exist" in result.stderr, result.stderr
+    assert sources(fix_projects) == before
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_fix_with_a_broken_config_of_any_path_is_one_error_line_and_writes_nothing(fix_projects, order):
+    (fix_projects / "b" / "pyproject.toml").write_text("[tool.tmplint]\nbogus = 1\n")
+    before = sources(fix_projects)
+    result = tmplint("fix", *["a/x.py", "b/y.py"][::order], cwd=fix_projects)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "unknown key 'bogus'" in result.stderr
+    assert sources(fix_projects) == before
+
+
+def test_fix_with_explicit_config_uses_it_for_every_file(fix_projects):
+    result = tmplint("fix", "--config", "a/pyproject.toml", "b/y.py", "a/x.py", cwd=fix_projects)
+    assert result.returncode == 0, result.stderr
+    fixed = sources(fix_projects)
+    assert fixed["a/x.py"] == FIXED_A and fixed["b/y.py"] == FIXED_A
 
 
 def test_fix_of_one_project_or_with_explicit_config_runs(siblings):

@@ -39,15 +39,15 @@ def test_the_longest_configured_temp_dir_matches(order):
 
 
 def test_finding_position_is_the_call():
-    source = "import tempfile\nx = 1; y = tempfile.mkstemp()\n"
+    source = "import tempfile\ndef f():\n    x = 1; y = tempfile.mkstemp()\n"
     (finding,) = check_bytes(source.encode(), "m.py", Config(workflow_id_fallback='"shared"'))
-    assert (finding.line, finding.col, finding.end_col) == (2, 11, 29)
+    assert (finding.line, finding.col, finding.end_col) == (3, 15, 33)
     assert finding.target == "tempfile.mkstemp" and finding.fixable
 
 
 def test_fixable_only_when_fix_would_try_the_site():
     # ``tmplint fix`` leaves a site without a workflow id in reach: check says so too
-    source = "import tempfile\nx = 1; y = tempfile.mkstemp()\n"
+    source = "import tempfile\ndef f():\n    x = 1; y = tempfile.mkstemp()\n"
     (finding,) = check_bytes(source.encode(), "m.py", Config())
     assert not finding.fixable
     (finding,) = check_bytes(source.replace("x = 1", "workflow_id = 1").encode(), "m.py", Config())

@@ -189,7 +189,8 @@ def check_paths(
 
 
 def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optional[int] = None,
-                   use_cache: bool = True, progress: Optional[bool] = None) -> Iterator[FileResult]:
+                   use_cache: bool = True, progress: Optional[bool] = None, keep_data: bool = False,
+                   stream: Optional[TextIO] = None) -> Iterator[FileResult]:
     """Results for every Python file under ``paths``, each checked with its own project's config
     (so the order of ``paths`` changes only the order of the results): the files of each config,
     found with that config's excludes, are checked together. A file found by walking a directory
@@ -223,7 +224,7 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
             groups.setdefault(own.source, (own, []))[1].append(name)
     yield from early
     for config, files in groups.values():
-        yield from check_files(files, config, jobs, use_cache, progress)
+        yield from check_files(files, config, jobs, use_cache, progress, keep_data, stream)
 
 
 def check_files(

@@ -313,29 +313,17 @@ def cmd_fix(args: argparse.Namespace, config: Config) -> int:
             baseline=baseline, exit_zero=args.exit_zero,
         )
     paths = args.paths or [Path(".")]
-    if args.config is None:
-        _require_one_project(paths)
-    return run_fix(
-        paths, config, diff=args.diff, check=args.check,
-        unsafe_fixes=args.unsafe_fixes, add_noqa=args.add_noqa, jobs=args.jobs or os.cpu_count() or 1,
-        stdout=sys.stdout, stderr=sys.stderr, report=args.report,
-        baseline=baseline, exit_zero=args.exit_zero, require_helper=True,
-    )
-
-
-def _require_one_project(paths: Sequence[Path]) -> None:
-    """``tmplint fix`` rewrites with one config (its helper module, workflow ids, project root):
-    paths of projects with different configs would get the first one's, so they are refused
-    rather than rewritten with settings that are not theirs."""
-    configs = ProjectConfigs()
+    # each file with its own project's config, as `tmplint check` finds it (--config: that one for all)
+    configs = ProjectConfigs(args.config, functools.partial(_with_options, args))
     try:
-        sources = {configs.for_path(path).source: path for path in paths}
-    except ConfigError as exc:
+        return run_fix(
+            paths, config, diff=args.diff, check=args.check,
+            unsafe_fixes=args.unsafe_fixes, add_noqa=args.add_noqa, jobs=args.jobs or os.cpu_count() or 1,
+            stdout=sys.stdout, stderr=sys.stderr, report=args.report,
+            baseline=baseline, exit_zero=args.exit_zero, require_helper=True, configs=configs,
+        )
+    except ConfigError as exc:  # the config of another path's project than the first's
         raise _CommandError(f"tmplint: error: {exc}") from None
-    if len(sources) > 1:
-        found = ", ".join(str(source or f"none for {path}") for source, path in sources.items())
-        raise _CommandError(f"tmplint: error: the paths belong to projects with different configs ({found}); "
-                            "run `tmplint fix` once per project, or name one with --config")
 
 
 def cmd_init(args: argparse.Namespace, config: Config) -> int:

@@ -1178,7 +1178,7 @@ def find_findings(
     if constants:
         tree = reparse(constants) if reparse is not None else tree
         findings, _ = _find(tree, source, config, path, skip_statements, constants)
-    return findings
+    return _in_characters(_fix_outlook(findings, tree, source, config, path, reparse), source)
 
 
 def _find(tree: ast.Module, source: str, config: Config, path: str, skip_statements: bool,
@@ -1195,8 +1195,7 @@ def _find(tree: ast.Module, source: str, config: Config, path: str, skip_stateme
     found = finder.run(tree)
     enabled = config.enabled_codes
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
-    findings = _fix_outlook(_in_characters(apply_suppressions(findings, source, config), source), source, config)
-    return findings, {name for name in finder.dir_names - tracked if _assigns_constant(source, name)}
+    return apply_suppressions(findings, source, config), {name for name in finder.dir_names - tracked if _assigns_constant(source, name)}
 
 
 def _assigns_constant(source: str, name: str) -> bool:
@@ -1219,19 +1218,36 @@ def _in_characters(findings: List[Finding], source: str) -> List[Finding]:
     return [dataclasses.replace(f, col=column(f.line, f.col), end_col=column(f.end_line, f.end_col)) for f in findings]
 
 
-def _fix_outlook(findings: List[Finding], source: str, config: Config) -> List[Finding]:
-    """``fixable`` as ``tmplint fix`` (without --unsafe-fixes) decides before planning: the
-    codemods' own triage, with the workflow id settings of ``config``."""
+def _fix_outlook(findings: List[Finding], tree: ast.Module, source: str, config: Config, path: str,
+                 reparse: Optional[Callable[[Set[str]], ast.Module]]) -> List[Finding]:
+    """``fixable`` as plain ``tmplint fix`` (without --unsafe-fixes) decides: the codemods' own
+    triage, with the workflow id settings of ``config``; then, for the sites it leaves fixable,
+    the facts the planners would refuse them for (``codemods.site_facts``, from ``tree``, the
+    module as this pass parsed it, or ``reparse``'d with the statements naming more names), which
+    also become the findings' ``reason``. Columns are still ``ast``'s."""
     if not any(f.fixable for f in findings):
         return findings
-    from tmplint.codemods.triage import reason_left_before_planning, spelled_in, workflow_id_possible  # imports this module
+    from tmplint.codemods.site_facts import fix_reasons  # both import this module
+    from tmplint.codemods.triage import reason_left_before_planning, spelled_in, workflow_id_possible
 
     id_possible = workflow_id_possible(config, spelled_in(source))
-    return [
+    findings = [
         f if not f.fixable or reason_left_before_planning(f, config, unsafe_fixes=False, id_possible=id_possible) is None
         else dataclasses.replace(f, fixable=False)
         for f in findings
     ]
+    if not any(f.fixable for f in findings):
+        return findings
+    try:
+        reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module,
+                                   reparse or (lambda names: tree)))
+    except DetectorError:  # in a statement the detector skipped: libcst cannot parse it either
+        return [dataclasses.replace(f, fixable=False) for f in findings]
+    outlook = []
+    for finding in findings:
+        reason = next(reasons) if finding.fixable else None
+        outlook.append(dataclasses.replace(finding, fixable=False, reason=reason) if reason else finding)
+    return outlook
 
 
 def decode_source(data: bytes, path: str) -> str:

@@ -13,8 +13,10 @@ Symlinks stay links: the file a link points at is the one rewritten, and a link 
 with its target (or two links to one file) is one file, rewritten and reported once. A file
 without write permission (mode bits, also as root) or in a directory where no temp file can be
 created is an error (``not writable (...)``) and is left as it is; ``--diff``/``--check`` still
-show it. Where a Python file of the project (the config's directory, else the paths' common
-parent) patches a rewritten module's ``tempfile`` (``mock.patch("pkg.mod.tempfile.mkdtemp")``),
+show it. Every file is checked and rewritten with its own project's config (its nearest
+pyproject.toml, as ``tmplint check`` finds it; ``--config`` names one for all): the files are fixed
+project by project. Where a Python file of the project (the config's directory, else the paths'
+common parent) patches a rewritten module's ``tempfile`` (``mock.patch("pkg.mod.tempfile.mkdtemp")``),
 that module keeps ``import tempfile`` (``fix_bytes(keep_imports=...)``) and the summary names the
 patching line. Where a test patches one of tempfile's functions for every module
 (``mock.patch.object(tempfile, "mkdtemp")``, ``mock.patch("tempfile.mkdtemp")``) and imports a
@@ -61,9 +63,9 @@ from pathlib import Path
 from typing import Collection, Dict, Iterable, Iterator, List, Optional, Sequence, Set, TextIO, Tuple
 
 from tmplint.baseline import Baseline, new_findings
-from tmplint.check import FileResult, check_paths
+from tmplint.check import FileResult, check_projects
 from tmplint.codemods.triage import FixReport, sites_left_unparsed
-from tmplint.config import Config
+from tmplint.config import Config, ProjectConfigs
 from tmplint.detector import DetectorError, Finding, decode_source
 from tmplint.files import FileError, atomic_write, iter_python_files, not_writable, read_bytes, resolve_target
 from tmplint.fix_report import FileSection, Rewrite, UnpassedCall, per_rule, render_report, short_target
@@ -275,27 +277,32 @@ def run_fix(
     baseline: Optional[Baseline] = None,
     exit_zero: bool = False,
     require_helper: bool = False,
+    configs: Optional[ProjectConfigs] = None,
 ) -> int:
     """Fix (or with ``diff``/``check``, only show) every finding under ``paths``; returns the exit code.
-    ``report``: also write a markdown report there (``--report``); ``baseline``: leave the sites it
-    records alone (``--baseline``); ``exit_zero``: sites left (or a diff shown) do not make the
-    exit status 1 (``--exit-zero``, what the pre-commit hook runs); ``require_helper``: a rewrite
-    needs the helper module to exist (the command line's check, :func:`_helper_problem`)."""
+    ``configs``: each file's own project config, as ``tmplint check`` finds it (the command line);
+    without it, ``config`` for every file. ``report``: also write a markdown report there
+    (``--report``); ``baseline``: leave the sites it records alone (``--baseline``); ``exit_zero``:
+    sites left (or a diff shown) do not make the exit status 1 (``--exit-zero``, what the pre-commit
+    hook runs); ``require_helper``: a rewrite needs the helper module to exist (the command line's
+    check, :func:`_helper_problem`). Raises ConfigError, before writing anything, when a file's
+    project config is broken."""
     started = time.monotonic()
     errors = _ErrorLog(stderr)
-    scan = _scan(paths, config, jobs, baseline, unsafe_fixes, add_noqa, errors)
+    scan = _scan(paths, configs or _OneConfig(config), jobs, baseline, unsafe_fixes, add_noqa, errors)
     if scan.scanned == 0 and not errors.count:
         warn_no_files(stderr)
         return 0
-    # only a file libcst rewrites can lose an import that a test patches, or bypass a test's patch
-    rewritable = len(scan.settled) < len(scan.tasks)
-    patchers = _patched_modules([path for path, _, _ in scan.tasks], paths, config) if rewritable else {}
-    held = _hold_back_globally_patched(scan, paths, config) if rewritable else {}
-    keep = {index: ("tempfile",) for index in patchers}
-    outcomes = _run_tasks(scan.tasks, config, unsafe_fixes, add_noqa, jobs, stderr, scan.settled, keep)
-    for index, left in held.items():
-        outcomes[index].left.extend(left)
-    if require_helper and _helper_problem(outcomes, config, dry=diff or check, stderr=stderr):
+    outcomes: List[FileOutcome] = [FileOutcome()] * len(scan.tasks)
+    patchers: Dict[int, List[str]] = {}
+    helper_missing = False
+    for project, indexes in _projects(scan):
+        done = _fix_project(scan, indexes, paths, project, unsafe_fixes, add_noqa, jobs, stderr, patchers)
+        for j, i in enumerate(indexes):
+            outcomes[i] = done[j]
+        if require_helper and _helper_problem(done, project, dry=diff or check, stderr=stderr):
+            helper_missing = True
+    if helper_missing:
         return 2
 
     tally = _Tally(dry=diff or check, with_sections=report is not None)
@@ -307,7 +314,7 @@ def run_fix(
             errors.report(path, problem)
             tally.add_failed(path, findings, problem)
         else:
-            tally.add(path, data, outcome, config, patchers.get(index, []))
+            tally.add(path, data, outcome, scan.configs[index], patchers.get(index, []))
 
     baselined = scan.baselined if baseline is not None else None
     _summary(stderr, scanned=scan.scanned, with_findings=len(scan.tasks), changed=tally.changed,
@@ -320,6 +327,47 @@ def run_fix(
         _write_report(report, text, errors, stderr)
     return _exit_status(errors=errors.count, diff=diff, check=check, changed=tally.changed,
                         remaining=len(tally.left) - tally.noqa_marked, exit_zero=exit_zero)
+
+
+class _OneConfig(ProjectConfigs):
+    """One config for every file (``run_fix`` called without a project's configs)."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self._config = config
+
+    def for_directory(self, directory: Path) -> Config:
+        return self._config
+
+
+def _projects(scan: "_Scan") -> Iterator[Tuple[Config, List[int]]]:
+    """The tasks of each project config (by its pyproject.toml), in the order first met."""
+    groups: Dict[Optional[Path], Tuple[Config, List[int]]] = {}
+    for index, config in enumerate(scan.configs):
+        groups.setdefault(config.source, (config, []))[1].append(index)
+    yield from groups.values()
+
+
+def _fix_project(scan: "_Scan", indexes: List[int], paths: Sequence[Path], config: Config, unsafe_fixes: bool,
+                 add_noqa: bool, jobs: int, stderr: TextIO, patchers: Dict[int, List[str]]) -> List[FileOutcome]:
+    """The outcomes of one project's tasks (``indexes`` of ``scan``'s), rewritten with its config;
+    the sites a test holds back are taken out of ``scan``'s tasks, and the files whose
+    ``tempfile`` a test of the project patches are added to ``patchers`` (by task index)."""
+    part = _Scan(tasks=[scan.tasks[i] for i in indexes],
+                 settled={j: scan.settled[i] for j, i in enumerate(indexes) if i in scan.settled})
+    # only a file libcst rewrites can lose an import that a test patches, or bypass a test's patch
+    rewritable = len(part.settled) < len(part.tasks)
+    found = _patched_modules([path for path, _, _ in part.tasks], paths, config) if rewritable else {}
+    held = _hold_back_globally_patched(part, paths, config) if rewritable else {}
+    keep = {index: ("tempfile",) for index in found}
+    outcomes = _run_tasks(part.tasks, config, unsafe_fixes, add_noqa, jobs, stderr, part.settled, keep)
+    for index, left in held.items():
+        outcomes[index].left.extend(left)
+    for j, i in enumerate(indexes):
+        scan.tasks[i] = part.tasks[j]
+        if j in found:
+            patchers[i] = found[j]
+    return outcomes
 
 
 def _helper_problem(outcomes: Sequence[FileOutcome], config: Config, *, dry: bool, stderr: TextIO) -> bool:
@@ -413,18 +461,21 @@ class _ErrorLog:
 class _Scan:
     """What the detector pass found to do."""
     tasks: List[_Task] = field(default_factory=list)
+    #: by task index: the config of the task's file (its project's)
+    configs: List[Config] = field(default_factory=list)
     #: by task index: the outcomes known without libcst (``codemods.triage``)
     settled: Dict[int, FileOutcome] = field(default_factory=dict)
     scanned: int = 0
     baselined: int = 0
 
 
-def _scan(paths: List[Path], config: Config, jobs: int, baseline: Optional[Baseline], unsafe_fixes: bool,
+def _scan(paths: List[Path], configs: ProjectConfigs, jobs: int, baseline: Optional[Baseline], unsafe_fixes: bool,
           add_noqa: bool, errors: _ErrorLog) -> _Scan:
-    """Check every file under ``paths`` (each file once) and triage the ones with findings."""
+    """Check every file under ``paths`` (each file once, with its project's config) and triage
+    the ones with findings."""
     scan = _Scan()
     # no result cache: --diff and --check write nothing, and a fix changes the files anyway
-    results = check_paths(paths, config, jobs, use_cache=False, keep_data=True, stream=errors.stream)
+    results = check_projects(paths, configs, jobs, use_cache=False, keep_data=True, stream=errors.stream)
     for entry in _unique_files(results):
         result = entry.result
         if result.error is not None:
@@ -436,10 +487,12 @@ def _scan(paths: List[Path], config: Config, jobs: int, baseline: Optional[Basel
         if not findings:
             continue
         assert result.data is not None
+        config = configs.for_directory(Path(result.path).parent)
         triaged = sites_left_unparsed(result.data, result.path, findings, config, unsafe_fixes, add_noqa)
         if triaged is not None:  # every site is left whatever the tree: libcst need not parse it
             scan.settled[len(scan.tasks)] = FileOutcome.from_report(triaged)
         scan.tasks.append((entry.path, result.data, findings))
+        scan.configs.append(config)
     return scan
 
 
@@ -541,17 +594,22 @@ def _dry_run_flag(*, diff: bool, check: bool) -> Optional[str]:
 
 
 def _report_text(scan: _Scan, outcomes: Sequence[FileOutcome], tally: _Tally, paths: Sequence[Path],
-                 config: Config, *, noqa: Optional[int], baselined: Optional[int], errors: int,
-                 mode: Optional[str]) -> str:
+                 config: Config, *, noqa: Optional[int], baselined: Optional[int], errors: int, mode: Optional[str]) -> str:
     """The ``--report`` markdown, with the calls that do not pass a new ``workflow_id`` looked up
-    in the files as this run leaves them."""
+    in each project's files as this run leaves them. ``config``: the run's, for the helper's name
+    when no file had findings."""
     overrides = {os.path.realpath(path): outcome.data for (path, _, _), outcome in zip(scan.tasks, outcomes)
                  if outcome.data is not None and outcome.error is None}
-    calls = _unpassed_calls({name for s in tally.sections for name, _ in s.params},
-                            _project_root(paths, config), config, overrides)
+    names = {name for s in tally.sections for name, _ in s.params}
+    calls: Dict[str, List[UnpassedCall]] = {name: [] for name in names}
+    helpers: List[str] = []
+    for config, _indexes in _projects(scan):
+        for name, found in _unpassed_calls(names, _project_root(paths, config), config, overrides).items():
+            calls[name] = sorted(set(calls[name]) | set(found))
+        helpers.append(config.helper_module)
     return render_report(tally.sections, calls, scanned=scan.scanned, with_findings=len(scan.tasks),
                          changed=tally.changed, fixed=tally.fixed_by_rule, noqa=noqa, baselined=baselined,
-                         errors=errors, mode=mode, helper=config.helper_module)
+                         errors=errors, mode=mode, helper=", ".join(dict.fromkeys(helpers)) or config.helper_module)
 
 
 def _write_report(report: Path, text: str, errors: _ErrorLog, stderr: TextIO) -> None:
