@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals a
 
 TEMP_FILE = re.compile(r"^\..+\.tmplint-.+\.tmp$")
 #: a hang guard only: an interrupted run ends in well under a second
-HANG_GUARD = 120
+HANG_GUARD = 600
 CONFIG = "[tool.tmplint]\nworkflow-id-fallback = '\"shared\"'\n"
 #: the fix runs: literal paths too, for more sites to rewrite
 FIX = ["fix", "--unsafe-fixes", "--jobs", "2"]
