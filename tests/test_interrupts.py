@@ -204,6 +204,17 @@ def test_fix_stops_at_ctrl_c_while_the_workers_rewrite(modules, tmp_path, second
     assert assert_old_or_fixed(root, before, after) == 0  # files are written once all are rewritten
 
 
+def test_check_stops_at_ctrl_c_while_the_pool_closes(library, tmp_path):
+    """Ctrl-C once the workers have done all the work, while they are told to exit and waited
+    for: they are killed instead, none is left behind."""
+    cache = tmp_path / "cache"
+    run = Run(["check", "--jobs", "2", str(library)], tmp_path, ["pool-closing"], env={"TMPLINT_CACHE_DIR": str(cache)})
+    run.reached("pool-closing")
+    run.ctrl_c()
+    run.finish_interrupted()
+    assert not cache.exists() or not temp_files(cache)
+
+
 def test_fix_finishes_the_file_it_is_writing(modules, tmp_path):
     """Ctrl-C (twice) while the first file's new content is in its temp file: that file is
     replaced whole, the temp file is gone, no other file is touched."""

@@ -135,10 +135,15 @@ class WorkerPool:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if exc_type is None:
-            self._executor.shutdown(wait=True)
-        else:
+        if exc_type is not None:
             self.terminate()
+            return
+        try:
+            pause_for_test("pool-closing")
+            self._executor.shutdown(wait=True)
+        except BaseException:  # Ctrl-C while the workers finish: an interrupted run leaves none
+            self.terminate()
+            raise
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> "Future":
         with _sigint_held():  # submit starts the workers and the pool's threads
@@ -153,7 +158,13 @@ class WorkerPool:
         return value
 
     def terminate(self) -> None:
-        """Kill the workers now: queued work is dropped, nothing waits for a worker to finish."""
+        """Kill the workers now: queued work is dropped, nothing waits for a worker to finish.
+        A Ctrl-C meanwhile (the first, when another error ended the run) takes effect once they
+        are gone: an interrupted process ends without Python's shutdown, so no one else would."""
+        with interrupts_deferred():
+            self._kill_workers()
+
+    def _kill_workers(self) -> None:
         pause_for_test("terminating")
         executor: Any = self._executor
         # private, and the same in 3.9-3.13: the executor has no public way to kill its workers
@@ -230,10 +241,11 @@ def pause_for_test(point: str) -> None:
     creates the file. The points (docs/testing.md): ``starting`` (the command line is not imported
     yet), ``deep-stack`` (a file's work is about to start in the thread with the deep stack; in
     the main process with ``--jobs 1``), ``pool-result`` (the main process has the first result
-    of a worker, the others are busy), ``terminating`` (the first Ctrl-C is being handled, the
-    workers are not killed yet), ``writing`` (the new content of the first file written is in its
-    temp file, not yet moved in place), ``exiting`` (the interrupted run has printed its line and
-    the process ends next)."""
+    of a worker, the others are busy), ``pool-closing`` (all the work is done, the workers are
+    about to be told to exit and waited for), ``terminating`` (the first Ctrl-C is being
+    handled, the workers are not killed yet), ``writing`` (the new content of the first file
+    written is in its temp file, not yet moved in place), ``exiting`` (the interrupted run has
+    printed its line and the process ends next)."""
     directory = os.environ.get("TMPLINT_TEST_PAUSE_DIR")
     if not directory or point in _paused or point not in os.environ.get("TMPLINT_TEST_PAUSE_AT", "").split(","):
         return
