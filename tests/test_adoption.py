@@ -224,7 +224,7 @@ def _on_a_terminal(args: List[str], cwd: Path, env: Dict[str, str]) -> bytes:
         os.close(follower)
         follower = -1
         written = read_terminal(leader)
-        process.wait(timeout=120)
+        process.wait(timeout=600)
     finally:
         os.close(leader)
         if follower != -1:

@@ -329,7 +329,7 @@ def test_cli_fix_diff_stdout_is_only_the_patch(tmp_path: Path) -> None:
         "a.py": b"import tempfile\n\n\ndef scratch():\n    return tempfile.mkdtemp()\n",
     })
     result = subprocess.run([sys.executable, "-m", "tmplint", "fix", "--diff", "."], cwd=root, env=_env(),
-                            capture_output=True, timeout=120)
+                            capture_output=True, timeout=600)
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith(b"--- a/a.py\n+++ b/a.py\n")
     assert b"+    return make_temp_dir(\"shared\")\n" in result.stdout
@@ -342,7 +342,7 @@ def test_libcst_tool_runs_the_commands(tmp_path: Path) -> None:
                                  b"    fd, p = tempfile.mkstemp()\n    return p\n"})
     command = [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "--hide-progress"]
     result = subprocess.run(command + ["-x", "tmplint.codemods.migrate.MigrateToHelper", "a.py"], cwd=root,
-                            env=_env(), capture_output=True, text=True, timeout=120)
+                            env=_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "cleanup_temp_path(tmp_file.name)" in (root / "a.py").read_text()
     # the command's own arguments (add_args) reach it; [tool.tmplint] is read from the pyproject
@@ -350,14 +350,14 @@ def test_libcst_tool_runs_the_commands(tmp_path: Path) -> None:
     (root / "pyproject.toml").write_text('[tool.tmplint]\nhelper-module = "jobs.scratch"\n')
     result = subprocess.run(command + ["-x", "tmplint.codemods.migrate.MigrateToHelper", "--workflow-id-fallback",
                                        '"boot"', "c.py"], cwd=root, env=_env(), capture_output=True, text=True,
-                            timeout=120)
+                            timeout=600)
     assert result.returncode == 0, result.stderr
     assert (root / "c.py").read_text() == \
         'from jobs.scratch import make_temp_dir\n\n\ndef scratch():\n    return make_temp_dir("boot")\n'
     # with a libcst config naming the package, the short form works too
     (root / ".libcst.codemod.yaml").write_text("modules:\n  - tmplint.codemods\n")
     result = subprocess.run(command + ["mkstemp.FixMkstemp", "b.py"], cwd=root, env=_env(),
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "fd, p = make_temp_file(job_id)" in (root / "b.py").read_text()
 

@@ -124,7 +124,7 @@ def test_dangling_link_is_an_error_and_the_run_goes_on(tmp_path):
     root = project(tmp_path, {"good.py": MODULE})
     (root / "dangling.py").symlink_to("nowhere.py")
     result = subprocess.run([sys.executable, "-m", "tmplint", "fix", "."], cwd=root, capture_output=True,
-                            text=True, timeout=120, env={**os.environ, "TMPLINT_CACHE_DIR": str(root / ".cache")})
+                            text=True, timeout=600, env={**os.environ, "TMPLINT_CACHE_DIR": str(root / ".cache")})
     assert result.returncode == 2, result.stderr
     assert error_lines(result.stderr) == ["dangling.py: error: cannot read: No such file or directory"]
     assert "Traceback" not in result.stderr

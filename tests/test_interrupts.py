@@ -5,8 +5,13 @@ test knows (the test hook ``$TMPLINT_TEST_PAUSE_DIR``/``$TMPLINT_TEST_PAUSE_AT``
 docs/testing.md), never after a guessed delay. Every time: exit 130, the one line
 ``tmplint: interrupted`` on stderr and nothing else (no traceback), every file either as it was or
 exactly as an uninterrupted run writes it, no temp file, no process of the run left. A second
-Ctrl-C, sent while the first is being handled, changes none of that. The timeouts only guard
-against a hang; nothing here depends on how fast the machine is.
+Ctrl-C changes none of that, wherever it comes: while the first is being handled (the workers not
+killed yet) or after the line is printed, as the process ends. The timeouts only guard against a
+hang; nothing here depends on how fast the machine is.
+
+The runs start in a directory of their own, outside the copied library, and are given its path:
+``python -m`` puts the working directory first on ``sys.path``, and the copy's ``threading.py``,
+``signal.py``, ... (some of them rewritten by ``fix``) must not stand in for the interpreter's own.
 """
 from __future__ import annotations
 
@@ -24,13 +29,13 @@ from typing import Dict, Iterable, List, Optional
 
 import pytest
 
-from tests.conftest import HELPER, write_tree
+from tests.conftest import HELPER, write_project, write_tree
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and process groups")
 
 TEMP_FILE = re.compile(r"^\..+\.tmplint-.+\.tmp$")
 #: a hang guard only: an interrupted run ends in well under a second
-HANG_GUARD = 120
+HANG_GUARD = 600
 CONFIG = "[tool.tmplint]\nworkflow-id-fallback = '\"shared\"'\n"
 #: the fix runs: literal paths too, for more sites to rewrite
 FIX = ["fix", "--unsafe-fixes", "--jobs", "2"]
@@ -79,7 +84,7 @@ def modules(tmp_path_factory):
     original = _stdlib_copy(base / "original", top_level_only=True)
     fixed = base / "fixed"
     shutil.copytree(original, fixed)
-    done = subprocess.run([sys.executable, "-m", "tmplint", *FIX, "."], cwd=fixed,
+    done = subprocess.run([sys.executable, "-m", "tmplint", *FIX, str(fixed)], cwd=base,
                           capture_output=True, timeout=1800)
     assert done.returncode in (0, 1), done.stderr.decode()
     before, after = snapshot(original), snapshot(fixed)
@@ -90,17 +95,20 @@ def modules(tmp_path_factory):
 
 
 class Run:
-    """``tmplint`` in a session of its own, pausing at the named points of the test hook."""
+    """``tmplint`` in a session of its own, pausing at the named points of the test hook. It runs
+    in ``directory`` (which holds no module), and the pause files go to ``directory/pause``."""
 
-    def __init__(self, args: List[str], cwd: Path, pause_dir: Path, points: Iterable[str],
+    def __init__(self, args: List[str], directory: Path, points: Iterable[str],
                  env: Optional[Dict[str, str]] = None) -> None:
-        pause_dir.mkdir()
-        self.pause_dir = pause_dir
-        environment = {**os.environ, **(env or {}), "TMPLINT_TEST_PAUSE_DIR": str(pause_dir),
+        self.pause_dir = directory / "pause"
+        self.pause_dir.mkdir()
+        environment = {**os.environ, **(env or {}), "TMPLINT_TEST_PAUSE_DIR": str(self.pause_dir),
                        "TMPLINT_TEST_PAUSE_AT": ",".join(points)}
         environment.pop("CI", None)
-        self.process = subprocess.Popen([sys.executable, "-m", "tmplint", *args], cwd=cwd, env=environment,
+        self.process = subprocess.Popen([sys.executable, "-m", "tmplint", *args], cwd=directory, env=environment,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        #: what the run wrote to stderr before it ended (read while it was paused)
+        self.stderr_read = b""
 
     def reached(self, point: str) -> None:
         """Wait until the run pauses at ``point``."""
@@ -119,10 +127,30 @@ class Run:
     def ctrl_c(self) -> None:
         os.killpg(self.process.pid, signal.SIGINT)
 
+    def stderr_line(self) -> bytes:
+        """The next line the run writes to stderr (it is paused: the line is there already)."""
+        line = self.process.stderr.readline()
+        self.stderr_read += line
+        return line
+
+    def interrupt(self, second: Optional[str]) -> None:
+        """Ctrl-C once the workers are busy (the run paused at ``pool-result``), then again at
+        the point ``second`` on the way out, if given (the run pauses at each of them)."""
+        self.reached("pool-result")
+        self.ctrl_c()
+        for point in ("terminating", "exiting"):
+            self.reached(point)
+            if point == "exiting":  # the line is printed before the process ends
+                assert self.stderr_line() == b"tmplint: interrupted\n"
+            if point == second:
+                self.ctrl_c()
+            self.resume(point)
+
     def finish_interrupted(self) -> None:
         """The run ends with the four properties of an interrupted run that do not depend on
         the files: exit 130, one line, no traceback, nothing left running."""
         stdout, stderr = self.process.communicate(timeout=HANG_GUARD)
+        stderr = self.stderr_read + stderr
         assert stderr.decode().splitlines() == ["tmplint: interrupted"], stderr.decode()
         assert self.process.returncode == 130
         assert stdout == b""
@@ -145,39 +173,46 @@ def assert_old_or_fixed(root: Path, before: Dict[str, str], after: Dict[str, str
     return sum(now[name] != before[name] for name in now)
 
 
-@pytest.mark.parametrize("presses", [1, 2])
-def test_check_stops_at_ctrl_c(library, tmp_path, presses):
+#: the points an interrupted run pauses at: the workers are busy, the first Ctrl-C is being
+#: handled, the line is printed (Run.interrupt)
+INTERRUPTED = ["pool-result", "terminating", "exiting"]
+#: where a second Ctrl-C comes, if one does: while the first is being handled (the workers are
+#: not killed yet), or after the line is printed, as the process ends
+SECOND = pytest.mark.parametrize("second", [None, "terminating", "exiting"],
+                                 ids=["once", "again-while-terminating", "again-while-exiting"])
+
+
+@SECOND
+def test_check_stops_at_ctrl_c(library, tmp_path, second):
     before = snapshot(library)
     cache = tmp_path / "cache"
-    points = ["pool-result", "terminating"] if presses == 2 else ["pool-result"]
-    run = Run(["check", "--jobs", "2", "."], library, tmp_path / "pause", points,
-              env={"TMPLINT_CACHE_DIR": str(cache)})
-    run.reached("pool-result")  # the workers are parsing the library
-    run.ctrl_c()
-    if presses == 2:
-        run.reached("terminating")  # the first Ctrl-C is being handled
-        run.ctrl_c()
-        run.resume("terminating")
+    run = Run(["check", "--jobs", "2", str(library)], tmp_path, INTERRUPTED, env={"TMPLINT_CACHE_DIR": str(cache)})
+    run.interrupt(second)
     run.finish_interrupted()
     assert snapshot(library) == before
     assert not cache.exists() or not temp_files(cache)
 
 
-@pytest.mark.parametrize("presses", [1, 2])
-def test_fix_stops_at_ctrl_c_while_the_workers_rewrite(modules, tmp_path, presses):
+@SECOND
+def test_fix_stops_at_ctrl_c_while_the_workers_rewrite(modules, tmp_path, second):
     original, before, after = modules
     root = tmp_path / "lib"
     shutil.copytree(original, root)
-    points = ["pool-result", "terminating"] if presses == 2 else ["pool-result"]
-    run = Run([*FIX, "."], root, tmp_path / "pause", points)
-    run.reached("pool-result")
-    run.ctrl_c()
-    if presses == 2:
-        run.reached("terminating")
-        run.ctrl_c()
-        run.resume("terminating")
+    run = Run([*FIX, str(root)], tmp_path, INTERRUPTED)
+    run.interrupt(second)
     run.finish_interrupted()
     assert assert_old_or_fixed(root, before, after) == 0  # files are written once all are rewritten
+
+
+def test_check_stops_at_ctrl_c_while_the_pool_closes(library, tmp_path):
+    """Ctrl-C once the workers have done all the work, while they are told to exit and waited
+    for: they are killed instead, none is left behind."""
+    cache = tmp_path / "cache"
+    run = Run(["check", "--jobs", "2", str(library)], tmp_path, ["pool-closing"], env={"TMPLINT_CACHE_DIR": str(cache)})
+    run.reached("pool-closing")
+    run.ctrl_c()
+    run.finish_interrupted()
+    assert not cache.exists() or not temp_files(cache)
 
 
 def test_fix_finishes_the_file_it_is_writing(modules, tmp_path):
@@ -186,7 +221,7 @@ def test_fix_finishes_the_file_it_is_writing(modules, tmp_path):
     original, before, after = modules
     root = tmp_path / "lib"
     shutil.copytree(original, root)
-    run = Run([*FIX, "."], root, tmp_path / "pause", ["writing"])
+    run = Run([*FIX, str(root)], tmp_path, ["writing"])
     run.reached("writing")
     assert len(temp_files(root)) == 1  # the moment is the one wanted: the temp file is there
     run.ctrl_c()
@@ -198,7 +233,24 @@ def test_fix_finishes_the_file_it_is_writing(modules, tmp_path):
 
 
 def test_ctrl_c_while_starting_up_prints_no_traceback(tmp_path):
-    run = Run(["check", "."], tmp_path, tmp_path / "pause", ["starting"])
+    run = Run(["check", "."], tmp_path, ["starting"])
     run.reached("starting")  # before the command line is imported
     run.ctrl_c()
     run.finish_interrupted()
+
+
+def test_ctrl_c_while_the_deep_stack_thread_works(tmp_path):
+    """Ctrl-C while the main process waits for a file's work in its deep-stack thread (--jobs 1:
+    no worker processes), and again as the process ends: the thread does not keep the process
+    alive, nothing is written."""
+    project = write_project(tmp_path / "project", {**HELPER, "one.py": "import tempfile\nd = tempfile.mkdtemp()\n"},
+                            ["workflow-id-fallback = '\"shared\"'"])
+    before = snapshot(project)
+    run = Run(["fix", "--jobs", "1", str(project)], tmp_path, ["deep-stack", "exiting"])
+    run.reached("deep-stack")
+    run.ctrl_c()
+    run.reached("exiting")
+    run.ctrl_c()
+    run.resume("exiting")
+    run.finish_interrupted()
+    assert snapshot(project) == before

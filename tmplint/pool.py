@@ -6,7 +6,9 @@ they ignore it); the main process gets ``KeyboardInterrupt`` (the first Ctrl-C o
 point ignores any later one, :func:`stop_on_first_interrupt`), kills the workers at once without
 waiting for queued work (:meth:`WorkerPool.terminate`), and the command line prints one line and
 exits 130 (:func:`report_interrupted`). A file being written when Ctrl-C comes is finished first
-(:func:`interrupts_deferred`), so it is the old or the new file, never half of one.
+(:func:`interrupts_deferred`), so it is the old or the new file, never half of one. The process
+then ends at once (:func:`exit_interrupted`): the interpreter's own shutdown would wait for (and
+race with) the pool's threads, which a killed worker can leave stuck.
 
 The test hook :func:`pause_for_test` (``$TMPLINT_TEST_PAUSE_DIR``, see docs/testing.md) lets a
 test send its signals at a known point of a run instead of after a guessed delay.
@@ -19,7 +21,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Set, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, NoReturn, Optional, Set, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -33,10 +35,16 @@ def report_interrupted(stream: Optional[TextIO] = None) -> int:
     return EXIT_INTERRUPTED
 
 
+#: set by the first Ctrl-C in a process that called :func:`stop_on_first_interrupt`
+_interrupted = False
+
+
 def _first_interrupt(signum: int, frame: Any) -> None:
     # Any later Ctrl-C would interrupt the cleanup of the first (killing workers, removing a temp
     # file, printing the message) and print a traceback: it is ignored.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _interrupted
+    ignore_interrupts()
+    _interrupted = True
     raise KeyboardInterrupt
 
 
@@ -44,6 +52,31 @@ def stop_on_first_interrupt() -> None:
     """For the ``tmplint`` process itself (not for callers of :func:`tmplint.cli.main`): the first
     Ctrl-C raises KeyboardInterrupt, later ones are ignored."""
     signal.signal(signal.SIGINT, _first_interrupt)
+
+
+def ignore_interrupts() -> None:
+    """Ctrl-C does nothing from now on (the run is over, or already stopping)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def was_interrupted() -> bool:
+    """Whether the first Ctrl-C (see :func:`stop_on_first_interrupt`) has come."""
+    return _interrupted
+
+
+def exit_interrupted(status: int) -> NoReturn:
+    """End the interrupted process now, with ``status``, once the interruption is handled (the
+    workers killed and waited for, no file half-written, the line printed). Python's own shutdown
+    is skipped: it would join the pool's manager thread, which can be stuck reading a result that a
+    killed worker left half-sent, and wake it through a pipe that thread may be closing at that
+    moment (CPython bpo-39098), printing an ``Exception ignored in: <module 'threading'>``."""
+    pause_for_test("exiting")
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more can be said there
+            pass
+    os._exit(status)
 
 
 @contextmanager
@@ -102,10 +135,15 @@ class WorkerPool:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if exc_type is None:
-            self._executor.shutdown(wait=True)
-        else:
+        if exc_type is not None:
             self.terminate()
+            return
+        try:
+            pause_for_test("pool-closing")
+            self._executor.shutdown(wait=True)
+        except BaseException:  # Ctrl-C while the workers finish: an interrupted run leaves none
+            self.terminate()
+            raise
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> "Future":
         with _sigint_held():  # submit starts the workers and the pool's threads
@@ -120,7 +158,13 @@ class WorkerPool:
         return value
 
     def terminate(self) -> None:
-        """Kill the workers now: queued work is dropped, nothing waits for a worker to finish."""
+        """Kill the workers now: queued work is dropped, nothing waits for a worker to finish.
+        A Ctrl-C meanwhile (the first, when another error ended the run) takes effect once they
+        are gone: an interrupted process ends without Python's shutdown, so no one else would."""
+        with interrupts_deferred():
+            self._kill_workers()
+
+    def _kill_workers(self) -> None:
         pause_for_test("terminating")
         executor: Any = self._executor
         # private, and the same in 3.9-3.13: the executor has no public way to kill its workers
@@ -156,6 +200,7 @@ def with_deep_stack(fn: Callable[..., _T], *args: Any) -> _T:
 
     def target() -> None:
         try:
+            pause_for_test("deep-stack")
             outcome["value"] = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller as it is
             outcome["error"] = exc
@@ -192,17 +237,24 @@ def pause_for_test(point: str) -> None:
     """The test hook, off unless ``$TMPLINT_TEST_PAUSE_DIR`` names a directory and
     ``$TMPLINT_TEST_PAUSE_AT`` names ``point`` (names separated by commas): the first time the run
     reaches ``point``, it creates the file ``<dir>/<point>`` and waits until the test removes it
-    (or a Ctrl-C interrupts the wait). The points: ``starting`` (the command line is not imported
-    yet), ``pool-result`` (the main process has the first
-    result of a worker, the others are busy), ``terminating`` (the first Ctrl-C is being handled,
-    the workers are not killed yet), ``writing`` (the new content of the first file written is in
-    its temp file, not yet moved in place)."""
+    (or a Ctrl-C interrupts the wait). Only one process of a run pauses at a point: the one that
+    creates the file. The points (docs/testing.md): ``starting`` (the command line is not imported
+    yet), ``deep-stack`` (a file's work is about to start in the thread with the deep stack; in
+    the main process with ``--jobs 1``), ``pool-result`` (the main process has the first result
+    of a worker, the others are busy), ``pool-closing`` (all the work is done, the workers are
+    about to be told to exit and waited for), ``terminating`` (the first Ctrl-C is being
+    handled, the workers are not killed yet), ``writing`` (the new content of the first file
+    written is in its temp file, not yet moved in place), ``exiting`` (the interrupted run has
+    printed its line and the process ends next)."""
     directory = os.environ.get("TMPLINT_TEST_PAUSE_DIR")
     if not directory or point in _paused or point not in os.environ.get("TMPLINT_TEST_PAUSE_AT", "").split(","):
         return
     _paused.add(point)
     marker = os.path.join(directory, point)
-    with open(marker, "x"):
-        pass
+    try:
+        with open(marker, "x"):
+            pass
+    except FileExistsError:  # another process of the run (a worker) is paused there
+        return
     while os.path.exists(marker):
         time.sleep(0.01)
