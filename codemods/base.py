@@ -41,9 +41,9 @@ from tmplint.sources import split_lines
 from tmplint.codemods import build
 from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
-from tmplint.codemods.parents import FastParentProvider
+from tmplint.codemods.parents import FastParentProvider, StatementParents
 from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
-from tmplint.codemods.scopes import partial_scopes, skippable_bodies
+from tmplint.codemods.scopes import PartialScopeWrapper, partial_scopes, skippable_bodies
 from tmplint.codemods import speedups
 from tmplint.codemods.imports import TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module
 from tmplint.codemods.plans import Builder, Planner, Site, SitePlan, Unfixable, WithItemRewrite, Wrap, all_planners
@@ -133,7 +133,9 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._findings: List[Finding] = []
         #: the module's source lines (as libcst prints the parsed module), for line lengths
         self._source_lines: List[str] = []
-        self._parents: Optional[Mapping[cst.CSTNode, cst.CSTNode]] = None
+        self._parents: Optional[StatementParents] = None
+        #: the positions of the module as parsed (kept for the import passes after the transform)
+        self._positions: Mapping[cst.CSTNode, CodeRange] = {}
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
         #: the nodes the transform descends into (None: all)
@@ -203,7 +205,9 @@ class TmplintCommand(VisitorBasedCodemodCommand):
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         if self._parents is None:
-            self._parents = self._wrapper().resolve(FastParentProvider)
+            wrapper = self._wrapper()
+            self._parents = StatementParents(self.module, self.metadata[TextKeepingPositionProvider],
+                                             lambda: wrapper.resolve(FastParentProvider))
         return self._parents.get(node)
 
     def ancestors(self, node: cst.CSTNode) -> List[cst.CSTNode]:
@@ -352,15 +356,20 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     def _instantiate_and_run(self, transform, tree: cst.Module) -> cst.Module:  # type: ignore[override]
         # the import passes libcst runs after the transform; removals tidy the blank lines they leave
         if transform is RemoveImportsVisitor:
-            transform = TidyRemoveImportsVisitor
-        elif transform is AddImportsVisitor:
+            return TidyRemoveImportsVisitor(self.context, source_of=self._source_of).transform_module(tree)
+        if transform is AddImportsVisitor:
             transform = TopLevelAddImportsVisitor
         return super()._instantiate_and_run(transform, tree)
+
+    def _source_of(self, node: cst.CSTNode) -> Optional[str]:
+        """The source lines of a node of the module as parsed; None for any other node."""
+        where = self._positions.get(node)
+        return None if where is None else "".join(self._source_lines[where.start.line - 1:where.end.line])
 
     # -- analysis: findings -> plans
 
     def _analyze(self, node: cst.Module) -> None:
-        positions = self.metadata[TextKeepingPositionProvider]
+        positions = self._positions = self.metadata[TextKeepingPositionProvider]
         locator = SiteLocator(positions)
         self._source_lines = split_lines(self.printed or node.code)
         for other in positions:
@@ -461,6 +470,10 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                             return module
             return None
 
+        # libcst looks up where the removed names come from in the scopes already computed
+        # (the same dict of scheduled removals: ``scratch`` is shared), not in a new analysis
+        self.scope(self.module)
+        by_partial_scopes = replace(self.context, wrapper=PartialScopeWrapper(self._scopes or {}))
         for node in removed:
             if self._import_may_become_unused(node, inside):
                 module = kept_module(node)
@@ -468,7 +481,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                     self.kept_imports.add(module)
                     continue
                 try:
-                    RemoveImportsVisitor.remove_unused_import_by_node(self.context, node)
+                    RemoveImportsVisitor.remove_unused_import_by_node(by_partial_scopes, node)  # type: ignore[arg-type]
                 except ValueError:  # a relative import libcst cannot resolve: keep the imports
                     pass
 
