@@ -43,9 +43,11 @@ from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
 from tmplint.codemods.parents import FastParentProvider, StatementParents
 from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
-from tmplint.codemods.scopes import PartialScopeWrapper, partial_scopes, skippable_bodies
+from tmplint.codemods.scopes import partial_scopes, skippable_bodies
 from tmplint.codemods import speedups
-from tmplint.codemods.imports import TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module
+from tmplint.codemods.imports import (
+    ImportRemovalScheduler, TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module,
+)
 from tmplint.codemods.plans import Builder, Planner, Site, SitePlan, Unfixable, WithItemRewrite, Wrap, all_planners
 from tmplint.codemods.triage import FixReport, SiteOutcome, reason_left_before_planning, workflow_id_possible
 
@@ -426,17 +428,15 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._removed.extend(plan.removed)
 
     def _schedule_import_removals(self) -> None:
-        """Let RemoveImportsVisitor look at an import only when every use of it is inside the
-        code the rewrites replace (it re-checks on the new tree; this spares the extra pass,
-        with its own scope analysis, in the common case where the import stays)."""
+        """Let the removal pass look at an import only when every use of it is inside the code
+        the rewrites replace (it re-checks on the new tree; this spares that work in the common
+        case where the import stays)."""
         removed = [n for n in self._removed]
-        spans = [self.position(n) for n in removed]
-
-        def inside(node: cst.CSTNode) -> bool:
-            where = self.position(node)
-            start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
-            return any((s.start.line, s.start.column) <= start and end <= (s.end.line, s.end.column) for s in spans)
-
+        inside = self._inside_any(removed)
+        # what a rewrite may leave out of the new tree: the removed code, every replaced
+        # expression (its builder may drop parts of it), every rewritten ``with`` item
+        dropped = self._inside_any([*removed, *self._replacements, *(
+            with_node.items[index] for with_node, plans in self._with_plans.items() for index in plans)])
         self.kept_imports = set()
 
         def kept_module(node: cst.CSTNode) -> Optional[str]:
@@ -470,10 +470,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                             return module
             return None
 
-        # libcst looks up where the removed names come from in the scopes already computed
-        # (the same dict of scheduled removals: ``scratch`` is shared), not in a new analysis
         self.scope(self.module)
-        by_partial_scopes = replace(self.context, wrapper=PartialScopeWrapper(self._scopes or {}))
+        scheduler = ImportRemovalScheduler(self.context, self._scopes or {}, lambda node: not dropped(node))
         for node in removed:
             if self._import_may_become_unused(node, inside):
                 module = kept_module(node)
@@ -481,9 +479,20 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                     self.kept_imports.add(module)
                     continue
                 try:
-                    RemoveImportsVisitor.remove_unused_import_by_node(by_partial_scopes, node)  # type: ignore[arg-type]
+                    node.visit(scheduler)
                 except ValueError:  # a relative import libcst cannot resolve: keep the imports
                     pass
+
+    def _inside_any(self, nodes: Iterable[cst.CSTNode]) -> Callable[[cst.CSTNode], bool]:
+        """Whether a node's source range lies within one of ``nodes``'."""
+        spans = [self.position(n) for n in nodes]
+
+        def inside(node: cst.CSTNode) -> bool:
+            where = self.position(node)
+            start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
+            return any((s.start.line, s.start.column) <= start and end <= (s.end.line, s.end.column) for s in spans)
+
+        return inside
 
     def _import_may_become_unused(self, node: cst.CSTNode, inside: Callable[[cst.CSTNode], bool]) -> bool:
         root = node

@@ -10,13 +10,14 @@ import re
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, GatherUnusedImportsVisitor, RemoveImportsVisitor
+from libcst.codemod.visitors._remove_imports import RemovedNodeVisitor
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import MetadataWrapper
+from libcst.metadata import Assignment, MetadataWrapper, Scope
 
 from tmplint.codemods import build
 
@@ -396,6 +397,39 @@ def _kept_statements(body: Sequence[cst.BaseStatement], keep: Callable[[cst.Base
             statement = statement.with_changes(body=statement.body.with_changes(body=inner))
         kept.append(statement)
     return kept
+
+
+class ImportRemovalScheduler(RemovedNodeVisitor):
+    """libcst's ``remove_unused_import_by_node`` visitor (each name of a node the rewrite removes
+    schedules the imports it comes from), reading the given scopes instead of a new analysis,
+    and not scheduling an import that surely stays used: one with a reference that ``survives``
+    (outside the code the rewrites drop), which libcst's check on the new tree would find too.
+    Scheduling less only spares work: ``TidyRemoveImportsVisitor`` decides what goes."""
+
+    def __init__(self, context: CodemodContext, scopes: Mapping[cst.CSTNode, Optional[Scope]],
+                 survives: Callable[[cst.CSTNode], bool]) -> None:
+        super().__init__(context)
+        self._scopes = scopes
+        self._survives = survives
+
+    def _visit_name_attr_alike(self, node: Union[cst.Name, cst.Attribute]) -> None:
+        local_name = get_full_name_for_node(node)
+        scope = self._scopes.get(node)
+        if local_name is None or scope is None:
+            return
+        while True:  # as libcst: the bindings of the name in this scope and every enclosing one
+            for assignment in scope.assignments[node]:
+                if not isinstance(assignment, Assignment) or any(
+                        isinstance(access.node, cst.CSTNode) and self._survives(access.node)
+                        for access in assignment.references):
+                    continue
+                if isinstance(assignment.node, cst.Import):
+                    self._remove_imports_from_import_stmt(local_name, assignment.node)
+                elif isinstance(assignment.node, cst.ImportFrom):
+                    self._remove_imports_from_importfrom_stmt(local_name, assignment.node)
+            if scope is scope.parent:
+                break
+            scope = scope.parent
 
 
 class TidyRemoveImportsVisitor(RemoveImportsVisitor):

@@ -168,18 +168,3 @@ def partial_scopes(module: cst.Module, skipped: Set[int]) -> Mapping[cst.CSTNode
     visitor.infer_accesses()
     return scopes._computed
 
-
-class PartialScopeWrapper:
-    """Stands in for a ``MetadataWrapper`` where libcst code only resolves ``ScopeProvider``
-    (``RemoveImportsVisitor.remove_unused_import_by_node`` looks up which imports a removed
-    node's names come from): it answers with the partial scopes instead of analyzing the whole
-    module again. A removed node is always inside analyzed code (its site's function, or the
-    block that holds the site)."""
-
-    def __init__(self, scopes: Mapping[cst.CSTNode, Optional[Scope]]) -> None:
-        self._scopes = scopes
-
-    def resolve(self, provider: object) -> Mapping[cst.CSTNode, Optional[Scope]]:
-        if provider is not ScopeProvider:  # pragma: no cover - only ScopeProvider is ever asked for
-            raise KeyError(provider)
-        return self._scopes
