@@ -16,8 +16,10 @@ What happened to each site ends up in :attr:`TmplintCommand.report`.
 from __future__ import annotations
 
 import argparse
+from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import accumulate
 from pathlib import Path
 from typing import (
     Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar,
@@ -140,6 +142,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._positions: Mapping[cst.CSTNode, CodeRange] = {}
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
+        #: (scope, name) -> whether every use of the name's imports there is removed
+        self._may_become_unused: Dict[Tuple[Scope, str], bool] = {}
         #: the nodes the transform descends into (None: all)
         self._visited: Optional[Set[cst.CSTNode]] = None
         self._caches: Dict[str, Dict[cst.CSTNode, object]] = {}
@@ -484,13 +488,17 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                     pass
 
     def _inside_any(self, nodes: Iterable[cst.CSTNode]) -> Callable[[cst.CSTNode], bool]:
-        """Whether a node's source range lies within one of ``nodes``'."""
-        spans = [self.position(n) for n in nodes]
+        """Whether a node's source range lies within one of ``nodes``' (in log time: a range
+        holds the node when it starts no later and, of those, the furthest end reaches it)."""
+        spans = sorted(((w.start.line, w.start.column), (w.end.line, w.end.column))
+                       for w in (self.position(n) for n in nodes))
+        starts = [start for start, _ in spans]
+        furthest = list(accumulate((end for _, end in spans), max))
 
         def inside(node: cst.CSTNode) -> bool:
             where = self.position(node)
-            start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
-            return any((s.start.line, s.start.column) <= start and end <= (s.end.line, s.end.column) for s in spans)
+            index = bisect_right(starts, (where.start.line, where.start.column))
+            return index > 0 and furthest[index - 1] >= (where.end.line, where.end.column)
 
         return inside
 
@@ -503,14 +511,15 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         scope = self.scope(root)
         if scope is None:
             return True
-        imports = [a for a in scope[root.value] if isinstance(a, ImportAssignment)]
-        if not imports:
-            return False
-        for assignment in imports:
-            for access in assignment.references:
-                if isinstance(access.node, cst.CSTNode) and not inside(access.node):
-                    return False
-        return True
+        # the same for every removed use of the name in the scope: asked once (a module with
+        # thousands of sites has thousands of removed uses of ``tempfile``)
+        known = self._may_become_unused.get((scope, root.value))
+        if known is None:
+            imports = [a for a in scope[root.value] if isinstance(a, ImportAssignment)]
+            known = bool(imports) and all(inside(access.node) for assignment in imports
+                                          for access in assignment.references if isinstance(access.node, cst.CSTNode))
+            self._may_become_unused[(scope, root.value)] = known
+        return known
 
     def _leave(self, outcome: SiteOutcome, node: Optional[cst.CSTNode]) -> None:
         self.report.left.append(outcome)

@@ -411,6 +411,8 @@ class ImportRemovalScheduler(RemovedNodeVisitor):
         super().__init__(context)
         self._scopes = scopes
         self._survives = survives
+        #: assignment -> whether one of its references survives (asked once per binding)
+        self._used: Dict[Assignment, bool] = {}
 
     def _visit_name_attr_alike(self, node: Union[cst.Name, cst.Attribute]) -> None:
         local_name = get_full_name_for_node(node)
@@ -419,9 +421,7 @@ class ImportRemovalScheduler(RemovedNodeVisitor):
             return
         while True:  # as libcst: the bindings of the name in this scope and every enclosing one
             for assignment in scope.assignments[node]:
-                if not isinstance(assignment, Assignment) or any(
-                        isinstance(access.node, cst.CSTNode) and self._survives(access.node)
-                        for access in assignment.references):
+                if not isinstance(assignment, Assignment) or self._surely_used(assignment):
                     continue
                 if isinstance(assignment.node, cst.Import):
                     self._remove_imports_from_import_stmt(local_name, assignment.node)
@@ -430,6 +430,13 @@ class ImportRemovalScheduler(RemovedNodeVisitor):
             if scope is scope.parent:
                 break
             scope = scope.parent
+
+    def _surely_used(self, assignment: Assignment) -> bool:
+        used = self._used.get(assignment)
+        if used is None:
+            used = self._used[assignment] = any(isinstance(access.node, cst.CSTNode) and self._survives(access.node)
+                                                for access in assignment.references)
+        return used
 
 
 class TidyRemoveImportsVisitor(RemoveImportsVisitor):
