@@ -21,7 +21,7 @@ from typing import Dict, List, Tuple
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, ParentNodeProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from tmplint.codemods.api import FixResult, fix_bytes, restore_roundtrip_losses
 from tmplint.codemods.noqa import noqa_comment
@@ -130,6 +130,13 @@ def test_fast_parent_provider_matches_libcst() -> None:
     wrapper = MetadataWrapper(module)
     ours, theirs = wrapper.resolve(FastParentProvider), wrapper.resolve(ParentNodeProvider)
     assert dict(ours) == dict(theirs)
+
+
+@pytest.mark.parametrize("before", CODEMOD_FIXTURES.glob("*.before.py"), ids=lambda p: p.name)
+def test_text_keeping_positions_match_libcst(before) -> None:
+    module = cst.parse_module(before.read_bytes())
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    assert dict(wrapper.resolve(TextKeepingPositionProvider)) == dict(wrapper.resolve(PositionProvider))
 
 
 @pytest.mark.parametrize("name", ["with_multiple_items", "import_future_and_docstring", "cleanup_added"])
