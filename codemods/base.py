@@ -435,13 +435,15 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         """Let the removal pass look at an import only when every use of it is inside the code
         the rewrites replace (it re-checks on the new tree; this spares that work in the common
         case where the import stays)."""
+        self.kept_imports = set()
         removed = [n for n in self._removed]
+        if not removed:
+            return
         inside = self._inside_any(removed)
         # what a rewrite may leave out of the new tree: the removed code, every replaced
         # expression (its builder may drop parts of it), every rewritten ``with`` item
         dropped = self._inside_any([*removed, *self._replacements, *(
             with_node.items[index] for with_node, plans in self._with_plans.items() for index in plans)])
-        self.kept_imports = set()
 
         def kept_module(node: cst.CSTNode) -> Optional[str]:
             """The kept module that ``node``'s root name is imported from, if any."""
