@@ -167,4 +167,3 @@ def partial_scopes(module: cst.Module, skipped: Set[int]) -> Mapping[cst.CSTNode
     module.visit(visitor)
     visitor.infer_accesses()
     return scopes._computed
-
