@@ -253,9 +253,13 @@ SITES_DIR = WORK / "sites"
 
 
 def write_fallback_config() -> None:
-    """A fallback workflow id: every site has an id, so every site is planned."""
+    """A fallback workflow id: every site has an id, so every site is planned; and the helper
+    module next to it (``tmplint fix`` refuses to import a helper that does not exist)."""
     FALLBACK_CONFIG.parent.mkdir(parents=True, exist_ok=True)
     FALLBACK_CONFIG.write_text("[tool.tmplint]\nworkflow-id-fallback = \"'bench'\"\n")
+    if not (FALLBACK_CONFIG.parent / "temp_paths.py").exists():
+        subprocess.run([PYTHON, "-m", "tmplint", "init", "--config", str(FALLBACK_CONFIG)], check=True,
+                       capture_output=True)
 
 
 def fresh_copy(tree: Path) -> Callable[[], None]:

@@ -16,8 +16,10 @@ What happened to each site ends up in :attr:`TmplintCommand.report`.
 from __future__ import annotations
 
 import argparse
+from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import accumulate
 from pathlib import Path
 from typing import (
     Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar,
@@ -41,11 +43,13 @@ from tmplint.sources import split_lines
 from tmplint.codemods import build
 from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
-from tmplint.codemods.parents import FastParentProvider
+from tmplint.codemods.parents import FastParentProvider, StatementParents
 from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
 from tmplint.codemods.scopes import partial_scopes, skippable_bodies
 from tmplint.codemods import speedups
-from tmplint.codemods.imports import TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module
+from tmplint.codemods.imports import (
+    ImportRemovalScheduler, TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module,
+)
 from tmplint.codemods.plans import Builder, Planner, Site, SitePlan, Unfixable, WithItemRewrite, Wrap, all_planners
 from tmplint.codemods.triage import FixReport, SiteOutcome, reason_left_before_planning, workflow_id_possible
 
@@ -133,9 +137,13 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._findings: List[Finding] = []
         #: the module's source lines (as libcst prints the parsed module), for line lengths
         self._source_lines: List[str] = []
-        self._parents: Optional[Mapping[cst.CSTNode, cst.CSTNode]] = None
+        self._parents: Optional[StatementParents] = None
+        #: the positions of the module as parsed (kept for the import passes after the transform)
+        self._positions: Mapping[cst.CSTNode, CodeRange] = {}
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
+        #: (scope, name) -> whether every use of the name's imports there is removed
+        self._may_become_unused: Dict[Tuple[Scope, str], bool] = {}
         #: the nodes the transform descends into (None: all)
         self._visited: Optional[Set[cst.CSTNode]] = None
         self._caches: Dict[str, Dict[cst.CSTNode, object]] = {}
@@ -203,7 +211,9 @@ class TmplintCommand(VisitorBasedCodemodCommand):
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         if self._parents is None:
-            self._parents = self._wrapper().resolve(FastParentProvider)
+            wrapper = self._wrapper()
+            self._parents = StatementParents(self.module, self.metadata[TextKeepingPositionProvider],
+                                             lambda: wrapper.resolve(FastParentProvider))
         return self._parents.get(node)
 
     def ancestors(self, node: cst.CSTNode) -> List[cst.CSTNode]:
@@ -352,15 +362,20 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     def _instantiate_and_run(self, transform, tree: cst.Module) -> cst.Module:  # type: ignore[override]
         # the import passes libcst runs after the transform; removals tidy the blank lines they leave
         if transform is RemoveImportsVisitor:
-            transform = TidyRemoveImportsVisitor
-        elif transform is AddImportsVisitor:
+            return TidyRemoveImportsVisitor(self.context, source_of=self._source_of).transform_module(tree)
+        if transform is AddImportsVisitor:
             transform = TopLevelAddImportsVisitor
         return super()._instantiate_and_run(transform, tree)
+
+    def _source_of(self, node: cst.CSTNode) -> Optional[str]:
+        """The source lines of a node of the module as parsed; None for any other node."""
+        where = self._positions.get(node)
+        return None if where is None else "".join(self._source_lines[where.start.line - 1:where.end.line])
 
     # -- analysis: findings -> plans
 
     def _analyze(self, node: cst.Module) -> None:
-        positions = self.metadata[TextKeepingPositionProvider]
+        positions = self._positions = self.metadata[TextKeepingPositionProvider]
         locator = SiteLocator(positions)
         self._source_lines = split_lines(self.printed or node.code)
         for other in positions:
@@ -417,18 +432,18 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._removed.extend(plan.removed)
 
     def _schedule_import_removals(self) -> None:
-        """Let RemoveImportsVisitor look at an import only when every use of it is inside the
-        code the rewrites replace (it re-checks on the new tree; this spares the extra pass,
-        with its own scope analysis, in the common case where the import stays)."""
-        removed = [n for n in self._removed]
-        spans = [self.position(n) for n in removed]
-
-        def inside(node: cst.CSTNode) -> bool:
-            where = self.position(node)
-            start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
-            return any((s.start.line, s.start.column) <= start and end <= (s.end.line, s.end.column) for s in spans)
-
+        """Let the removal pass look at an import only when every use of it is inside the code
+        the rewrites replace (it re-checks on the new tree; this spares that work in the common
+        case where the import stays)."""
         self.kept_imports = set()
+        removed = [n for n in self._removed]
+        if not removed:
+            return
+        inside = self._inside_any(removed)
+        # what a rewrite may leave out of the new tree: the removed code, every replaced
+        # expression (its builder may drop parts of it), every rewritten ``with`` item
+        dropped = self._inside_any([*removed, *self._replacements, *(
+            with_node.items[index] for with_node, plans in self._with_plans.items() for index in plans)])
 
         def kept_module(node: cst.CSTNode) -> Optional[str]:
             """The kept module that ``node``'s root name is imported from, if any."""
@@ -461,6 +476,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                             return module
             return None
 
+        self.scope(self.module)
+        scheduler = ImportRemovalScheduler(self.context, self._scopes or {}, lambda node: not dropped(node))
         for node in removed:
             if self._import_may_become_unused(node, inside):
                 module = kept_module(node)
@@ -468,9 +485,24 @@ class TmplintCommand(VisitorBasedCodemodCommand):
                     self.kept_imports.add(module)
                     continue
                 try:
-                    RemoveImportsVisitor.remove_unused_import_by_node(self.context, node)
+                    node.visit(scheduler)
                 except ValueError:  # a relative import libcst cannot resolve: keep the imports
                     pass
+
+    def _inside_any(self, nodes: Iterable[cst.CSTNode]) -> Callable[[cst.CSTNode], bool]:
+        """Whether a node's source range lies within one of ``nodes``' (in log time: a range
+        holds the node when it starts no later and, of those, the furthest end reaches it)."""
+        spans = sorted(((w.start.line, w.start.column), (w.end.line, w.end.column))
+                       for w in (self.position(n) for n in nodes))
+        starts = [start for start, _ in spans]
+        furthest = list(accumulate((end for _, end in spans), max))
+
+        def inside(node: cst.CSTNode) -> bool:
+            where = self.position(node)
+            index = bisect_right(starts, (where.start.line, where.start.column))
+            return index > 0 and furthest[index - 1] >= (where.end.line, where.end.column)
+
+        return inside
 
     def _import_may_become_unused(self, node: cst.CSTNode, inside: Callable[[cst.CSTNode], bool]) -> bool:
         root = node
@@ -481,14 +513,15 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         scope = self.scope(root)
         if scope is None:
             return True
-        imports = [a for a in scope[root.value] if isinstance(a, ImportAssignment)]
-        if not imports:
-            return False
-        for assignment in imports:
-            for access in assignment.references:
-                if isinstance(access.node, cst.CSTNode) and not inside(access.node):
-                    return False
-        return True
+        # the same for every removed use of the name in the scope: asked once (a module with
+        # thousands of sites has thousands of removed uses of ``tempfile``)
+        known = self._may_become_unused.get((scope, root.value))
+        if known is None:
+            imports = [a for a in scope[root.value] if isinstance(a, ImportAssignment)]
+            known = bool(imports) and all(inside(access.node) for assignment in imports
+                                          for access in assignment.references if isinstance(access.node, cst.CSTNode))
+            self._may_become_unused[(scope, root.value)] = known
+        return known
 
     def _leave(self, outcome: SiteOutcome, node: Optional[cst.CSTNode]) -> None:
         self.report.left.append(outcome)

@@ -6,10 +6,11 @@ three times faster on large modules.
 """
 from __future__ import annotations
 
-from typing import List
+from bisect import bisect_right
+from typing import Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import VisitorMetadataProvider
+from libcst.metadata import CodeRange, VisitorMetadataProvider
 
 
 class FastParentProvider(VisitorMetadataProvider[cst.CSTNode]):
@@ -25,3 +26,58 @@ class FastParentProvider(VisitorMetadataProvider[cst.CSTNode]):
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self._stack.pop()
+
+
+class _Collect(cst.CSTVisitor):
+    """The parent of every node of one subtree (its root's parent is given)."""
+
+    def __init__(self, parents: Dict[cst.CSTNode, cst.CSTNode], root_parent: cst.CSTNode) -> None:
+        self.parents = parents
+        self._stack: List[cst.CSTNode] = [root_parent]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.parents[node] = self._stack[-1]
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+
+class StatementParents:
+    """Parents of the nodes of a module, found one top-level statement at a time: the planners
+    ask about the statements with sites (and what those reach), so on a large module most
+    statements are never walked. Same answers as ``FastParentProvider``; a node outside every
+    top-level statement (the module's header or footer lines) gets the whole module walked."""
+
+    def __init__(self, module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
+                 everything: Callable[[], Mapping[cst.CSTNode, cst.CSTNode]]) -> None:
+        self._module = module
+        self._positions = positions
+        self._everything = everything
+        self._parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self._walked: Set[int] = set()
+        self._complete = False
+        #: where each top-level statement starts (its first decorator for a decorated def/class)
+        self._starts = [self._start(statement) for statement in module.body]
+
+    def _start(self, node: cst.CSTNode) -> Tuple[int, int]:
+        decorators = getattr(node, "decorators", ())
+        start = self._positions[decorators[0] if decorators else node].start
+        return start.line, start.column
+
+    def get(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        found = self._parents.get(node)
+        if found is not None or self._complete or node is self._module:
+            return found
+        where = self._positions.get(node)
+        index = bisect_right(self._starts, (where.start.line, where.start.column)) - 1 if where else -1
+        if index >= 0 and index not in self._walked:
+            self._walked.add(index)
+            self._module.body[index].visit(_Collect(self._parents, self._module))
+            found = self._parents.get(node)
+        if found is None:  # not inside that statement (or no position): every node, once
+            self._parents.update(self._everything())
+            self._complete = True
+            found = self._parents.get(node)
+        return found

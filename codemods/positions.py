@@ -5,14 +5,51 @@ needed the module's text twice more (the lines the findings' columns are convert
 parse/print round trip ``fix_bytes`` compares with the input), each a second and third full
 print. This provider is ``PositionProvider`` (same positions, same class of metadata) that also
 keeps the tokens it printed, so the text costs nothing extra.
+
+Its printing state records the same positions as libcst's, faster: the syntactic position of a
+node is recorded by a plain context-manager object (libcst's is a generator-based
+``@contextmanager``, created for most nodes of the module: a third of the time), and a token
+without a line break only moves the column (no regular-expression split).
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import libcst as cst
-from libcst.metadata import PositionProvider
+from libcst.metadata import CodePosition, CodeRange, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+
+class _SyntacticPosition:
+    """What ``PositionProvidingCodegenState.record_syntactic_position`` does, as a plain object."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: "_FastPositionState", node: cst.CSTNode, start_node: Optional[cst.CSTNode],
+                 end_node: Optional[cst.CSTNode]) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = CodePosition(self.state.line, self.state.column)
+
+    def __exit__(self, *exc_info: object) -> None:
+        state = self.state
+        computed = state.provider._computed
+        start = computed[self.start_node].start if self.start_node is not None else self.start
+        end = computed[self.end_node].end if self.end_node is not None else CodePosition(state.line, state.column)
+        computed[self.node] = CodeRange(start, end)
+
+
+class _FastPositionState(PositionProvidingCodegenState):
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
+                                  end_node: Optional[cst.CSTNode] = None) -> _SyntacticPosition:  # type: ignore[override]
+        return _SyntacticPosition(self, node, start_node, end_node)
+
+    def _update_position(self, value: str) -> None:
+        if "\n" in value or "\r" in value:
+            super()._update_position(value)
+        else:
+            self.column += len(value)
 
 
 class TextKeepingPositionProvider(PositionProvider):
@@ -21,7 +58,7 @@ class TextKeepingPositionProvider(PositionProvider):
     _texts: Dict[int, str] = {}
 
     def _gen_impl(self, module: cst.Module) -> None:
-        state = PositionProvidingCodegenState(
+        state = _FastPositionState(
             default_indent=module.default_indent,
             default_newline=module.default_newline,
             provider=self,

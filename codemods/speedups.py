@@ -1,4 +1,12 @@
-"""A cache for a libcst start-up cost that dominates small files.
+"""Two libcst costs that are pure overhead, removed with the same results.
+
+Resolving metadata walks the whole module once for the batchable providers of each round, even
+when a round has none (every resolve of a plain provider such as the positions or the parents):
+a walk that computes nothing, skipped here. And printing an expression enters a generator-based
+``@contextmanager`` (its parentheses around it), the largest single cost of printing a module
+with positions: here a plain context-manager object that does the same.
+
+And a cache for a libcst start-up cost that dominates small files:
 
 Every libcst matcher-aware visitor (our commands, and the ``AddImportsVisitor`` /
 ``RemoveImportsVisitor`` passes with the gatherers they create) scans ``dir(self)`` — well over a
@@ -7,8 +15,8 @@ thousand ``visit_*``/``leave_*`` names — twice when it is constructed, looking
 the scan is cached per class; each instance still gets its own bound methods. The result is the
 same as libcst's; on the fixture suite the codemod runs about 40% faster.
 
-Applied once, on import of :mod:`tmplint.codemods.base`. If libcst changes these internals the
-cache is simply not installed.
+Applied once, on import of :mod:`tmplint.codemods.base`. If libcst changes these internals they
+are simply not installed.
 """
 from __future__ import annotations
 
@@ -33,16 +41,59 @@ def _cached(original: Callable[[object], Dict[Any, Any]]) -> Callable[[object], 
     return gather
 
 
+class _Parenthesized:
+    """``_BaseParenthesizedNode._parenthesize(state)``: the node's left parentheses, its syntactic
+    position recorded around its code, its right parentheses."""
+
+    __slots__ = ("node", "state", "record")
+
+    def __init__(self, node: Any, state: Any) -> None:
+        self.node, self.state = node, state
+
+    def __enter__(self) -> None:
+        for lpar in self.node.lpar:
+            lpar._codegen(self.state)
+        self.record = self.state.record_syntactic_position(self.node)
+        self.record.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.record.__exit__(*exc_info)
+        if exc_info[0] is None:
+            for rpar in self.node.rpar:
+                rpar._codegen(self.state)
+
+
+def _parenthesize(node: Any, state: Any) -> _Parenthesized:
+    return _Parenthesized(node, state)
+
+
+def _skipping_empty(original: Callable[..., Dict[Any, Any]]) -> Callable[..., Dict[Any, Any]]:
+    def gen_batchable(wrapper: object, providers: Any) -> Dict[Any, Any]:
+        providers = list(providers)
+        return original(wrapper, providers) if providers else {}
+
+    gen_batchable.__wrapped__ = original  # type: ignore[attr-defined]
+    return gen_batchable
+
+
 def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
     try:
         from libcst.matchers import _visitors
+        from libcst._nodes import expression
+        from libcst.metadata import wrapper as metadata_wrapper
     except ImportError:  # pragma: no cover
         return
     for name in ("_gather_constructed_visit_funcs", "_gather_constructed_leave_funcs"):
         original = getattr(_visitors, name, None)
         if callable(original) and not hasattr(original, "__wrapped__"):
             setattr(_visitors, name, _cached(original))
+    original = getattr(metadata_wrapper, "_gen_batchable", None)
+    if callable(original) and not hasattr(original, "__wrapped__"):
+        metadata_wrapper._gen_batchable = _skipping_empty(original)
+    parenthesized = getattr(expression, "_BaseParenthesizedNode", None)
+    if parenthesized is not None and callable(getattr(parenthesized, "_parenthesize", None)):
+        parenthesized._parenthesize = _parenthesize
     _INSTALLED = True

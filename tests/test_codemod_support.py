@@ -21,11 +21,12 @@ from typing import Dict, List, Tuple
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, ParentNodeProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from tmplint.codemods.api import FixResult, fix_bytes, restore_roundtrip_losses
 from tmplint.codemods.noqa import noqa_comment
-from tmplint.codemods.parents import FastParentProvider
+from tmplint.codemods.parents import FastParentProvider, StatementParents
+from tmplint.codemods.positions import TextKeepingPositionProvider
 from tmplint.codemods.signatures import ArgumentError, bind
 from tmplint.detector import check_bytes
 from tmplint.sources import split_lines
@@ -129,6 +130,25 @@ def test_fast_parent_provider_matches_libcst() -> None:
     wrapper = MetadataWrapper(module)
     ours, theirs = wrapper.resolve(FastParentProvider), wrapper.resolve(ParentNodeProvider)
     assert dict(ours) == dict(theirs)
+
+
+@pytest.mark.parametrize("before", CODEMOD_FIXTURES.glob("*.before.py"), ids=lambda p: p.name)
+def test_text_keeping_positions_match_libcst(before) -> None:
+    module = cst.parse_module(before.read_bytes())
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    assert dict(wrapper.resolve(TextKeepingPositionProvider)) == dict(wrapper.resolve(PositionProvider))
+
+
+@pytest.mark.parametrize("name", ["with_multiple_items", "import_future_and_docstring", "cleanup_added"])
+def test_statement_parents_match_libcst(name) -> None:
+    # asked node by node, in reverse (the last statement first, then the module's header lines)
+    module = cst.parse_module((FIXTURES / "codemod" / f"{name}.before.py").read_text())
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    theirs = wrapper.resolve(ParentNodeProvider)
+    parents = StatementParents(module, wrapper.resolve(TextKeepingPositionProvider),
+                               lambda: wrapper.resolve(FastParentProvider))
+    assert {node: parents.get(node) for node in reversed(list(theirs))} == dict(theirs)
+    assert parents.get(module) is None
 
 
 @pytest.mark.parametrize("call, function, expected", [
