@@ -21,12 +21,12 @@ from typing import Dict, List, Tuple
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from tmplint.codemods.api import FixResult, fix_bytes, restore_roundtrip_losses
 from tmplint.codemods.noqa import noqa_comment
 from tmplint.codemods.parents import FastParentProvider, StatementParents
-from tmplint.codemods.positions import TextKeepingPositionProvider
+from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
 from tmplint.codemods.signatures import ArgumentError, bind
 from tmplint.detector import check_bytes
 from tmplint.sources import split_lines
@@ -137,6 +137,23 @@ def test_text_keeping_positions_match_libcst(before) -> None:
     module = cst.parse_module(before.read_bytes())
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     assert dict(wrapper.resolve(TextKeepingPositionProvider)) == dict(wrapper.resolve(PositionProvider))
+
+
+@pytest.mark.parametrize("source", [
+    b"import tempfile\r\nx = (tempfile.mkdtemp(),\r\n     1)\r\n",
+    b"if x:\n\tpath = '/tmp/a' \\\n\t\t+ 'b'\n",
+    b"\x0c\n@deco(\n    1)\nclass C:\n    s = '''a\nb'''; t = f'{x!r:>{w}}'\n",
+    b"# no line break at the end\ny = [a for a in b if a]",
+], ids=["crlf", "tabs-continuation", "formfeed-decorator-strings", "no-final-newline"])
+def test_text_keeping_positions_match_libcst_on_unusual_text(source) -> None:
+    # every recorded range, syntactic or whitespace-inclusive, equals libcst's (CodeRange equality
+    # compares the class too), and the kept text is the module's
+    module = cst.parse_module(source)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    ours = dict(wrapper.resolve(TextKeepingPositionProvider))
+    assert ours == dict(wrapper.resolve(PositionProvider))
+    assert all(type(where) is CodeRange and type(where.start) is CodePosition for where in ours.values())
+    assert printed_text(module) == source.decode()
 
 
 @pytest.mark.parametrize("name", ["with_multiple_items", "import_future_and_docstring", "cleanup_added"])
