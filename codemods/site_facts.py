@@ -14,7 +14,7 @@ import ast
 import re
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from tmplint.detector import SIGNATURES, Finding
+from tmplint.detector import SIGNATURES, Finding, attribute_chain, node_span
 
 IMPORT_TIME = ("runs at import time (module level, class body, default value or decorator): "
                "a helper call there would create directories whenever the module is imported")
@@ -98,7 +98,7 @@ class ModuleFacts:
             node, context = stack.pop()
             self.context[id(node)] = context
             if isinstance(node, ast.expr):
-                self.by_position.setdefault(_position(node), node)
+                self.by_position.setdefault(node_span(node), node)
             body = node.body if isinstance(node, (*_FUNCTIONS, ast.ClassDef)) else []  # type: ignore[attr-defined]
             in_body = {id(statement) for statement in body} if isinstance(body, list) else {id(body)}
             inner = ("class" if isinstance(node, ast.ClassDef) else "function", node)
@@ -127,13 +127,10 @@ class ModuleFacts:
     def qualified_names(self, node: ast.AST) -> Set[str]:
         """What a dotted name may mean through the module's imports (``path.join`` after ``from os
         import path`` is ``os.path.join``)."""
-        attrs: List[str] = []
-        while isinstance(node, ast.Attribute):
-            attrs.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        chain = attribute_chain(node)
+        if chain is None:
             return set()
-        return {".".join((base, *reversed(attrs))) for base in self.imports.get(node.id, ())}
+        return {".".join((base, *chain[1])) for base in self.imports.get(chain[0], ())}
 
     def site(self, finding: Finding) -> Optional[ast.AST]:
         return self.by_position.get((finding.line, finding.col, finding.end_line, finding.end_col))
@@ -238,12 +235,6 @@ class ModuleFacts:
         binding, assign = bindings[0]
         return (isinstance(assign, ast.Assign) and any(t is binding for t in assign.targets)
                 and self._unique_in(assign.value, None))
-
-
-def _position(node: ast.AST) -> Tuple[int, int, int, int]:
-    return (node.lineno, node.col_offset,  # type: ignore[attr-defined]
-            getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
-            getattr(node, "end_col_offset", None) or node.col_offset)  # type: ignore[attr-defined]
 
 
 def _argument(call: ast.Call, name: str, position: int) -> Optional[ast.AST]:

@@ -345,6 +345,23 @@ DERIVED_TEMP_DIR = "derived"
 _PATH_BUILDERS = frozenset({"Path", "PurePath", "PosixPath", "PurePosixPath", "join", "fspath", "str"})
 
 
+def node_span(node: ast.AST) -> Tuple[int, int, int, int]:
+    """(line, col, end line, end col) of ``node`` as ``ast`` gives them (the end falls back to the
+    start where ``ast`` has none): the span a :class:`Finding` of ``node`` carries."""
+    return (node.lineno, node.col_offset,  # type: ignore[attr-defined]
+            getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
+            getattr(node, "end_col_offset", None) or node.col_offset)  # type: ignore[attr-defined]
+
+
+def attribute_chain(node: ast.AST) -> Optional[Tuple[str, Tuple[str, ...]]]:
+    """``a.b.c`` -> ("a", ("b", "c")); None when the chain does not start at a name."""
+    attrs: List[str] = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    return (node.id, tuple(reversed(attrs))) if isinstance(node, ast.Name) else None
+
+
 def judge_dir(node: ast.AST, temp_dirs: Sequence[str], qualname: Callable[[ast.AST], Optional[str]]) -> Optional[str]:
     """Whether a creator's ``dir`` value is the system temp dir; the one judge of that fact (the
     codemods take its verdict from the finding). :data:`EXACT_TEMP_DIR` when it is that dir and
@@ -750,13 +767,8 @@ class FindingPass:
 
     def _chain(self, node: ast.AST) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """``a.b.c`` -> ("a", ("b", "c")) when ``a`` is a tracked name."""
-        attrs: List[str] = []
-        while isinstance(node, ast.Attribute):
-            attrs.append(node.attr)
-            node = node.value
-        if isinstance(node, ast.Name) and node.id in self.tracked:
-            return node.id, tuple(reversed(attrs))
-        return None
+        chain = attribute_chain(node)
+        return chain if chain is not None and chain[0] in self.tracked else None
 
     def _attribute(self, node: ast.Attribute, scope: Scope) -> None:
         chain = self._chain(node)
@@ -820,13 +832,12 @@ class FindingPass:
         if id(node) in self.skip:
             return
         rule = RULES[code]
+        line, col, end_line, end_col = node_span(node)
         self.findings.append(
             Finding(
-                path=self.path, line=node.lineno, col=node.col_offset, code=code,  # type: ignore[attr-defined]
+                path=self.path, line=line, col=col, code=code,
                 message=rule.format_message(subject), fixable=fixable and rule.fix == "safe",
-                end_line=getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
-                end_col=getattr(node, "end_col_offset", None) or node.col_offset,  # type: ignore[attr-defined]
-                target=target, reason=reason,
+                end_line=end_line, end_col=end_col, target=target, reason=reason,
             )
         )
 
