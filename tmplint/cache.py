@@ -7,9 +7,15 @@ version (``ast`` differs), flake8's version (its noqa regex) and the content of 
 template of the installed package (found on disk, not listed by hand: an upgrade or a development
 checkout never reads results of older code).
 
-Inside, entries are keyed by a hash of the file's content (not its path or mtime): a warm run
-reads and hashes every file and parses none. Files without findings are a set of digests, files
-with findings or errors store them (the path is filled in when read back).
+Inside, results are keyed by a hash of the file's content (not its path or mtime). Files without
+findings are a set of digests, files with findings or errors store them (the path is filled in
+when read back). A second map, as in ruff's cache, goes from a file's absolute path and ``stat``
+(mtime, size, inode and ctime: :func:`signature`) to the digest of the content read with that
+stat: a warm run stats every file and reads, hashes and parses none. A file whose stat differs is
+read and hashed (and its stat entry replaced), so an edit is never missed, also one that keeps the
+size and sets the old mtime back: that changes the ctime, which no one can set. A stat is recorded
+only when the file last changed :data:`RACY_NS` before the run began: an edit right after the
+read, within the filesystem's timestamp granularity, could otherwise keep every field the same.
 
 Concurrent runs never write the same file: each run that learned something writes its own shard
 (a temp file renamed into place, so readers see whole files or none), a reader merges all shards,
@@ -34,9 +40,12 @@ from tmplint import __version__
 from tmplint.config import Config
 from tmplint.detector import Finding
 
+#: a file's identity and last change, as ``stat`` gives them: (mtime, size, inode, ctime)
+Signature = Tuple[int, int, int, int]
+
 CACHE_DIR_ENV = "TMPLINT_CACHE_DIR"
 CACHE_DIR_NAME = ".tmplint_cache"
-FORMAT = 2
+FORMAT = 3
 #: entries unused for this long are dropped when shards are merged
 MAX_AGE_DAYS = 30
 #: an entry used again after this many days is rewritten with the new date
@@ -44,6 +53,9 @@ REFRESH_DAYS = 7
 #: merge the shards when a run finds more than this many
 MAX_SHARDS = 8
 DIGEST_SIZE = 16
+#: a file changed less than this long before the run began (more than any filesystem's timestamp
+#: granularity: FAT's is 2 s) is not recorded by its stat: it might change again within the same tick
+RACY_NS = 3 * 10**9
 #: the packages whose code decides a file's findings (``fixable`` comes from the codemods' triage);
 #: installed from a wheel the second is inside the first, in a checkout it is not
 CODE_PACKAGES = ("tmplint", "tmplint.codemods")
@@ -56,6 +68,11 @@ Payload = Any
 def digest(data: bytes) -> bytes:
     """The content key of a file's bytes."""
     return hashlib.sha256(data).digest()[:DIGEST_SIZE]
+
+
+def signature(st: os.stat_result) -> Signature:
+    """What the stat entry of a file compares: every field that a write or a rename changes."""
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
 
 def cache_dir(config: Config) -> Path:
@@ -140,6 +157,8 @@ class ResultCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.today = _today()
+        #: files changed after this (ns since the epoch) are not recorded by their stat
+        self.racy_after = time.time_ns() - RACY_NS
         #: digest -> day last used, for files without findings
         self._clean: Dict[bytes, int] = {}
         #: digest -> (day last used, findings rows or {"error": message})
@@ -147,6 +166,9 @@ class ResultCache:
         #: what this run learned or used after a while: written as this run's shard
         self._new_clean: Dict[bytes, int] = {}
         self._new_results: Dict[bytes, Tuple[int, Any]] = {}
+        #: absolute path -> (its stat signature, the digest of the content read with it)
+        self._stats: Dict[str, Tuple[Signature, bytes]] = {}
+        self._new_stats: Dict[str, Tuple[Signature, bytes]] = {}
         self._shards: List[Path] = []
 
     @classmethod
@@ -178,8 +200,29 @@ class ResultCache:
                     key = bytes.fromhex(hex_key)
                     if len(key) == DIGEST_SIZE and self._results.get(key, (-1,))[0] < int(day):
                         self._results[key] = (int(day), payload)
+                # shards are read oldest first: a later entry for a path replaces an earlier one
+                for path, (mtime, size, inode, ctime, hex_key) in data.get("stats", {}).items():
+                    key = bytes.fromhex(hex_key)
+                    if isinstance(path, str) and len(key) == DIGEST_SIZE:
+                        self._stats[path] = ((int(mtime), int(size), int(inode), int(ctime)), key)
             except (OSError, ValueError, TypeError, AttributeError):
                 continue  # a corrupt or unreadable shard is just not used
+
+    def key_by_stat(self, path: str, st: os.stat_result) -> Optional[bytes]:
+        """The content key recorded for file ``path`` when it had the stat ``st``, if any."""
+        entry = self._stats.get(os.path.abspath(path))
+        if entry is not None and entry[0] == signature(st):
+            return entry[1]
+        return None
+
+    def remember_stat(self, path: str, st: os.stat_result, key: bytes) -> None:
+        """Record that file ``path``, read with the stat ``st`` (its ``fstat`` while open), has the
+        content key ``key``; not for a file changed just before the run (see :data:`RACY_NS`)."""
+        if max(st.st_mtime_ns, st.st_ctime_ns) >= self.racy_after:
+            return
+        path, entry = os.path.abspath(path), (signature(st), key)
+        if self._stats.get(path) != entry:
+            self._new_stats[path] = entry
 
     def get(self, key: bytes, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
         """``(findings, error)`` cached for content ``key``, or None on a miss."""
@@ -215,14 +258,14 @@ class ResultCache:
 
     def save(self) -> None:
         """Write what this run learned as a new shard (merging all when there are many)."""
-        if not (self._new_clean or self._new_results) and len(self._shards) <= MAX_SHARDS:
+        if not (self._new_clean or self._new_results or self._new_stats) and len(self._shards) <= MAX_SHARDS:
             return
         try:
             self._prepare_directory()
             if len(self._shards) + 1 > MAX_SHARDS:
                 self._merge_shards()
             else:
-                self._write_shard(self._new_clean, self._new_results)
+                self._write_shard(self._new_clean, self._new_results, self._new_stats)
         except OSError:
             pass  # a read-only or full disk: run without a cache
 
@@ -234,7 +277,10 @@ class ResultCache:
         results.update(self._new_results)
         for key in results:
             clean.pop(key, None)
-        self._write_shard(clean, results)
+        # a stat entry goes with its content's result (a deleted file's within a month)
+        stats = {path: entry for path, entry in {**self._stats, **self._new_stats}.items()
+                 if entry[1] in clean or entry[1] in results}
+        self._write_shard(clean, results, stats)
         for shard in self._shards:
             try:
                 shard.unlink()
@@ -242,7 +288,8 @@ class ResultCache:
                 pass
         self._remove_stale_temp_files()
 
-    def _write_shard(self, clean: Dict[bytes, int], results: Dict[bytes, Tuple[int, Any]]) -> None:
+    def _write_shard(self, clean: Dict[bytes, int], results: Dict[bytes, Tuple[int, Any]],
+                     stats: Dict[str, Tuple[Signature, bytes]]) -> None:
         by_day: Dict[int, List[bytes]] = {}
         for key, day in clean.items():
             by_day.setdefault(day, []).append(key)
@@ -250,6 +297,7 @@ class ResultCache:
             "format": FORMAT,
             "clean": {str(day): b"".join(sorted(keys)).hex() for day, keys in by_day.items()},
             "results": {key.hex(): [day, payload] for key, (day, payload) in results.items()},
+            "stats": {path: [*sig, key.hex()] for path, (sig, key) in stats.items()},
         }
         name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}"
         temp = self.directory / f".{name}.tmp"

@@ -1,7 +1,8 @@
 """``tmplint check``: run the detector over files, in parallel where it pays off.
 
-The main process finds the files, reads each once and hashes it; a cached result (by content, see
-:mod:`tmplint.cache`) ends it there. Otherwise the byte prefilter (:mod:`tmplint.prefilter`) rules
+The main process finds the files; a file whose stat is the one the result cache recorded (see
+:mod:`tmplint.cache`) takes its cached result unread. Others are read once and hashed, and a
+result cached for that content ends it there. Otherwise the byte prefilter (:mod:`tmplint.prefilter`) rules
 out almost every file without parsing it, and only the rest are parsed (only their top-level
 statements the detector looks at, see :mod:`tmplint.toplevel`): in this process when they are
 few, else in a process pool that starts as soon as there is enough work for it, while the main
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional,
 
 from tmplint.config import Config, ProjectConfigs
 from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
-from tmplint.files import FileError, is_excluded, iter_python_file_names, iter_python_files, read_bytes
+from tmplint.files import (FileError, is_excluded, iter_python_file_names, iter_python_files, read_bytes_and_stat,
+                           stat_or_none)
 from tmplint.pool import WorkerPool, interrupts_deferred, with_deep_stack
 from tmplint.prefilter import prefilter_for
 from tmplint.progress import Progress
@@ -264,12 +266,17 @@ class _Run:
         """Read file ``index``: its result where no parse is needed (an error, the cache, the
         prefilter), else it goes to the parser. Whether its result is in."""
         path = self.files[index]
+        # a fix needs the bytes of the files with findings: it reads every file
+        cached = None if self.keep_data else self.cache.get_unread(index, path)
+        if cached is not None:
+            self.results[index] = FileResult(path, *cached)
+            return True
         try:
-            data = read_bytes(path)
+            data, st = read_bytes_and_stat(path)
         except FileError as exc:
             self.results[index] = FileResult(path, error=str(exc))
             return True
-        cached = self.cache.get(index, data, path)
+        cached = self.cache.get(index, data, st, path)
         if cached is not None:
             findings, error = cached
             self.results[index] = FileResult(path, findings, error, data if self.keep_data and findings else None)
@@ -296,7 +303,10 @@ class _Run:
 class _NoCache:
     """The result cache of a run without one (``use_cache=False``)."""
 
-    def get(self, index: int, data: bytes, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+    def get_unread(self, index: int, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+        return None
+
+    def get(self, index: int, data: bytes, st: os.stat_result, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
         return None
 
     def put(self, index: int, findings: List[Finding], error: Optional[str] = None) -> None:
@@ -307,7 +317,8 @@ class _NoCache:
 
 
 class _Cache:
-    """The result cache, by file index: the key of a file is the digest of the bytes read."""
+    """The result cache, by file index: the key of a file is the digest of the bytes read, or the
+    one recorded for its stat."""
 
     def __init__(self, config: Config) -> None:
         from tmplint.cache import ResultCache, digest
@@ -316,8 +327,16 @@ class _Cache:
         self._digest = digest
         self._keys: Dict[int, bytes] = {}
 
-    def get(self, index: int, data: bytes, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+    def get_unread(self, index: int, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+        """The cached result of file ``index`` if its stat is the one recorded, else None."""
+        st = stat_or_none(path)
+        key = None if st is None else self._cache.key_by_stat(path, st)
+        return None if key is None else self._cache.get(key, path)
+
+    def get(self, index: int, data: bytes, st: os.stat_result, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+        """The cached result of file ``index``, read as ``data`` with the stat ``st``, or None."""
         key = self._keys[index] = self._digest(data)
+        self._cache.remember_stat(path, st, key)
         return self._cache.get(key, path)
 
     def put(self, index: int, findings: List[Finding], error: Optional[str] = None) -> None:

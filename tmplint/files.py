@@ -187,7 +187,14 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 
 
 def read_bytes(path: Union[str, Path]) -> bytes:
-    """A file's bytes, or FileError naming the problem (not a file, unreadable, ...).
+    """A file's bytes, or FileError naming the problem (not a file, unreadable, ...): see
+    :func:`read_bytes_and_stat`."""
+    return read_bytes_and_stat(path)[0]
+
+
+def read_bytes_and_stat(path: Union[str, Path]) -> Tuple[bytes, os.stat_result]:
+    """A file's bytes and the ``fstat`` of the file they were read from, or FileError naming the
+    problem (not a file, unreadable, ...).
 
     Opened without blocking and checked to be a regular file first: a FIFO or a device named
     ``x.py`` must be an error, not a run that hangs or reads forever (reads of a regular file
@@ -205,11 +212,20 @@ def read_bytes(path: Union[str, Path]) -> bytes:
             raise FileError("is a directory")
         if not stat.S_ISREG(st.st_mode):
             raise FileError("not a regular file")
-        return _read_all(fd, st.st_size)
+        return _read_all(fd, st.st_size), st
     except OSError as exc:
         raise FileError(f"cannot read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+def stat_or_none(path: str) -> Optional[os.stat_result]:
+    """``os.stat`` of ``path`` (following links, as reading it does), or None when it fails (a
+    read of the file then reports why)."""
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        return None
 
 
 def _read_all(fd: int, size: int) -> bytes:
