@@ -106,7 +106,11 @@ def test_code_digest_covers_every_module_and_template_of_the_package(tmp_path):
     import tmplint.codemods
 
     package, codemods = Path(tmplint.__file__).parent, Path(tmplint.codemods.__file__).parent
-    assert cache_module.installed_code_digest() == cache_module.code_digest([package, codemods])
+    noqa_patterns = cache_module.noqa_patterns_files()
+    assert [path.name for path in noqa_patterns] == ["defaults.py"]
+    assert "NOQA_INLINE_REGEX" in noqa_patterns[0].read_text()
+    assert cache_module.installed_code_digest() == cache_module.code_digest([package, codemods], noqa_patterns)
+    assert cache_module.code_digest([package, codemods]) != cache_module.installed_code_digest()
     copies = [tmp_path / "tmplint", tmp_path / "codemods"]
     for source, copy in zip((package, codemods), copies):
         shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))

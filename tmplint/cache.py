@@ -3,7 +3,7 @@
 Layout: ``<cache dir>/<tmplint version>/<key>/*.json``, where the cache dir is ``$TMPLINT_CACHE_DIR``
 or ``.tmplint_cache`` in the project root, and ``key`` hashes everything besides the file's bytes
 that decides its result: the enabled rules, the temp dirs, the suppression setting, the Python
-version (``ast`` differs), flake8's version (its noqa regex) and the content of every module and
+version (``ast`` differs), the content of flake8's module of noqa patterns and of every module and
 template of the installed package (found on disk, not listed by hand: an upgrade or a development
 checkout never reads results of older code).
 
@@ -38,7 +38,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from tmplint import __version__
 from tmplint.config import Config
-from tmplint.detector import Finding
+from tmplint.findings import Finding
 
 #: a file's identity and last change, as ``stat`` gives them: (mtime, size, inode, ctime)
 Signature = Tuple[int, int, int, int]
@@ -88,41 +88,54 @@ def code_files(directory: Path) -> List[Path]:
     )
 
 
-def code_digest(directories: Iterable[Path]) -> str:
-    """A hash of the relative paths and contents of the code files under ``directories``.
-    By content, not mtime: an install may keep the old mtimes (a wheel's are its build's)."""
+def code_digest(directories: Iterable[Path], files: Iterable[Path] = ()) -> str:
+    """A hash of the relative paths and contents of the code files under ``directories``, and of
+    the contents of ``files``. By content, not mtime: an install may keep the old mtimes (a
+    wheel's are its build's)."""
     code = hashlib.sha256()
     for number, directory in enumerate(directories):
         for path in code_files(directory):
             code.update(f"{number}:{path.relative_to(directory).as_posix()}\0".encode())
-            try:
-                code.update(hashlib.sha256(path.read_bytes()).digest())
-            except OSError:
-                code.update(b"unreadable")
+            code.update(_content_digest(path))
+    for path in files:
+        code.update(f"file:{path.name}\0".encode())
+        code.update(_content_digest(path))
     return code.hexdigest()
+
+
+def _content_digest(path: Path) -> bytes:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return b"unreadable"
 
 
 @functools.lru_cache(maxsize=None)
 def installed_code_digest() -> str:
-    """:func:`code_digest` of the installed :data:`CODE_PACKAGES`, once per process."""
+    """:func:`code_digest` of the installed :data:`CODE_PACKAGES` and of flake8's noqa patterns, once
+    per process."""
     directories = []
     for name in CODE_PACKAGES:
         # the dir of its ``__init__.py``: an editable install's search locations hold the checkout too
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             directories.append(Path(spec.origin).parent)
-    return code_digest(directories)
+    return code_digest(directories, noqa_patterns_files())
+
+
+def noqa_patterns_files() -> List[Path]:
+    """flake8's module of the noqa patterns the detector uses, found without importing flake8."""
+    spec = importlib.util.find_spec("flake8")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return [Path(locations[0], "defaults.py")] if locations else []
 
 
 def config_key(config: Config) -> str:
     """A hash of everything besides the content that decides a file's result."""
-    import flake8
-
     settings = {
         "format": FORMAT,
         "version": __version__,
         "python": [sys.implementation.name, *sys.version_info[:2]],
-        "flake8": flake8.__version__,
         "code": installed_code_digest(),
         "enabled": sorted(config.enabled_codes),
         "temp_dirs": list(config.all_temp_dirs),

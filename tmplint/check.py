@@ -10,24 +10,28 @@ process goes on reading.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
 
 from tmplint.config import Config, ProjectConfigs
-from tmplint.detector import DetectorError, Finding, check_bytes, detect_bytes
 from tmplint.files import (FileError, is_excluded, iter_python_file_names, iter_python_files, read_bytes_and_stat,
                            stat_or_none)
 from tmplint.pool import WorkerPool, interrupts_deferred, with_deep_stack
-from tmplint.prefilter import prefilter_for
 from tmplint.progress import Progress
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from tmplint.findings import Finding
+
+#: a cached result: the findings, or the error that kept the file from being checked
+Cached = Tuple[List["Finding"], Optional[str]]
 
 
 @dataclass
@@ -48,6 +52,9 @@ def check_data(data: bytes, path: str, config: Config, prefiltered: bool = False
 
 
 def _check_data(data: bytes, path: str, config: Config, prefiltered: bool) -> FileResult:
+    # here, not at the top: a warm run, all from the cache, never imports the detector
+    from tmplint.detector import DetectorError, check_bytes, detect_bytes
+
     # An AST is a tree of a million objects without cycles, freed by reference counting; the
     # cyclic GC would walk it again and again while it is built (about 10 % of the time).
     gc_was_enabled = gc.isenabled()
@@ -254,13 +261,20 @@ class _Run:
 
     def __init__(self, files: List[str], config: Config, jobs: int, use_cache: bool, keep_data: bool) -> None:
         self.files = files
+        self.config = config
         self.keep_data = keep_data
         self.cache: Union[_Cache, _NoCache] = _Cache(config) if use_cache else _NoCache()
-        self.prefilter = prefilter_for(config)
         self.parser = _Parser(config, jobs)
         self.results: List[Optional[FileResult]] = [None] * len(files)
         #: the bytes of the files that may have findings, while their results are out
         self.kept: Dict[int, bytes] = {}
+
+    @functools.cached_property
+    def prefilter(self) -> Callable[[bytes], bool]:
+        """The prefilter, made for the first file the cache does not know."""
+        from tmplint.prefilter import prefilter_for
+
+        return prefilter_for(self.config)
 
     def settle_or_queue(self, index: int) -> bool:
         """Read file ``index``: its result where no parse is needed (an error, the cache, the
@@ -303,10 +317,10 @@ class _Run:
 class _NoCache:
     """The result cache of a run without one (``use_cache=False``)."""
 
-    def get_unread(self, index: int, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+    def get_unread(self, index: int, path: str) -> Optional[Cached]:
         return None
 
-    def get(self, index: int, data: bytes, st: os.stat_result, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+    def get(self, index: int, data: bytes, st: os.stat_result, path: str) -> Optional[Cached]:
         return None
 
     def put(self, index: int, findings: List[Finding], error: Optional[str] = None) -> None:
@@ -327,13 +341,13 @@ class _Cache:
         self._digest = digest
         self._keys: Dict[int, bytes] = {}
 
-    def get_unread(self, index: int, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+    def get_unread(self, index: int, path: str) -> Optional[Cached]:
         """The cached result of file ``index`` if its stat is the one recorded, else None."""
         st = stat_or_none(path)
         key = None if st is None else self._cache.key_by_stat(path, st)
         return None if key is None else self._cache.get(key, path)
 
-    def get(self, index: int, data: bytes, st: os.stat_result, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
+    def get(self, index: int, data: bytes, st: os.stat_result, path: str) -> Optional[Cached]:
         """The cached result of file ``index``, read as ``data`` with the stat ``st``, or None."""
         key = self._keys[index] = self._digest(data)
         self._cache.remember_stat(path, st, key)

@@ -17,7 +17,7 @@ from tmplint.registry import RULES
 if TYPE_CHECKING:  # for annotations only: the commands import these when they run
     from tmplint.baseline import Baseline
     from tmplint.check import FileResult
-    from tmplint.detector import Finding
+    from tmplint.findings import Finding
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

@@ -13,12 +13,12 @@ import itertools
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
 from tmplint.config import Config
+from tmplint.findings import Finding  # noqa: F401 - defined apart so a warm run need not import the detector
 from tmplint.prefilter import Prefilter, prefilter_for
 from tmplint.registry import RULES
 from tmplint.sources import line_start_offsets, split_lines
@@ -72,32 +72,6 @@ ENV_GETTERS = frozenset(
 #: ``os.environ.pop("TMPDIR", None)`` statement) they only set or delete it, which is no read
 ENV_MUTATORS = frozenset({"os.environ.setdefault", "os.environ.pop", "os.environb.setdefault", "os.environb.pop"})
 ENV_MAPPINGS = frozenset({"os.environ", "os.environb"})
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: str
-    line: int
-    #: 0-based, in characters (code points) of the line, as ruff counts (``ast`` counts UTF-8
-    #: bytes; :func:`find_findings` converts); text, JSON, SARIF and GitHub print col + 1
-    col: int
-    code: str
-    message: str
-    #: ``tmplint fix`` can rewrite this site without --unsafe-fixes (it may still lack an id)
-    fixable: bool
-    end_line: int
-    end_col: int
-    #: what was found: a qualified name (``tempfile.mkstemp``) or ``"literal"``
-    target: str
-    #: why ``tmplint fix`` cannot rewrite the site, when the detector already knows (a ``dir=``
-    #: built on the temp dir that a rewrite would drop); empty otherwise
-    reason: str = ""
-
-    def to_dict(self) -> dict:
-        return {
-            "path": self.path, "line": self.line, "col": self.col + 1, "code": self.code,
-            "message": self.message, "fixable": self.fixable,
-        }
 
 
 #: creators whose own object ``tmplint fix`` can keep, made in the job dir (``dir=``): a

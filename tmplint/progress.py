@@ -13,7 +13,6 @@ It redraws at most ten times a second and erases itself when done, so whatever i
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from typing import Optional, TextIO
@@ -65,6 +64,8 @@ class Progress:
         self._draw()
 
     def _draw(self) -> None:
+        import shutil  # here: most runs never draw, and shutil takes a while to import
+
         width = shutil.get_terminal_size((80, 24)).columns
         counts = f" {self.done}/{self.total} {self.unit}"
         label = f"  {self.label}" if self.label else ""

@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 from urllib.parse import quote
 
 from tmplint import __version__
-from tmplint.detector import Finding
+from tmplint.findings import Finding
 from tmplint.registry import RULES
 
 #: ``(path, message)`` of a file that could not be checked
