@@ -57,6 +57,15 @@ def test_a_nested_project_found_by_a_walk_gets_its_own_config(tmp_path):
     assert findings(tmplint("check", "--no-cache", ".", cwd=tmp_path)) == expected
 
 
+def test_files_named_through_a_linked_directory_get_the_config_where_the_link_points(siblings):
+    """A link into a project is looked up where it points (not as a subdirectory of where it
+    is), and so is a directory below it."""
+    write_tree(siblings / "b" / "sub", {"z.py": SOURCE, "deeper/w.py": SOURCE})
+    (siblings / "a" / "to_b_sub").symlink_to(siblings / "b" / "sub")
+    result = tmplint("check", "--no-cache", "a/x.py", "a/to_b_sub/z.py", "a/to_b_sub/deeper/w.py", cwd=siblings)
+    assert findings(result) == A_X | {("a/to_b_sub/z.py:5:5:", "TMP002"), ("a/to_b_sub/deeper/w.py:5:5:", "TMP002")}
+
+
 def test_the_cache_keeps_the_projects_apart(siblings):
     """Same bytes in both projects, different configs: each project's results stay its own."""
     for paths in (("a/x.py", "b/y.py"), ("b/y.py", "a/x.py")):

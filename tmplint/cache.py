@@ -172,6 +172,10 @@ class ResultCache:
         self.today = _today()
         #: files changed after this (ns since the epoch) are not recorded by their stat
         self.racy_after = time.time_ns() - RACY_NS
+        try:
+            self._cwd: Optional[str] = os.getcwd()
+        except OSError:  # removed: only absolute paths have stat entries
+            self._cwd = None
         #: digest -> day last used, for files without findings
         self._clean: Dict[bytes, int] = {}
         #: digest -> (day last used, findings rows or {"error": message})
@@ -223,7 +227,7 @@ class ResultCache:
 
     def key_by_stat(self, path: str, st: os.stat_result) -> Optional[bytes]:
         """The content key recorded for file ``path`` when it had the stat ``st``, if any."""
-        entry = self._stats.get(os.path.abspath(path))
+        entry = self._stats.get(self._absolute(path))
         if entry is not None and entry[0] == signature(st):
             return entry[1]
         return None
@@ -233,9 +237,16 @@ class ResultCache:
         content key ``key``; not for a file changed just before the run (see :data:`RACY_NS`)."""
         if max(st.st_mtime_ns, st.st_ctime_ns) >= self.racy_after:
             return
-        path, entry = os.path.abspath(path), (signature(st), key)
-        if self._stats.get(path) != entry:
-            self._new_stats[path] = entry
+        absolute, entry = self._absolute(path), (signature(st), key)
+        if absolute and self._stats.get(absolute) != entry:
+            self._new_stats[absolute] = entry
+
+    def _absolute(self, path: str) -> str:
+        """The key of file ``path`` in the stat entries (not normalized: joining is cheaper, and
+        another name of a file is only a miss); "" when it has none."""
+        if os.path.isabs(path):
+            return path
+        return "" if self._cwd is None else os.path.join(self._cwd, path)
 
     def get(self, key: bytes, path: str) -> Optional[Tuple[List[Finding], Optional[str]]]:
         """``(findings, error)`` cached for content ``key``, or None on a miss."""

@@ -317,7 +317,14 @@ class ProjectConfigs:
 
     def _nearest_pyproject(self, directory: Path) -> Optional[Path]:
         if directory not in self._nearest:  # the directory as given, before resolving it
-            self._nearest[directory] = find_pyproject(directory, self._nearest)
+            parent = directory.parent
+            if (parent in self._nearest and directory.name not in ("", "..") and not directory.is_symlink()
+                    and not _is_ours(directory / "pyproject.toml")):
+                # a subdirectory (not a link) of one looked up, as a walk finds them, without a
+                # project of its own: its parent's answer, without resolving its path again
+                self._nearest[directory] = self._nearest[parent]
+            else:
+                self._nearest[directory] = find_pyproject(directory, self._nearest)
         return self._nearest[directory]
 
 

@@ -7,7 +7,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from tmplint.config import Config
 from tmplint.pool import interrupts_deferred, pause_for_test
@@ -92,7 +92,9 @@ def iter_python_file_names(paths: Iterable[Path], config: Config) -> Iterator[Tu
     found by walking the directory ``path`` (a plain string: a Path per file costs more than the
     rest of a walk), None for ``path`` itself."""
     excludes = _excludes(config)
-    seen = set()
+    paths = list(paths)
+    # one walk never finds a file twice: only the walks of several paths can overlap
+    seen: Optional[Set[str]] = set() if len(paths) > 1 else None
     for path in paths:
         if config.force_exclude and _excluded_path(path, excludes):
             continue
@@ -104,11 +106,13 @@ def iter_python_file_names(paths: Iterable[Path], config: Config) -> Iterator[Tu
             continue
         top = str(path)
         for found in _walk(top, excludes, []):
-            key = os.path.normcase(os.path.abspath(found))
-            if key not in seen:
+            if seen is not None:
+                key = os.path.normcase(os.path.abspath(found))
+                if key in seen:
+                    continue
                 seen.add(key)
-                # named as the Path would be: ``src/a.py``, not ``./src/a.py``
-                yield path, found[len(top) + 1:] if top == os.curdir else found, None
+            # named as the Path would be: ``src/a.py``, not ``./src/a.py``
+            yield path, found[len(top) + 1:] if top == os.curdir else found, None
 
 
 def _excludes(config: Config) -> _Excludes:
