@@ -108,7 +108,11 @@ def _check_items(config: Config, items: List[Tuple[str, bytes]]) -> List[FileRes
 
 
 class _Parser:
-    """Parses the files the prefilter let through: here, or in a pool once there is enough."""
+    """Parses the files the prefilter let through: here, or in a pool once there is enough.
+
+    The main process is one of the ``jobs``: the pool has one worker less, which parses while the
+    main process reads and prefilters; once done reading, the main process parses the chunks no
+    worker has started yet, from the last one back, while the workers go on from the first."""
 
     def __init__(self, config: Config, jobs: int) -> None:
         self.config = config
@@ -118,7 +122,8 @@ class _Parser:
         self.pool: Optional[WorkerPool] = None
         self.pending: List[Tuple[int, str, bytes]] = []
         self.pending_bytes = 0
-        self.futures: List[Tuple[List[int], "Future"]] = []
+        #: the chunks sent to the pool: their files' indexes, their items, their future
+        self.chunks: List[Tuple[List[int], List[Tuple[str, bytes]], "Future"]] = []
 
     def add(self, index: int, path: str, data: bytes) -> None:
         self.pending.append((index, path, data))
@@ -126,13 +131,16 @@ class _Parser:
         if self.pool is None and self.jobs > 1 and self.pending_bytes >= self.pool_min_bytes:
             self.context, self.pool_min_bytes = _pool_context()
             if self.pending_bytes >= self.pool_min_bytes:
-                self.pool = WorkerPool(self.jobs, self.context)
+                # before forking: the workers need it, and so does this process (it parses too)
+                import tmplint.detector  # noqa: F401
+
+                self.pool = WorkerPool(self.jobs - 1, self.context)
         if self.pool is not None and self.pending_bytes >= CHUNK_BYTES:
             self._submit(CHUNK_BYTES)
 
     def _submit(self, chunk_bytes: int) -> None:
         """Send the pending files to the pool, in chunks of about ``chunk_bytes`` (the files read
-        before the pool started are more than one chunk; the last ones are shared out)."""
+        before the pool started are more than one chunk)."""
         assert self.pool is not None
         chunk: List[Tuple[int, str, bytes]] = []
         size = 0
@@ -142,26 +150,32 @@ class _Parser:
             if size >= chunk_bytes or number == len(self.pending):
                 items = [(path, data) for _, path, data in chunk]
                 future = self.pool.submit(_check_chunk, self.config, items)
-                self.futures.append(([index for index, _, _ in chunk], future))
+                self.chunks.append(([index for index, _, _ in chunk], items, future))
                 chunk, size = [], 0
         self.pending, self.pending_bytes = [], 0
 
     def results(self) -> Iterator[Tuple[int, FileResult]]:
         """Every added file's result, as they come."""
         if self.pool is None:
-            for index, path, data in self.pending:
-                yield index, check_data(data, path, self.config, prefiltered=True)
+            items = [(path, data) for _, path, data in self.pending]
+            yield from zip([index for index, _, _ in self.pending], _check_chunk(self.config, items))
             return
         from concurrent.futures.process import BrokenProcessPool
 
-        if self.pending:  # one share per worker, so that none waits for another's big last chunk
-            self._submit(-(-self.pending_bytes // self.jobs))
-        for indexes, future in self.futures:
+        if self.pending:
+            self._submit(CHUNK_BYTES)
+        chunks = self.chunks
+        # a chunk no worker has started is cancelled and parsed here; the first chunk of each
+        # worker is always theirs (taken at once in practice), so each has its results to report
+        while len(chunks) > self.jobs - 1 and chunks[-1][2].cancel():
+            indexes, items, _ = chunks.pop()
+            yield from zip(indexes, _check_chunk(self.config, items))
+        for indexes, _, future in chunks:
             try:
-                chunk = self.pool.result(future)
+                results = self.pool.result(future)
             except BrokenProcessPool:
-                chunk = [FileResult("", error="internal error: a worker process died") for _ in indexes]
-            yield from zip(indexes, chunk)
+                results = [FileResult("", error="internal error: a worker process died") for _ in indexes]
+            yield from zip(indexes, results)
 
     def __enter__(self) -> "_Parser":
         return self
@@ -182,7 +196,7 @@ def check_paths(
 ) -> Iterator[FileResult]:
     """Results for every Python file under ``paths``, in discovery order.
 
-    ``jobs``: worker processes at most (default: the CPU count); ``use_cache``: read and write the
+    ``jobs``: processes at most, this one included (default: the CPU count); ``use_cache``: read and write the
     result cache; ``progress``: a progress bar on ``stream`` (default: stderr) when it is a terminal
     (or as told);
     ``keep_data``: results with findings carry the bytes they are for (``tmplint fix``)."""

@@ -42,7 +42,7 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
                         help="apply the excludes to files named explicitly too (and to --stdin-filename)")
     parser.add_argument("--stdin-filename", metavar="PATH",
                         help="the path of the source read from - (stdin): for the config, excludes and reports")
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="processes to work in (default: CPU count)")
 
 
 def build_parser() -> argparse.ArgumentParser:
