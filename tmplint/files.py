@@ -150,13 +150,14 @@ def _excluded_path(path: Path, excludes: _Excludes) -> bool:
 
 
 def _walk(directory: str, excludes: _Excludes, ignores: List[Tuple[str, pathspec.PathSpec]]) -> Iterator[str]:
-    spec = _gitignore_spec(Path(directory))
-    if spec is not None:
-        ignores = ignores + [(str(directory), spec)]
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return
+    # opened only where the listing has one: a failed open per directory costs more than the rest
+    spec = _gitignore_spec(Path(directory)) if any(e.name == ".gitignore" for e in entries) else None
+    if spec is not None:
+        ignores = ignores + [(str(directory), spec)]
     relative_dir = excludes.relative_dir(Path(directory))
     for entry in entries:
         try:
