@@ -1,7 +1,6 @@
 """``[tool.tmplint]`` configuration: discovery, validation and rule selection."""
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field, fields, replace
@@ -10,10 +9,15 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Opti
 
 from tmplint.registry import DEFAULT_CODES, RULES
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python < 3.11 only
-    import tomli as tomllib
+
+def _tomllib() -> Any:
+    """The TOML parser, imported when a file is read: a run without a pyproject.toml needs none."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python < 3.11 only
+        import tomli as tomllib
+    return tomllib
+
 
 DEFAULT_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/usr/tmp", "/private/tmp", "/private/var/tmp")
 DEFAULT_EXCLUDE = (
@@ -200,6 +204,8 @@ _KEYS = {
 
 def unknown_key_hint(key: str, known: Iterable[str]) -> str:
     """`` (did you mean 'temp-dirs'?)`` for a misspelt key, or nothing when none is close."""
+    import difflib  # here: only a misspelt key needs it
+
     spelled = key.replace("_", "-")
     close = [spelled] if spelled in known else difflib.get_close_matches(spelled, list(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -254,6 +260,7 @@ def _is_ours(candidate: Path) -> bool:
     """Whether ``candidate`` is a pyproject.toml with a [tool.tmplint] table."""
     if not candidate.is_file():
         return False
+    tomllib = _tomllib()
     try:
         data = tomllib.loads(candidate.read_text(encoding="utf-8"))
     except OSError:
@@ -272,6 +279,7 @@ def load_config(explicit: Optional[Path] = None, start: Optional[Path] = None) -
 
 def read_config(path: Path) -> Config:
     """The config in ``path``: a pyproject.toml's [tool.tmplint] table, else the whole file."""
+    tomllib = _tomllib()
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -387,6 +395,7 @@ def _read_ini(path: Path, section: str, *keys: str) -> Optional[str]:
 
 
 def _read_toml(path: Path) -> Dict[str, Any]:
+    tomllib = _tomllib()
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
