@@ -2,11 +2,12 @@
 
 The main process finds the files; a file whose stat is the one the result cache recorded (see
 :mod:`tmplint.cache`) takes its cached result unread. Others are read once and hashed, and a
-result cached for that content ends it there. Otherwise the byte prefilter (:mod:`tmplint.prefilter`) rules
-out almost every file without parsing it, and only the rest are parsed (only their top-level
-statements the detector looks at, see :mod:`tmplint.toplevel`): in this process when they are
-few, else in a process pool that starts as soon as there is enough work for it, while the main
-process goes on reading.
+result cached for that content ends it there. Otherwise the byte prefilter
+(:mod:`tmplint.prefilter`) rules out almost every file without parsing it, and only the rest are
+parsed (only their top-level statements the detector looks at, see :mod:`tmplint.toplevel`): in
+this process when they are few, else also in a process pool that starts as soon as there is
+enough work for it, while the main process goes on reading (and then parses what no worker has
+started, see :class:`_Parser`).
 """
 from __future__ import annotations
 
@@ -196,9 +197,9 @@ def check_paths(
 ) -> Iterator[FileResult]:
     """Results for every Python file under ``paths``, in discovery order.
 
-    ``jobs``: processes at most, this one included (default: the CPU count); ``use_cache``: read and write the
-    result cache; ``progress``: a progress bar on ``stream`` (default: stderr) when it is a terminal
-    (or as told);
+    ``jobs``: processes at most, this one included (default: the CPU count); ``use_cache``: read
+    and write the result cache; ``progress``: a progress bar on ``stream`` (default: stderr) when
+    it is a terminal (or as told);
     ``keep_data``: results with findings carry the bytes they are for (``tmplint fix``)."""
     files: List[str] = []
     early: List[FileResult] = []
