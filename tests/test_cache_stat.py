@@ -140,6 +140,24 @@ def test_an_upgrade_is_not_served_from_the_stat_entries(project, tmp_path):
     assert check(project) == before
 
 
+def test_a_warm_run_imports_no_detector_flake8_or_pool(project, tmp_path):
+    """What a run imports after the command is done: the detector, flake8, the prefilter and the
+    pool's modules only when some file has to be checked."""
+    listing = tmp_path / "modules.txt"
+    driver = DRIVER.replace("sys.exit(run())", "out = sys.argv.pop(); status = run(); "
+                            "open(out, 'w').write('\\n'.join(sys.modules)); sys.exit(status)")
+    never_warm = {"tmplint.detector", "flake8", "tmplint.prefilter", "multiprocessing", "concurrent.futures", "libcst"}
+
+    def modules_of_a_run() -> set:
+        result = subprocess.run([sys.executable, "-c", driver, "check", ".", str(listing)], cwd=project,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 1, result.stderr
+        return set(listing.read_text().splitlines())
+
+    assert {"tmplint.detector", "flake8", "tmplint.prefilter"} <= modules_of_a_run()  # cold: it checks
+    assert not never_warm & modules_of_a_run()
+
+
 # --------------------------------------------------------------------------- in this process
 
 
