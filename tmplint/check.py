@@ -137,34 +137,36 @@ class _Parser:
 
                 self.pool = WorkerPool(self.jobs - 1, self.context)
         if self.pool is not None and self.pending_bytes >= CHUNK_BYTES:
-            self._submit(CHUNK_BYTES)
+            self._submit()
 
-    def _submit(self, chunk_bytes: int) -> None:
-        """Send the pending files to the pool, in chunks of about ``chunk_bytes`` (the files read
-        before the pool started are more than one chunk)."""
-        assert self.pool is not None
+    def _take_pending(self) -> Iterator[Tuple[List[int], List[Tuple[str, bytes]]]]:
+        """The pending files, in chunks of about :data:`CHUNK_BYTES` (the files read before the
+        pool started are more than one): each chunk's indexes and its ``(path, data)`` items."""
         chunk: List[Tuple[int, str, bytes]] = []
         size = 0
-        for number, item in enumerate(self.pending, 1):
+        pending, self.pending, self.pending_bytes = self.pending, [], 0
+        for number, item in enumerate(pending, 1):
             chunk.append(item)
             size += len(item[2])
-            if size >= chunk_bytes or number == len(self.pending):
-                items = [(path, data) for _, path, data in chunk]
-                future = self.pool.submit(_check_chunk, self.config, items)
-                self.chunks.append(([index for index, _, _ in chunk], items, future))
+            if size >= CHUNK_BYTES or number == len(pending):
+                yield [index for index, _, _ in chunk], [(path, data) for _, path, data in chunk]
                 chunk, size = [], 0
-        self.pending, self.pending_bytes = [], 0
+
+    def _submit(self) -> None:
+        """Send the pending files to the pool."""
+        assert self.pool is not None
+        for indexes, items in self._take_pending():
+            self.chunks.append((indexes, items, self.pool.submit(_check_chunk, self.config, items)))
 
     def results(self) -> Iterator[Tuple[int, FileResult]]:
         """Every added file's result, as they come."""
         if self.pool is None:
-            items = [(path, data) for _, path, data in self.pending]
-            yield from zip([index for index, _, _ in self.pending], _check_chunk(self.config, items))
+            for indexes, items in self._take_pending():  # a deep-stack thread per chunk, not per file
+                yield from zip(indexes, _check_chunk(self.config, items))
             return
         from concurrent.futures.process import BrokenProcessPool
 
-        if self.pending:
-            self._submit(CHUNK_BYTES)
+        self._submit()
         chunks = self.chunks
         # a chunk no worker has started is cancelled and parsed here; the first chunk of each
         # worker is always theirs (taken at once in practice), so each has its results to report
