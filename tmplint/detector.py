@@ -92,12 +92,28 @@ class Finding:
     #: why ``tmplint fix`` cannot rewrite the site, when the detector already knows (a ``dir=``
     #: built on the temp dir that a rewrite would drop); empty otherwise
     reason: str = ""
+    #: the expression holding the workflow id in the site's function, when the module spells a
+    #: configured id name (``codemods.workflow_id_facts``); the planners write the id from it
+    workflow_id: Optional["WorkflowIdFact"] = None
 
     def to_dict(self) -> dict:
         return {
             "path": self.path, "line": self.line, "col": self.col + 1, "code": self.code,
             "message": self.message, "fixable": self.fixable,
         }
+
+
+@dataclass(frozen=True)
+class WorkflowIdFact:
+    """The expression that holds the workflow id at a site."""
+
+    #: as the rewrite writes it: ``job_id``, ``self.workflow_id``, ``ctx.workflow_id``
+    spelling: str
+    #: why the value may be None ("" when it cannot): without a fallback the site is left
+    may_be_none: str = ""
+    #: nothing is known about it (an attribute of an object of unknown type): guarded with the
+    #: fallback when one is configured, used as it is otherwise
+    unknown: bool = False
 
 
 #: creators whose own object ``tmplint fix`` can keep, made in the job dir (``dir=``): a
@@ -1235,13 +1251,23 @@ def _fix_outlook(findings: List[Finding], tree: ast.Module, source: str, config:
     triage, with the workflow id settings of ``config``; then, for the sites it leaves fixable,
     the facts the planners would refuse them for (``codemods.site_facts``, from ``tree``, the
     module as this pass parsed it, or ``reparse``'d with the statements naming more names), which
-    also become the findings' ``reason``. Columns are still ``ast``'s."""
-    if not any(f.fixable for f in findings):
-        return findings
-    from tmplint.codemods.site_facts import fix_reasons  # both import this module
+    also become the findings' ``reason``; and the workflow id each site's function holds
+    (``codemods.workflow_id_facts``), which the planners read: with no fallback and no new
+    parameter configured, a site without one, or with one that may be None, is left. Columns
+    are still ``ast``'s."""
+    try:
+        return _outlook(findings, tree, source, config, path, reparse)
+    except DetectorError:  # in a statement the detector skipped: libcst cannot parse it either
+        return [dataclasses.replace(f, fixable=False) for f in findings]
+
+
+def _outlook(findings: List[Finding], tree: ast.Module, source: str, config: Config, path: str,
+             reparse: Optional[Callable[[Set[str]], ast.Module]]) -> List[Finding]:
     from tmplint.codemods.triage import reason_left_before_planning, spelled_in, workflow_id_possible
 
-    id_possible = workflow_id_possible(config, spelled_in(source))
+    spells = spelled_in(source)
+    id_possible = workflow_id_possible(config, spells)
+    findings = _with_workflow_ids(findings, tree, source, config, path, reparse, spells, id_possible)
     findings = [
         f if not f.fixable or reason_left_before_planning(f, config, unsafe_fixes=False, id_possible=id_possible) is None
         else dataclasses.replace(f, fixable=False)
@@ -1249,16 +1275,46 @@ def _fix_outlook(findings: List[Finding], tree: ast.Module, source: str, config:
     ]
     if not any(f.fixable for f in findings):
         return findings
-    try:
-        reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module,
-                                   reparse or (lambda names: tree)))
-    except DetectorError:  # in a statement the detector skipped: libcst cannot parse it either
-        return [dataclasses.replace(f, fixable=False) for f in findings]
+    from tmplint.codemods.site_facts import fix_reasons  # both import this module
+
+    reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module,
+                               reparse or (lambda names: tree)))
+    # without a fallback or a new parameter, the id must be in the site's function (the
+    # planner says why it is not, after its own checks: no reason is recorded here)
+    id_required = config.workflow_id_fallback is None and not config.add_workflow_param
     outlook = []
     for finding in findings:
         reason = next(reasons) if finding.fixable else None
-        outlook.append(dataclasses.replace(finding, fixable=False, reason=reason) if reason else finding)
+        if reason:
+            finding = dataclasses.replace(finding, fixable=False, reason=reason)
+        elif finding.fixable and id_required and (finding.workflow_id is None or finding.workflow_id.may_be_none):
+            finding = dataclasses.replace(finding, fixable=False)
+        outlook.append(finding)
     return outlook
+
+
+def _with_workflow_ids(findings: List[Finding], tree: ast.Module, source: str, config: Config, path: str,
+                       reparse: Optional[Callable[[Set[str]], ast.Module]], spells: Callable[[str], bool],
+                       id_possible: bool) -> List[Finding]:
+    """``findings`` with the workflow id of each site a planner may rewrite (with
+    --unsafe-fixes too), judged on the whole module when it spells a configured id name."""
+    from tmplint.codemods.triage import reason_left_before_planning
+
+    if not any(spells(name) for name in (*config.workflow_id_names, *config.workflow_id_attributes)):
+        return findings
+    planned = [i for i, f in enumerate(findings)
+               if reason_left_before_planning(f, config, unsafe_fixes=True, id_possible=id_possible) is None]
+    if not planned:
+        return findings
+    from tmplint.codemods.workflow_id_facts import workflow_ids
+
+    whole = tree if reparse is None else parse_source(source, path)
+    spans = [(findings[i].line, findings[i].col, findings[i].end_line, findings[i].end_col) for i in planned]
+    ids = workflow_ids(whole, source, config, spans)
+    findings = list(findings)
+    for i, fact in zip(planned, ids):
+        findings[i] = dataclasses.replace(findings[i], workflow_id=fact)
+    return findings
 
 
 def decode_source(data: bytes, path: str) -> str:
