@@ -4,8 +4,8 @@ First that applies:
 
 1.-3. what the site's function holds (a parameter or local named in ``workflow-id-names``, an
    attribute chain ending in ``workflow-id-attributes`` it uses, ``self.<name>`` its class sets):
-   judged from ``ast`` by ``workflow_id_facts`` for ``tmplint check`` and carried on the finding,
-   which this module turns into libcst nodes;
+   judged from ``ast`` by ``workflow_id_facts`` (by ``tmplint check`` too, where it decides
+   ``fixable``); this module turns the spelling into libcst nodes;
 4. with ``add-workflow-param``: a new keyword parameter ``workflow_id: Optional[str] = None``,
    used as ``workflow_id or <fallback>`` (``"default"`` when no fallback is configured), only on
    functions whose signature the project owns (:func:`signature_not_owned`);
@@ -31,9 +31,10 @@ from libcst.metadata import BaseAssignment, ImportAssignment
 from tmplint.codemods import build
 from tmplint.codemods.base import SitePlan, Unfixable
 from tmplint.codemods.imports import imports_from
-from tmplint.codemods.workflow_id_facts import may_be_none_reason, no_id_reason
+from tmplint.codemods.triage import id_decides_fixable
+from tmplint.codemods.workflow_id_facts import WorkflowIdFacts, may_be_none_reason, no_id_reason
 from tmplint.config import first_name, split_fallback
-from tmplint.detector import WorkflowIdFact
+from tmplint.detector import DetectorError, WorkflowIdFact, parse_source
 
 if TYPE_CHECKING:  # pragma: no cover
     from tmplint.codemods.base import Site, TmplintCommand
@@ -114,7 +115,7 @@ def resolve(engine: "TmplintCommand", site: "Site") -> WorkflowId:
     (``Finding.workflow_id``, judged by ``workflow_id_facts``); the configuration adds a new
     parameter or the fallback."""
     node = site.node
-    found = site.finding.workflow_id
+    found = _function_id(engine, site)
     if found is None:
         new_param = _new_param(engine, node)
         if new_param is not None:
@@ -136,6 +137,23 @@ def resolve(engine: "TmplintCommand", site: "Site") -> WorkflowId:
         if fallback is not None:
             return _guarded(found, fallback)
     return WorkflowId(f"`{found.spelling}`", lambda: cst.parse_expression(found.spelling))
+
+
+def _function_id(engine: "TmplintCommand", site: "Site") -> Optional[WorkflowIdFact]:
+    """What the site's function holds: the detector's verdict where it decides ``fixable``
+    (``triage.id_decides_fixable``); else judged here, by the same judge, on the module's text
+    (``tmplint check`` has no use for it then, and does not pay for it)."""
+    if id_decides_fixable(engine.config):
+        return site.finding.workflow_id
+    cache = engine.cache("workflow-id-facts")
+    if engine.module not in cache:
+        text = engine.printed or engine.module.code
+        try:
+            tree = parse_source(text, engine.context.filename or "<module>")
+        except DetectorError as exc:  # never expected: the detector parsed the same text
+            raise Unfixable(str(exc)) from None
+        cache[engine.module] = WorkflowIdFacts(tree, text, engine.config)
+    return cache[engine.module].at_finding(site.finding)  # type: ignore[attr-defined]
 
 
 def _guarded(found: WorkflowIdFact, fallback: _Fallback) -> WorkflowId:

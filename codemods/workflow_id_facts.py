@@ -22,7 +22,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from tmplint.codemods.site_facts import local_bindings
 from tmplint.config import Config
-from tmplint.detector import WorkflowIdFact, attribute_chain, node_span
+from tmplint.detector import Finding, WorkflowIdFact, attribute_chain, node_span
 from tmplint.sources import split_lines
 
 #: class decorators and bases whose annotated class attributes are instance fields
@@ -124,7 +124,8 @@ class WorkflowIdFacts:
         self.tree = tree
         self.config = config
         self.wanted = (*config.workflow_id_attributes, *config.workflow_id_names)
-        self._lines: Optional[List[bytes]] = None
+        self.lines = split_lines(source)
+        self._by_span: Optional[Dict[Tuple[int, int, int, int], ast.AST]] = None
         self.parents: Dict[int, ast.AST] = {}
         for parent in ast.walk(tree):
             for child in ast.iter_child_nodes(parent):
@@ -261,10 +262,29 @@ class WorkflowIdFacts:
         return index
 
     def _text_before(self, statement: ast.stmt) -> str:
-        if self._lines is None:
-            self._lines = [line.encode("utf-8", "surrogatepass") for line in split_lines(self.source)]
-        line = self._lines[statement.lineno - 1] if statement.lineno <= len(self._lines) else b""
-        return line[:statement.col_offset].decode("utf-8", "replace")
+        line = self.lines[statement.lineno - 1] if statement.lineno <= len(self.lines) else ""
+        return line.encode("utf-8", "surrogatepass")[:statement.col_offset].decode("utf-8", "replace")
+
+    # -- sites
+
+    def at(self, span: Tuple[int, int, int, int]) -> Optional[WorkflowIdFact]:
+        """The id at the site with ``span`` (``ast``'s byte columns); None when there is none."""
+        if self._by_span is None:
+            self._by_span = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.expr):
+                    self._by_span.setdefault(node_span(node), node)
+        node = self._by_span.get(span)
+        return self.resolve(node) if node is not None else None
+
+    def at_finding(self, finding: Finding) -> Optional[WorkflowIdFact]:
+        """The id at ``finding``'s site (its columns are characters, as every front end has them)."""
+        def byte_column(line: int, column: int) -> int:
+            text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+            return len(text[:column].encode("utf-8", "surrogatepass"))
+
+        return self.at((finding.line, byte_column(finding.line, finding.col),
+                        finding.end_line, byte_column(finding.end_line, finding.end_col)))
 
     # -- the id
 
@@ -486,14 +506,3 @@ def _scope_bindings(scope: ast.AST, name: str) -> Iterator[Tuple[ast.AST, ast.AS
             yield from ((n, generator) for n in ast.walk(generator.target) if isinstance(n, ast.Name) and n.id == name)
         return
     yield from local_bindings(scope, name)
-
-
-def workflow_ids(tree: ast.Module, source: str, config: Config,
-                 spans: Sequence[Tuple[int, int, int, int]]) -> List[Optional[WorkflowIdFact]]:
-    """For each site span (``ast``'s byte columns) of the module, its workflow id or None."""
-    facts = WorkflowIdFacts(tree, source, config)
-    by_position: Dict[Tuple[int, int, int, int], ast.AST] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.expr):
-            by_position.setdefault(node_span(node), node)
-    return [facts.resolve(by_position[span]) if span in by_position else None for span in spans]

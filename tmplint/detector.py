@@ -92,8 +92,9 @@ class Finding:
     #: why ``tmplint fix`` cannot rewrite the site, when the detector already knows (a ``dir=``
     #: built on the temp dir that a rewrite would drop); empty otherwise
     reason: str = ""
-    #: the expression holding the workflow id in the site's function, when the module spells a
-    #: configured id name (``codemods.workflow_id_facts``); the planners write the id from it
+    #: the expression holding the workflow id in the site's function (``codemods.workflow_id_facts``),
+    #: judged here when it decides ``fixable`` (no fallback, no new parameter configured; see
+    #: ``triage.id_decides_fixable``); the planners write the id from it
     workflow_id: Optional["WorkflowIdFact"] = None
 
     def to_dict(self) -> dict:
@@ -1263,11 +1264,13 @@ def _fix_outlook(findings: List[Finding], tree: ast.Module, source: str, config:
 
 def _outlook(findings: List[Finding], tree: ast.Module, source: str, config: Config, path: str,
              reparse: Optional[Callable[[Set[str]], ast.Module]]) -> List[Finding]:
-    from tmplint.codemods.triage import reason_left_before_planning, spelled_in, workflow_id_possible
+    from tmplint.codemods.triage import (id_decides_fixable, reason_left_before_planning, spelled_in,
+                                         workflow_id_possible)
 
-    spells = spelled_in(source)
-    id_possible = workflow_id_possible(config, spells)
-    findings = _with_workflow_ids(findings, tree, source, config, path, reparse, spells, id_possible)
+    id_possible = workflow_id_possible(config, spelled_in(source))
+    id_required = id_decides_fixable(config)
+    if id_required and id_possible:
+        findings = _with_workflow_ids(findings, tree, source, config, path, reparse, id_possible)
     findings = [
         f if not f.fixable or reason_left_before_planning(f, config, unsafe_fixes=False, id_possible=id_possible) is None
         else dataclasses.replace(f, fixable=False)
@@ -1279,42 +1282,35 @@ def _outlook(findings: List[Finding], tree: ast.Module, source: str, config: Con
 
     reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module,
                                reparse or (lambda names: tree)))
-    # without a fallback or a new parameter, the id must be in the site's function (the
-    # planner says why it is not, after its own checks: no reason is recorded here)
-    id_required = config.workflow_id_fallback is None and not config.add_workflow_param
     outlook = []
     for finding in findings:
         reason = next(reasons) if finding.fixable else None
         if reason:
             finding = dataclasses.replace(finding, fixable=False, reason=reason)
         elif finding.fixable and id_required and (finding.workflow_id is None or finding.workflow_id.may_be_none):
+            # the planner says why, after its own checks: no reason is recorded here
             finding = dataclasses.replace(finding, fixable=False)
         outlook.append(finding)
     return outlook
 
 
 def _with_workflow_ids(findings: List[Finding], tree: ast.Module, source: str, config: Config, path: str,
-                       reparse: Optional[Callable[[Set[str]], ast.Module]], spells: Callable[[str], bool],
-                       id_possible: bool) -> List[Finding]:
+                       reparse: Optional[Callable[[Set[str]], ast.Module]], id_possible: bool) -> List[Finding]:
     """``findings`` with the workflow id of each site a planner may rewrite (with
-    --unsafe-fixes too), judged on the whole module when it spells a configured id name."""
+    --unsafe-fixes too), judged on the whole module."""
     from tmplint.codemods.triage import reason_left_before_planning
+    from tmplint.codemods.workflow_id_facts import WorkflowIdFacts
 
-    if not any(spells(name) for name in (*config.workflow_id_names, *config.workflow_id_attributes)):
-        return findings
-    planned = [i for i, f in enumerate(findings)
-               if reason_left_before_planning(f, config, unsafe_fixes=True, id_possible=id_possible) is None]
-    if not planned:
-        return findings
-    from tmplint.codemods.workflow_id_facts import workflow_ids
-
-    whole = tree if reparse is None else parse_source(source, path)
-    spans = [(findings[i].line, findings[i].col, findings[i].end_line, findings[i].end_col) for i in planned]
-    ids = workflow_ids(whole, source, config, spans)
-    findings = list(findings)
-    for i, fact in zip(planned, ids):
-        findings[i] = dataclasses.replace(findings[i], workflow_id=fact)
-    return findings
+    facts: Optional[WorkflowIdFacts] = None
+    judged = []
+    for finding in findings:
+        if reason_left_before_planning(finding, config, unsafe_fixes=True, id_possible=id_possible) is None:
+            if facts is None:
+                facts = WorkflowIdFacts(tree if reparse is None else parse_source(source, path), source, config)
+            finding = dataclasses.replace(
+                finding, workflow_id=facts.at((finding.line, finding.col, finding.end_line, finding.end_col)))
+        judged.append(finding)
+    return judged
 
 
 def decode_source(data: bytes, path: str) -> str:
