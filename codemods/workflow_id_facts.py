@@ -1,7 +1,8 @@
-"""Which expression holds the workflow id at a site, judged once from ``ast`` for both ``tmplint
-check`` (its JSON ``fixable``: no id and no fallback means the site is left) and the planners
-(``workflow_id.resolve`` reads the verdict from the finding and only turns its spelling into
-libcst nodes).
+"""Which expression holds the workflow id at a site, judged from ``ast`` here only, for both
+``tmplint check`` and the planners (``workflow_id.resolve`` turns the spelling into libcst nodes).
+Without a fallback or ``add-workflow-param`` it decides ``fixable`` (no id, or one that may be
+None, and the site is left): the detector judges it and the planners read ``Finding.workflow_id``;
+otherwise only the spelling of the rewrite depends on it, and the planners judge it themselves.
 
 First that applies, inside the function whose body holds the site:
 
