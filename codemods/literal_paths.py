@@ -147,7 +147,7 @@ def plan_literal(engine: TmplintCommand, site: Site) -> SitePlan:
         rest = _split_string(node, temp_dirs)
     else:
         rest = _split_f_string(node, temp_dirs)
-    wid = resolve(engine, node)
+    wid = resolve(engine, site)
     engine.check_names(node, helpers=["get_temp_dir"], modules=["os"] if rest is not None else [])
     plan = SitePlan()
     plan.imports.extend(engine.helper_import("get_temp_dir"))

@@ -100,4 +100,4 @@ def apply_cleanup_decision(engine: "TmplintCommand", plan: SitePlan, call: cst.C
 
 
 def resolve_id(engine: "TmplintCommand", site: Site) -> WorkflowId:
-    return resolve(engine, site.node)
+    return resolve(engine, site)

@@ -177,12 +177,12 @@ class ModuleFacts:
         innermost = True
         while owner is not None:
             if innermost or not isinstance(owner, ast.ClassDef):
-                bindings = list(_local_bindings(owner, name))
+                bindings = list(local_bindings(owner, name))
                 if bindings:
                     return bindings
             innermost = False
             owner = self.context[id(owner)][1]
-        return list(_local_bindings(self.tree, name))
+        return list(local_bindings(self.tree, name))
 
     def _imports_helper(self, binding: ast.AST, name: str) -> bool:
         return (isinstance(binding, ast.ImportFrom) and not binding.level and binding.module == self.helper_module
@@ -229,7 +229,7 @@ class ModuleFacts:
                                           for n in inside if isinstance(n, ast.Name))
 
     def _assigned_once_from_unique(self, name: ast.Name, owner: Optional[ast.AST]) -> bool:
-        bindings = list(_local_bindings(owner or self.tree, name.id))
+        bindings = list(local_bindings(owner or self.tree, name.id))
         if len(bindings) != 1:
             return False
         binding, assign = bindings[0]
@@ -270,7 +270,7 @@ def _holds_one(node: ast.AST, spans: Sequence[Tuple[int, int, int, int]]) -> boo
     return any(first <= (line, col) and (end_line, end_col) <= last for line, col, end_line, end_col in spans)
 
 
-def _local_bindings(owner: ast.AST, name: str) -> Iterator[Tuple[ast.AST, ast.AST]]:
+def local_bindings(owner: ast.AST, name: str) -> Iterator[Tuple[ast.AST, ast.AST]]:
     """Every binding of ``name`` in the scope of ``owner`` (a def, lambda, class or the module),
     not looking into the scopes nested in it, with the node that holds it."""
     if isinstance(owner, _FUNCTIONS):

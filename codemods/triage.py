@@ -58,6 +58,13 @@ def workflow_id_possible(config: Config, spells: Callable[[str], bool]) -> bool:
     return any(spells(name) for name in (*config.workflow_id_names, *config.workflow_id_attributes))
 
 
+def id_decides_fixable(config: Config) -> bool:
+    """Whether a site is fixable only when its own function holds a workflow id that cannot be
+    None (no fallback and no new parameter configured): then ``tmplint check`` judges the id
+    (``Finding.workflow_id``); otherwise only the rewrite needs it, and judges it itself."""
+    return config.workflow_id_fallback is None and not config.add_workflow_param
+
+
 def no_workflow_id_reason(config: Config) -> str:
     names = ", ".join(dict.fromkeys((*config.workflow_id_names, *config.workflow_id_attributes)))
     return (f"no workflow id in this module (nothing named {names}; "

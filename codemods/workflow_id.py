@@ -2,11 +2,10 @@
 
 First that applies:
 
-1. a parameter, or a local assigned before the site, named in ``workflow-id-names``;
-2. an attribute chain ending in ``workflow-id-attributes`` that the function already uses
-   (``workflow_context.workflow_id``, ``self.workflow_id``);
-3. ``self.<name>`` for an id name or attribute that the class, or a base class defined in the same
-   module, assigns in ``__init__`` or declares as a dataclass/attrs/pydantic field;
+1.-3. what the site's function holds (a parameter or local named in ``workflow-id-names``, an
+   attribute chain ending in ``workflow-id-attributes`` it uses, ``self.<name>`` its class sets):
+   judged from ``ast`` by ``workflow_id_facts`` (by ``tmplint check`` too, where it decides
+   ``fixable``); this module turns the spelling into libcst nodes;
 4. with ``add-workflow-param``: a new keyword parameter ``workflow_id: Optional[str] = None``,
    used as ``workflow_id or <fallback>`` (``"default"`` when no fallback is configured), only on
    functions whose signature the project owns (:func:`signature_not_owned`);
@@ -27,15 +26,19 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequ
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import Assignment, BaseAssignment, BuiltinAssignment, FunctionScope, ImportAssignment
+from libcst.metadata import BaseAssignment, ImportAssignment
 
 from tmplint.codemods import build
 from tmplint.codemods.base import SitePlan, Unfixable
 from tmplint.codemods.imports import imports_from
+from tmplint.codemods.triage import id_decides_fixable
+from tmplint.codemods.workflow_id_facts import WorkflowIdFacts, may_be_none_reason, no_id_reason
 from tmplint.config import first_name, split_fallback
+from tmplint.detector import DetectorError, parse_source
+from tmplint.findings import WorkflowIdFact
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tmplint.codemods.base import TmplintCommand
+    from tmplint.codemods.base import Site, TmplintCommand
 
 NEW_PARAM = "workflow_id"
 DEFAULT_FALLBACK = '"default"'
@@ -45,9 +48,6 @@ TEST_HOOKS = frozenset({
     "setup_method", "teardown_method", "setup_class", "teardown_class", "setup_function",
     "teardown_function", "setup_module", "teardown_module", "setUpModule", "tearDownModule",
 })
-#: class decorators and bases whose annotated class attributes are instance fields
-FIELD_DECORATORS = frozenset({"dataclass", "s", "attrs", "define", "frozen", "mutable"})
-FIELD_BASES = frozenset({"BaseModel", "BaseSettings", "NamedTuple", "TypedDict"})
 
 
 @dataclass
@@ -67,17 +67,6 @@ class WorkflowId:
             if self.param_spec.needs_import:
                 plan.imports.append(("typing", "Optional"))
         plan.imports.extend(self.imports)
-
-
-@dataclass
-class _Candidate:
-    source: str
-    make: Callable[[], cst.BaseExpression]
-    #: why the value may be None ("" when it cannot)
-    may_be_none: str = ""
-    #: nothing is known about it (an attribute of an object of unknown type): guarded with the
-    #: fallback when one is configured, used as it is otherwise
-    unknown: bool = False
 
 
 @dataclass
@@ -121,13 +110,17 @@ def _or(left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BaseExpressi
     return cst.BooleanOperation(left=left, operator=cst.Or(), right=right)
 
 
-def resolve(engine: "TmplintCommand", node: cst.CSTNode) -> WorkflowId:
-    """The id at ``node``, inside a function (a site running at import time was left before
-    planning: ``site_facts``)."""
-    found = _candidate(engine, node)
-    if isinstance(found, WorkflowId):
-        return found
+def resolve(engine: "TmplintCommand", site: "Site") -> WorkflowId:
+    """The id at the site, inside a function (a site running at import time was left before
+    planning: ``site_facts``). What the function holds is the detector's verdict
+    (``Finding.workflow_id``, judged by ``workflow_id_facts``); the configuration adds a new
+    parameter or the fallback."""
+    node = site.node
+    found = _function_id(engine, site)
     if found is None:
+        new_param = _new_param(engine, node)
+        if new_param is not None:
+            return new_param
         fallback = _fallback(engine, node)
         if fallback is None:
             raise Unfixable(_no_id_reason(engine, node))
@@ -135,8 +128,7 @@ def resolve(engine: "TmplintCommand", node: cst.CSTNode) -> WorkflowId:
     if found.may_be_none:
         fallback = _fallback(engine, node)
         if fallback is None:
-            raise Unfixable(f"the workflow id {found.source} may be None ({found.may_be_none}); "
-                            "set workflow-id-fallback to use `id or <fallback>`")
+            raise Unfixable(may_be_none_reason(found))
         return _guarded(found, fallback)
     if found.unknown and engine.config.workflow_id_fallback is not None:
         try:
@@ -145,264 +137,46 @@ def resolve(engine: "TmplintCommand", node: cst.CSTNode) -> WorkflowId:
             fallback = None
         if fallback is not None:
             return _guarded(found, fallback)
-    return WorkflowId(found.source, found.make)
+    return WorkflowId(f"`{found.spelling}`", lambda: cst.parse_expression(found.spelling))
 
 
-def _guarded(found: _Candidate, fallback: _Fallback) -> WorkflowId:
+def _function_id(engine: "TmplintCommand", site: "Site") -> Optional[WorkflowIdFact]:
+    """What the site's function holds: the detector's verdict where it decides ``fixable``
+    (``triage.id_decides_fixable``); else judged here, by the same judge, on the module's text
+    (``tmplint check`` has no use for it then, and does not pay for it)."""
+    if id_decides_fixable(engine.config):
+        return site.finding.workflow_id
+    cache = engine.cache("workflow-id-facts")
+    if engine.module not in cache:
+        text = engine.printed or engine.module.code
+        try:
+            tree = parse_source(text, engine.context.filename or "<module>")
+        except DetectorError as exc:  # never expected: the detector parsed the same text
+            raise Unfixable(str(exc)) from None
+        cache[engine.module] = WorkflowIdFacts(tree, text, engine.config)
+    return cache[engine.module].at_finding(site.finding)  # type: ignore[attr-defined]
+
+
+def _guarded(found: WorkflowIdFact, fallback: _Fallback) -> WorkflowId:
     """``id or <fallback>``."""
-    return WorkflowId(f"{found.source} or fallback", lambda: _or(found.make(), fallback.make()),
-                      imports=fallback.imports)
+    return WorkflowId(f"`{found.spelling}` or fallback",
+                      lambda: _or(cst.parse_expression(found.spelling), fallback.make()), imports=fallback.imports)
 
 
 def _no_id_reason(engine: "TmplintCommand", node: cst.CSTNode) -> str:
-    names = ", ".join(engine.config.workflow_id_names)
     definition = engine.enclosing_def(node)
     owner = signature_not_owned(engine, definition) if definition is not None else "not in a def"
-    hint = (f"no workflow_id parameter added to {definition.name.value}(): {owner}"  # type: ignore[union-attr]
-            if engine.config.add_workflow_param and owner else "set workflow-id-fallback or add-workflow-param")
-    return (f"no workflow id in scope (no parameter or local named {names}, no "
-            f"`.{'/.'.join(engine.config.workflow_id_attributes)}` in use; {hint})")
+    if engine.config.add_workflow_param and owner:
+        return no_id_reason(engine.config, f"no workflow_id parameter added to {definition.name.value}(): {owner}")  # type: ignore[union-attr]
+    return no_id_reason(engine.config)
 
 
-def _candidate(engine: "TmplintCommand", node: cst.CSTNode) -> "Optional[_Candidate | WorkflowId]":
-    config = engine.config
-    possible = (set(config.workflow_id_names) | set(config.workflow_id_attributes)) & engine.used_names
+def _new_param(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[WorkflowId]:
+    """With ``add-workflow-param``: the new parameter of the function whose body holds ``node``."""
     definition = engine.enclosing_def(node)
-    if possible:
-        found = _from_names(engine, node)
-        if found is None and definition is not None:
-            found = _from_attribute_chains(engine, node, definition) or _from_class(engine, node, definition)
-        if found is not None:
-            return found
-    if definition is not None and config.add_workflow_param and signature_not_owned(engine, definition) is None:
+    if definition is not None and engine.config.add_workflow_param and signature_not_owned(engine, definition) is None:
         return _from_new_param(engine, definition, node)
     return None
-
-
-# --------------------------------------------------------------------------- 1. names
-
-
-def _from_names(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[_Candidate]:
-    scope = engine.scope(node)
-    if scope is None:
-        return None
-    for name in engine.config.workflow_id_names:
-        if _bound_at(engine, scope, name, node):
-            reasons = [_binding_may_be_none(engine, a) for a in engine.in_source_order(scope[name])]
-            return _Candidate(f"`{name}`", lambda name=name: build.name(name),
-                              next((r for r in reasons if r), ""))
-    return None
-
-
-def _annotation_optional(annotation: Optional[cst.Annotation]) -> bool:
-    if annotation is None:
-        return False
-    text = cst.Module([]).code_for_node(annotation.annotation)
-    return "Optional" in text or "None" in text
-
-
-def _is_none(node: Optional[cst.BaseExpression]) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
-
-
-def value_may_be_none(value: Optional[cst.BaseExpression]) -> str:
-    """Why an assigned value may be None, or ""."""
-    if _is_none(value):
-        return "it is assigned None"
-    if isinstance(value, cst.Call):
-        func = value.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("get", "getenv"):
-            return f"it comes from .{func.attr.value}(), which may return None"
-        if isinstance(func, cst.Name) and func.value == "getattr" and len(value.args) == 3 \
-                and _is_none(value.args[2].value):
-            return "it comes from getattr(..., None)"
-    return ""
-
-
-def _param_may_be_none(param: cst.Param) -> str:
-    if _is_none(param.default):
-        return f"parameter `{param.name.value}` defaults to None"
-    if _annotation_optional(param.annotation):
-        return f"parameter `{param.name.value}` is annotated Optional"
-    return ""
-
-
-def _binding_may_be_none(engine: "TmplintCommand", assignment: object) -> str:
-    node = getattr(assignment, "node", None)
-    if isinstance(node, cst.Param):
-        return _param_may_be_none(node)
-    parent = engine.parent(node) if isinstance(node, cst.CSTNode) else None
-    if isinstance(parent, cst.AssignTarget):
-        parent = engine.parent(parent)
-    if isinstance(parent, cst.AnnAssign):
-        if _annotation_optional(parent.annotation):
-            return "it is annotated Optional"
-        return value_may_be_none(parent.value)
-    if isinstance(parent, cst.Assign):
-        return value_may_be_none(parent.value)
-    return ""
-
-
-def _bound_at(engine: "TmplintCommand", scope, name: str, site: cst.CSTNode) -> bool:
-    """Whether ``name`` is certainly bound to a function's parameter or local at ``site``."""
-    assignments = list(scope[name])
-    if not assignments:
-        return False
-    # every binding visible here must be a function's (a global or class attribute of the same
-    # name would make the choice ambiguous)
-    if not all(isinstance(a.scope, FunctionScope) for a in assignments):
-        return False
-    return any(_available(engine, a, site) for a in assignments)
-
-
-def _available(engine: "TmplintCommand", assignment, site: cst.CSTNode) -> bool:
-    if isinstance(assignment, ImportAssignment) or not isinstance(assignment, Assignment):
-        return False
-    target = assignment.node
-    if isinstance(target, cst.Param):
-        return True
-    if not isinstance(target, cst.Name):
-        return False
-    return definitely_before(engine, target, site)
-
-
-def definitely_before(engine: "TmplintCommand", target: cst.CSTNode, site: cst.CSTNode) -> bool:
-    """Whether the binding ``target`` has certainly run when ``site`` runs: a plain assignment
-    earlier in a block that encloses the site, or the target of a ``for``/``with`` whose body
-    holds the site."""
-    statement = _statement_of(engine, target)
-    if statement is None:
-        return False
-    site_ancestors = engine.ancestors(site)
-    if statement in site_ancestors:
-        if isinstance(statement, (cst.For, cst.With)) and statement.body in site_ancestors:
-            return not engine.contains(statement.body, target)
-        return False
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return False
-    block = engine.parent(statement)
-    if block not in site_ancestors:
-        return False
-    body = list(block.body)  # type: ignore[union-attr]
-    site_statement = next((a for a in [site, *site_ancestors] if a in body), None)
-    if site_statement is None:
-        return False
-    return body.index(statement) < body.index(site_statement)
-
-
-def _statement_of(engine: "TmplintCommand", node: cst.CSTNode) -> Optional[cst.CSTNode]:
-    current = engine.parent(node)
-    while current is not None:
-        if isinstance(current, cst.SimpleStatementSuite):
-            return None  # `if x: job_id = ...` may not have run
-        if isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            return current
-        current = engine.parent(current)
-    return None
-
-
-# --------------------------------------------------------------------------- 2. attributes
-
-
-def _chain_root(node: cst.BaseExpression) -> Optional[cst.Name]:
-    while isinstance(node, cst.Attribute):
-        node = node.value
-    return node if isinstance(node, cst.Name) else None
-
-
-class _AttributeUses(cst.CSTVisitor):
-    def __init__(self, attributes) -> None:
-        self.attributes = set(attributes)
-        self.found: List[cst.Attribute] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if node.attr.value in self.attributes and _chain_root(node.value) is not None:
-            self.found.append(node)
-        return True
-
-
-def _is_store(engine: "TmplintCommand", node: cst.CSTNode) -> bool:
-    parent = engine.parent(node)
-    if isinstance(parent, cst.AssignTarget) or isinstance(parent, (cst.AugAssign, cst.AnnAssign)) \
-            and parent.target is node:
-        return True
-    return isinstance(parent, cst.Del)
-
-
-def _attribute_uses(engine: "TmplintCommand", definition: cst.FunctionDef) -> List[cst.Attribute]:
-    """Attributes named like an id (``x.workflow_id``) in the function's own body, in source order."""
-    cache = engine.cache("attribute-uses")
-    if definition not in cache:
-        uses = _AttributeUses((*engine.config.workflow_id_attributes, *engine.config.workflow_id_names))
-        definition.body.visit(uses)
-        cache[definition] = sorted(
-            uses.found, key=lambda a: (engine.position(a).start.line, engine.position(a).start.column))
-    return cache[definition]  # type: ignore[return-value]
-
-
-def _from_attribute_chains(engine: "TmplintCommand", node: cst.CSTNode,
-                           definition: cst.FunctionDef) -> Optional[_Candidate]:
-    ordered = [a for a in _attribute_uses(engine, definition) if a.attr.value in engine.config.workflow_id_attributes]
-    scope = engine.scope(node)
-    if scope is None:
-        return None
-    stores = {}
-    for attribute in ordered:
-        if _is_store(engine, attribute):
-            stores.setdefault(_dotted_text(attribute), []).append(attribute)
-    for attribute in ordered:
-        if _is_store(engine, attribute):
-            continue
-        root = _chain_root(attribute)
-        if root is None:  # pragma: no cover - collected only with a Name root
-            continue
-        if not _root_bound_at(engine, scope, root.value, node):
-            continue
-        dotted = _dotted_text(attribute)
-        if not all(part.isidentifier() for part in dotted.split(".")):
-            continue
-        # `self.workflow_id = ...` in this function: the site must come after it
-        assigned = stores.get(dotted, [])
-        if assigned and not any(definitely_before(engine, store, node) for store in assigned):
-            continue
-        none_reason, unknown = "", True
-        parts = dotted.split(".")
-        if len(parts) == 2 and parts[0] == _self_name(engine, definition):
-            none_reason = _class_fields(engine, definition).get(parts[1], "")
-            unknown = parts[1] not in _class_fields(engine, definition)
-        return _Candidate(f"`{dotted}`", lambda dotted=dotted: build.dotted(dotted), none_reason, unknown)
-    return None
-
-
-def _dotted_text(attribute: cst.Attribute) -> str:
-    text = cst.Module([]).code_for_node(attribute.with_changes(lpar=[], rpar=[]))
-    return ".".join(part.strip() for part in text.split("."))
-
-
-def _root_bound_at(engine: "TmplintCommand", scope, name: str, site: cst.CSTNode) -> bool:
-    """The root of an attribute chain the function uses: a parameter or a local bound before the
-    site, or a module-level name (``g.workflow_id`` with ``from flask import g``)."""
-    assignments = list(scope[name])
-    if not assignments or any(isinstance(a, BuiltinAssignment) for a in assignments):
-        return False
-    if all(not isinstance(a.scope, FunctionScope) for a in assignments):
-        return True
-    return _bound_at(engine, scope, name, site)
-
-
-def _self_name(engine: "TmplintCommand", definition: cst.FunctionDef) -> Optional[str]:
-    """The first parameter of a method (not a static or class method), else None."""
-    if _class_of(engine, definition) is None:
-        return None
-    if any(get_full_name_for_node(d.decorator) in ("staticmethod", "classmethod") for d in definition.decorators):
-        return None
-    return _first_param(definition)
 
 
 def _class_of(engine: "TmplintCommand", definition: cst.FunctionDef) -> Optional[cst.ClassDef]:
@@ -433,151 +207,6 @@ def class_and_bases(engine: "TmplintCommand", klass: cst.ClassDef) -> Iterator[c
         for base in current.bases:
             if base.keyword is None and isinstance(base.value, cst.Name) and base.value.value in classes:
                 work.append(classes[base.value.value])
-
-
-def _has_fields(klass: cst.ClassDef) -> bool:
-    for decorator in klass.decorators:
-        node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
-        name = get_full_name_for_node(node) or ""
-        if name.rpartition(".")[2] in FIELD_DECORATORS:
-            return True
-    return any((get_full_name_for_node(b.value) or "").rpartition(".")[2] in FIELD_BASES for b in klass.bases)
-
-
-def _class_fields(engine: "TmplintCommand", definition: cst.FunctionDef) -> Dict[str, str]:
-    """Instance attributes named like an id that the method's class (or a base class of the
-    module) sets: in ``__init__`` or as a dataclass-style field; name -> why it may be None."""
-    klass = _class_of(engine, definition)
-    if klass is None:
-        return {}
-    cache = engine.cache("class-fields")
-    if klass not in cache:
-        wanted = set(engine.config.workflow_id_attributes) | set(engine.config.workflow_id_names)
-        fields: Dict[str, str] = {}
-        for current in class_and_bases(engine, klass):
-            for name, reason in _fields_of(current, wanted):
-                fields[name] = fields.get(name) or reason
-        cache[klass] = fields
-    return cache[klass]  # type: ignore[return-value]
-
-
-def _fields_of(klass: cst.ClassDef, wanted: set) -> Iterator[Tuple[str, str]]:
-    body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
-    with_fields = _has_fields(klass)
-    for statement in body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) \
-                        and small.target.value in wanted and with_fields:
-                    optional = _annotation_optional(small.annotation)
-                    yield small.target.value, ("the field is annotated Optional" if optional
-                                               else value_may_be_none(small.value))
-        elif isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
-            yield from _init_assignments(statement, wanted)
-
-
-def _init_assignments(init: cst.FunctionDef, wanted: set) -> Iterator[Tuple[str, str]]:
-    self_name = _first_param(init)
-    if self_name is None:
-        return
-    params = {p.name.value: p for p in (*init.params.posonly_params, *init.params.params, *init.params.kwonly_params)}
-    found: List[Tuple[str, str]] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is init
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def _check(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression],
-                   annotation: Optional[cst.Annotation] = None) -> None:
-            if isinstance(target, cst.Attribute) and target.attr.value in wanted \
-                    and isinstance(target.value, cst.Name) and target.value.value == self_name:
-                reason = value_may_be_none(value)
-                if isinstance(value, cst.Name) and value.value in params:
-                    reason = reason or _param_may_be_none(params[value.value])
-                if _annotation_optional(annotation):
-                    reason = reason or "it is annotated Optional"
-                found.append((target.attr.value, reason))
-
-        def visit_Assign(self, node: cst.Assign) -> None:
-            for target in node.targets:
-                self._check(target.target, node.value)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            if node.value is not None:
-                self._check(node.target, node.value, node.annotation)
-
-    init.visit(Finder())
-    yield from found
-
-
-def _from_class(engine: "TmplintCommand", node: cst.CSTNode, definition: cst.FunctionDef) -> Optional[_Candidate]:
-    """``self.<id>`` when the class or a base class of the module sets that attribute."""
-    self_name = _self_name(engine, definition)
-    scope = engine.scope(node)
-    if self_name is None or scope is None or not _bound_at(engine, scope, self_name, node):
-        return None
-    if definition.name.value == "__init__":
-        return _set_before_in_init(engine, node, definition, self_name)
-    if _called_from_init(engine, definition):
-        return None  # it may run before __init__ has set the attribute
-    fields = _class_fields(engine, definition)
-    for attribute in (*engine.config.workflow_id_attributes, *engine.config.workflow_id_names):
-        if attribute in fields:
-            return _Candidate(f"`{self_name}.{attribute}`",
-                              lambda a=attribute: build.dotted(f"{self_name}.{a}"), fields[attribute])
-    return None
-
-
-def _called_from_init(engine: "TmplintCommand", method: cst.FunctionDef) -> bool:
-    """Whether an ``__init__`` of the method's class (or of a base class in the module) uses
-    ``self.<method>``: then the method may run before the attributes are set."""
-    klass = _class_of(engine, method)
-    if klass is None:
-        return False
-    name = method.name.value
-    for current in class_and_bases(engine, klass):
-        body = current.body.body if isinstance(current.body, cst.IndentedBlock) else ()
-        for init in (s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"):
-            self_name = _first_param(init)
-            if self_name is not None and _uses_attribute(init.body, self_name, name):
-                return True
-    return False
-
-
-def _uses_attribute(node: cst.CSTNode, owner: str, attribute: str) -> bool:
-    found: List[bool] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Attribute(self, attr: cst.Attribute) -> None:
-            if attr.attr.value == attribute and isinstance(attr.value, cst.Name) and attr.value.value == owner:
-                found.append(True)
-
-    node.visit(Finder())
-    return bool(found)
-
-
-def _set_before_in_init(engine: "TmplintCommand", node: cst.CSTNode, init: cst.FunctionDef,
-                        self_name: str) -> Optional[_Candidate]:
-    """In ``__init__`` itself: ``self.<id>`` assigned by a statement that certainly ran before."""
-    wanted = (*engine.config.workflow_id_attributes, *engine.config.workflow_id_names)
-    stores = [a for a in _attribute_uses(engine, init) if _is_store(engine, a)]
-    for attribute in wanted:
-        for store in stores:
-            if store.attr.value == attribute and get_full_name_for_node(store.value) == self_name \
-                    and definitely_before(engine, store, node):
-                assign = engine.parent(engine.parent(store))
-                reason = value_may_be_none(assign.value) if isinstance(assign, cst.Assign) else ""
-                return _Candidate(f"`{self_name}.{attribute}`",
-                                  lambda a=attribute: build.dotted(f"{self_name}.{a}"), reason)
-    return None
-
-
-def _first_param(definition: cst.FunctionDef) -> Optional[str]:
-    params = list(definition.params.posonly_params) + list(definition.params.params)
-    return params[0].name.value if params else None
 
 
 # --------------------------------------------------------------------------- 3. new parameter

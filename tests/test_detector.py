@@ -50,8 +50,11 @@ def test_fixable_only_when_fix_would_try_the_site():
     source = "import tempfile\ndef f():\n    x = 1; y = tempfile.mkstemp()\n"
     (finding,) = check_bytes(source.encode(), "m.py", Config())
     assert not finding.fixable
-    (finding,) = check_bytes(source.replace("x = 1", "workflow_id = 1").encode(), "m.py", Config())
+    (finding,) = check_bytes(source.replace("x = 1; ", "workflow_id = 1\n    ").encode(), "m.py", Config())
     assert finding.fixable
+    # on the site's own line the id is not certainly bound first (fix judges statements by line)
+    (finding,) = check_bytes(source.replace("x = 1", "workflow_id = 1").encode(), "m.py", Config())
+    assert not finding.fixable
 
 
 def test_message_names_the_qualified_call_not_the_alias():

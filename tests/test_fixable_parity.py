@@ -1,7 +1,7 @@
 """``tmplint check``'s JSON ``fixable`` is true exactly for the sites plain ``tmplint fix`` (no
 --unsafe-fixes) rewrites: both through the real command line, on a table of snippets (one file
-each, every reason a planner used to find only after check had said fixable) and on the example
-project."""
+each, every reason a planner used to find only after check had said fixable), on a table of
+workflow ids a function may or may not hold (no fallback configured) and on the example project."""
 from __future__ import annotations
 
 import json
@@ -73,6 +73,67 @@ SNIPPETS = {
                                    "    return join(tempfile.gettempdir(), uuid.uuid4().hex)\n", 0),
 }
 
+_DATACLASS = "import tempfile\nfrom dataclasses import dataclass\nfrom typing import Optional\n@dataclass\n"
+#: name -> (source, how many of its sites fix rewrites), with the default id names and no
+#: fallback: the site's own function must hold an id that cannot be None
+ID_SNIPPETS = {
+    "parameter": ("import tempfile\ndef f(job_id):\n    return tempfile.mkdtemp()\n", 1),
+    "parameter_none": ("import tempfile\ndef f(job_id=None):\n    return tempfile.mkdtemp()\n", 0),
+    "parameter_optional": ("import tempfile\nfrom typing import Optional\ndef f(job_id: Optional[str]):\n"
+                           "    return tempfile.mkdtemp()\n", 0),
+    "keyword_only": ("import tempfile\ndef f(*, run_id: str):\n    return tempfile.mkdtemp()\n", 1),
+    "missing": ("import tempfile\ndef f(data):\n    return tempfile.mkdtemp()\n", 0),
+    "other_function_has_it": ("import tempfile\ndef g(job_id):\n    return job_id\ndef f():\n"
+                              "    return tempfile.mkdtemp()\n", 0),
+    "local_before": ("import tempfile\ndef f(c):\n    job_id = c['id']\n    return tempfile.mkdtemp()\n", 1),
+    "local_after": ("import tempfile\ndef f(c):\n    d = tempfile.mkdtemp()\n    job_id = c['id']\n"
+                    "    return d, job_id\n", 0),
+    "local_same_line": ("import tempfile\ndef f(c):\n    job_id = c['id']; d = tempfile.mkdtemp()\n    return d\n", 0),
+    "local_from_get": ("import tempfile\ndef f(c):\n    job_id = c.get('id')\n    return tempfile.mkdtemp()\n", 0),
+    "local_in_branch": ("import tempfile\ndef f(c):\n    if c:\n        job_id = c['id']\n"
+                        "    return tempfile.mkdtemp()\n", 0),
+    "local_in_one_line_branch": ("import tempfile\ndef f(c):\n    if c: job_id = c['id']\n"
+                                 "    if c:\n        return tempfile.mkdtemp()\n", 0),
+    "loop_target": ("import tempfile\ndef f(ids):\n    for job_id in ids:\n        tempfile.mkdtemp()\n", 1),
+    "with_target": ("import tempfile\ndef f(ctx):\n    with ctx as task_id:\n        tempfile.mkdtemp()\n", 1),
+    "comprehension_target": ("import tempfile\ndef f(ids):\n    return [tempfile.mkdtemp() for job_id in ids]\n", 0),
+    "nested_function": ("import tempfile\ndef f(job_id):\n    def g():\n        return tempfile.mkdtemp()\n"
+                        "    return g\n", 1),
+    "nested_function_shadowed": ("import tempfile\ndef f(job_id):\n    def g():\n        d = tempfile.mkdtemp()\n"
+                                 "        job_id = 1\n        return d, job_id\n    return g\n", 0),
+    "lambda": ("import tempfile\ndef f(job_id):\n    return lambda: tempfile.mkdtemp()\n", 1),
+    "global_declared": ("import tempfile\njob_id = 'x'\ndef f():\n    global job_id\n"
+                        "    return tempfile.mkdtemp()\n", 0),
+    "attribute_in_use": ("import tempfile\ndef f(ctx):\n    print(ctx.workflow_id)\n    return tempfile.mkdtemp()\n", 1),
+    "attribute_assigned_after": ("import tempfile\ndef f(ctx):\n    d = tempfile.mkdtemp()\n"
+                                 "    ctx.workflow_id = 'x'\n    return d, ctx.workflow_id\n", 0),
+    "self_attribute_from_init": ("import tempfile\nclass C:\n    def __init__(self, workflow_id):\n"
+                                 "        self.workflow_id = workflow_id\n    def work(self):\n"
+                                 "        return tempfile.mkdtemp()\n", 1),
+    "self_attribute_may_be_none": ("import tempfile\nclass C:\n    def __init__(self, workflow_id=None):\n"
+                                   "        self.workflow_id = workflow_id\n    def work(self):\n"
+                                   "        return tempfile.mkdtemp()\n", 0),
+    "in_init_after_assignment": ("import tempfile\nclass C:\n    def __init__(self, c):\n"
+                                 "        self.job_id = c['job']\n        self.d = tempfile.mkdtemp()\n", 1),
+    "in_init_before_assignment": ("import tempfile\nclass C:\n    def __init__(self, c):\n"
+                                  "        self.d = tempfile.mkdtemp()\n        self.job_id = c['job']\n", 0),
+    "called_from_init": ("import tempfile\nclass C:\n    def __init__(self, run_id):\n        self.setup()\n"
+                         "        self.run_id = run_id\n    def setup(self):\n        return tempfile.mkdtemp()\n", 0),
+    "dataclass_field": (_DATACLASS + "class T:\n    task_id: str\n    def scratch(self):\n"
+                        "        return tempfile.mkdtemp()\n", 1),
+    "dataclass_optional_field": (_DATACLASS + "class T:\n    task_id: Optional[str] = None\n"
+                                 "    def scratch(self):\n        return tempfile.mkdtemp()\n", 0),
+    "dataclass_base_field": (_DATACLASS + "class T:\n    task_id: str\nclass U(T):\n    def scratch(self):\n"
+                             "        return tempfile.mkdtemp()\n", 1),
+    "annotation_without_dataclass": ("import tempfile\nclass T:\n    task_id: str\n    def scratch(self):\n"
+                                     "        return tempfile.mkdtemp()\n", 0),
+    "staticmethod": ("import tempfile\nclass C:\n    def __init__(self, job_id):\n        self.job_id = job_id\n"
+                     "    @staticmethod\n    def make():\n        return tempfile.mkdtemp()\n", 0),
+    "classmethod": ("import tempfile\nclass C:\n    job_id = 'x'\n    @classmethod\n    def make(cls):\n"
+                    "        return tempfile.mkdtemp()\n", 0),
+    "literal_path": ("import os\ndef f(job_id):\n    return os.path.join('/tmp', 'out.txt')\n", 0),
+}
+
 #: a left site in ``tmplint fix``'s summary: ``  path:line:col: CODE target: reason``
 _LEFT = re.compile(r"^  (.+?):(\d+):(\d+): (TMP\d{3}) ")
 
@@ -111,6 +172,15 @@ def test_check_marks_fixable_exactly_the_snippet_sites_fix_rewrites(tmp_path):
     assert fixable == fixed
     assert {name: sum(1 for site in fixed if site[0] == f"{name}.py") for name in SNIPPETS} == {
         name: count for name, (_, count) in SNIPPETS.items()}
+
+
+def test_check_marks_fixable_exactly_the_sites_whose_function_holds_an_id(tmp_path):
+    root = write_project(tmp_path, {f"{name}.py": source for name, (source, _) in ID_SNIPPETS.items()}, [])
+    every, fixable = check_sites(root)
+    fixed = sites_fix_rewrites(root, every)
+    assert fixable == fixed
+    assert {name: sum(1 for site in fixed if site[0] == f"{name}.py") for name in ID_SNIPPETS} == {
+        name: count for name, (_, count) in ID_SNIPPETS.items()}
 
 
 @pytest.mark.parametrize("fallback", [False, True])

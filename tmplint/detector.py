@@ -1209,13 +1209,25 @@ def _fix_outlook(findings: List[Finding], tree: ast.Module, source: str, config:
     triage, with the workflow id settings of ``config``; then, for the sites it leaves fixable,
     the facts the planners would refuse them for (``codemods.site_facts``, from ``tree``, the
     module as this pass parsed it, or ``reparse``'d with the statements naming more names), which
-    also become the findings' ``reason``. Columns are still ``ast``'s."""
-    if not any(f.fixable for f in findings):
-        return findings
-    from tmplint.codemods.site_facts import fix_reasons  # both import this module
-    from tmplint.codemods.triage import reason_left_before_planning, spelled_in, workflow_id_possible
+    also become the findings' ``reason``; and the workflow id each site's function holds
+    (``codemods.workflow_id_facts``), which the planners read: with no fallback and no new
+    parameter configured, a site without one, or with one that may be None, is left. Columns
+    are still ``ast``'s."""
+    try:
+        return _outlook(findings, tree, source, config, path, reparse)
+    except DetectorError:  # in a statement the detector skipped: libcst cannot parse it either
+        return [dataclasses.replace(f, fixable=False) for f in findings]
+
+
+def _outlook(findings: List[Finding], tree: ast.Module, source: str, config: Config, path: str,
+             reparse: Optional[Callable[[Set[str]], ast.Module]]) -> List[Finding]:
+    from tmplint.codemods.triage import (id_decides_fixable, reason_left_before_planning, spelled_in,
+                                         workflow_id_possible)
 
     id_possible = workflow_id_possible(config, spelled_in(source))
+    id_required = id_decides_fixable(config)
+    if id_required and id_possible:
+        findings = _with_workflow_ids(findings, tree, source, config, path, reparse, id_possible)
     findings = [
         f if not f.fixable or reason_left_before_planning(f, config, unsafe_fixes=False, id_possible=id_possible) is None
         else dataclasses.replace(f, fixable=False)
@@ -1223,16 +1235,39 @@ def _fix_outlook(findings: List[Finding], tree: ast.Module, source: str, config:
     ]
     if not any(f.fixable for f in findings):
         return findings
-    try:
-        reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module,
-                                   reparse or (lambda names: tree)))
-    except DetectorError:  # in a statement the detector skipped: libcst cannot parse it either
-        return [dataclasses.replace(f, fixable=False) for f in findings]
+    from tmplint.codemods.site_facts import fix_reasons  # both import this module
+
+    reasons = iter(fix_reasons(tree, source, [f for f in findings if f.fixable], config.helper_module,
+                               reparse or (lambda names: tree)))
     outlook = []
     for finding in findings:
         reason = next(reasons) if finding.fixable else None
-        outlook.append(dataclasses.replace(finding, fixable=False, reason=reason) if reason else finding)
+        if reason:
+            finding = dataclasses.replace(finding, fixable=False, reason=reason)
+        elif finding.fixable and id_required and (finding.workflow_id is None or finding.workflow_id.may_be_none):
+            # the planner says why, after its own checks: no reason is recorded here
+            finding = dataclasses.replace(finding, fixable=False)
+        outlook.append(finding)
     return outlook
+
+
+def _with_workflow_ids(findings: List[Finding], tree: ast.Module, source: str, config: Config, path: str,
+                       reparse: Optional[Callable[[Set[str]], ast.Module]], id_possible: bool) -> List[Finding]:
+    """``findings`` with the workflow id of each site a planner may rewrite (with
+    --unsafe-fixes too), judged on the whole module."""
+    from tmplint.codemods.triage import reason_left_before_planning
+    from tmplint.codemods.workflow_id_facts import WorkflowIdFacts
+
+    facts: Optional[WorkflowIdFacts] = None
+    judged = []
+    for finding in findings:
+        if reason_left_before_planning(finding, config, unsafe_fixes=True, id_possible=id_possible) is None:
+            if facts is None:
+                facts = WorkflowIdFacts(tree if reparse is None else parse_source(source, path), source, config)
+            finding = dataclasses.replace(
+                finding, workflow_id=facts.at((finding.line, finding.col, finding.end_line, finding.end_col)))
+        judged.append(finding)
+    return judged
 
 
 def decode_source(data: bytes, path: str) -> str:
