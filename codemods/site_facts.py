@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from bisect import bisect_left
+from typing import Callable, Collection, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from tmplint.detector import SIGNATURES, Finding, attribute_chain, node_span
 
@@ -78,8 +79,11 @@ class ModuleFacts:
     of code it runs in ("function", "class" or "module", as ``TmplintCommand.enclosing`` decides);
     and, looked up when asked, what the module's imports bind."""
 
-    def __init__(self, tree: ast.Module, source: str, helper_module: str, sites: Iterable[Finding]) -> None:
+    def __init__(self, tree: ast.Module, source: str, helper_module: str, sites: Iterable[Finding],
+                 spelled: Collection[str]) -> None:
         self.source = source
+        #: the helper names (of those the sites' rewrites may call) that the source spells anywhere
+        self.spelled = spelled
         self.helper_module = helper_module
         self.tree = tree
         self.parents: Dict[int, ast.AST] = {}
@@ -87,10 +91,10 @@ class ModuleFacts:
         self.context: Dict[int, Tuple[str, Optional[ast.AST]]] = {}
         self.by_position: Dict[Tuple[int, int, int, int], ast.AST] = {}
         self._imports: Optional[Dict[str, Set[str]]] = None
-        self._walk(tree, [(f.line, f.col, f.end_line, f.end_col) for f in sites])
+        self._walk(tree, sorted((f.line, f.col, f.end_line, f.end_col) for f in sites))
 
     def _walk(self, tree: ast.Module, spans: List[Tuple[int, int, int, int]]) -> None:
-        """Down from the module to each of ``spans``, into the nodes that hold one only (a big
+        """Down from the module to each of ``spans`` (sorted), into the nodes that hold one only (a big
         class with one site is not walked whole)."""
         # a stack, not recursion: very deep expressions that Python compiles must not fail here
         stack: List[Tuple[ast.AST, Tuple[str, Optional[ast.AST]]]] = [(tree, ("module", None))]
@@ -165,7 +169,7 @@ class ModuleFacts:
         the helper module's function (as Python resolves the name: the innermost scope binding
         it, class bodies only for their own code)."""
         for helper in helpers:
-            if helper not in self.source:  # the cheap test, for nearly every module
+            if helper not in self.spelled:  # the cheap test, for nearly every module
                 continue
             bindings = self._visible_bindings(node, helper)
             if any(not self._imports_helper(binding, helper) for binding, _ in bindings):
@@ -260,14 +264,22 @@ def _import_statements(source: str) -> Iterator[Union[ast.Import, ast.ImportFrom
 
 
 def _holds_one(node: ast.AST, spans: Sequence[Tuple[int, int, int, int]]) -> bool:
-    """Whether ``node`` may hold one of ``spans``: its own span holds one, or it has none."""
+    """Whether ``node`` may hold one of ``spans`` (sorted): its own span holds one, or it has none."""
     start = getattr(node, "lineno", None)
     if start is None:  # arguments, comprehensions, with items ...: what they hold decides
         return True
     first, last = (start, node.col_offset), (node.end_lineno or start, node.end_col_offset or 0)  # type: ignore[attr-defined]
     for decorator in getattr(node, "decorator_list", ()):  # a definition's span starts at its decorators
         first = min(first, (decorator.lineno, decorator.col_offset))
-    return any(first <= (line, col) and (end_line, end_col) <= last for line, col, end_line, end_col in spans)
+    # only the spans that start inside the node can lie inside it: found by bisection, not by
+    # trying every span (that was quadratic in the sites of a module)
+    for index in range(bisect_left(spans, first), len(spans)):
+        line, col, end_line, end_col = spans[index]
+        if (line, col) > last:
+            return False
+        if (end_line, end_col) <= last:
+            return True
+    return False
 
 
 def local_bindings(owner: ast.AST, name: str) -> Iterator[Tuple[ast.AST, ast.AST]]:
@@ -308,8 +320,9 @@ def fix_reasons(tree: ast.Module, source: str, findings: Sequence[Finding], help
     statements with sites (perhaps only those); ``reparse(names)``: the module's tree with the
     statements that spell ``names`` too (the detector's ``parse_needed``), asked for the bindings
     of a helper function's name the module spells."""
-    spelled = {h for f in findings for h in HELPERS_USED.get(f.target, ()) if h in source}
+    # each name looked for in the source once, not once per site (quadratic in a module's sites)
+    spelled = {h for h in {h for f in findings for h in HELPERS_USED.get(f.target, ())} if h in source}
     if spelled:  # every binding of a name (its import too) is in a statement that spells it
         tree = reparse(spelled)
-    facts = ModuleFacts(tree, source, helper_module, findings)
+    facts = ModuleFacts(tree, source, helper_module, findings, spelled)
     return [facts.reason(finding) for finding in findings]
