@@ -1,7 +1,8 @@
 """``tmplint check``'s JSON ``fixable`` is true exactly for the sites plain ``tmplint fix`` (no
 --unsafe-fixes) rewrites: both through the real command line, on a table of snippets (one file
 each, every reason a planner used to find only after check had said fixable), on a table of
-workflow ids a function may or may not hold (no fallback configured) and on the example project."""
+workflow ids a function may or may not hold (no fallback configured), on a project whose tests
+patch tempfile's functions for every module, and on the example project."""
 from __future__ import annotations
 
 import json
@@ -193,3 +194,34 @@ def test_check_marks_fixable_exactly_what_fix_rewrites_in_the_example_project(tm
     fixed = sites_fix_rewrites(root, every)
     assert fixed and fixable == fixed
     assert fixable != every  # some sites are left, and check says so
+
+
+#: a package whose tests patch tempfile's functions for every module: ``tests/test_mod.py`` imports
+#: ``pkg.mod`` (its mkdtemp site would bypass the mock; its mkstemp site is not patched), and
+#: ``tests/test_other.py`` patches mkstemp but imports only ``pkg.other``
+PATCHING_PACKAGE = {
+    "pkg/__init__.py": "",
+    "pkg/mod.py": ("import tempfile\ndef make_dir():\n    return tempfile.mkdtemp()\n"
+                   "def make_file():\n    return tempfile.mkstemp()\n"),
+    "pkg/other.py": "import tempfile\ndef g():\n    return tempfile.mkdtemp()\n",
+    "tests/test_mod.py": ("import tempfile\nfrom unittest import mock\nfrom pkg import mod\n\n"
+                          "def test_make_dir():\n    with mock.patch.object(tempfile, 'mkdtemp', return_value='/x'):\n"
+                          "        assert mod.make_dir() == '/x'\n"),
+    "tests/test_other.py": ("import tempfile\nimport pkg.other\n\n"
+                            "def test_g(monkeypatch):\n    monkeypatch.setattr('tempfile.mkstemp', lambda: (0, '/x'))\n"
+                            "    pkg.other.g()\n"),
+}
+
+
+@pytest.mark.parametrize("given", [".", "pkg/mod.py"])
+def test_check_marks_fixable_exactly_what_fix_rewrites_when_a_test_patches_tempfile_for_every_module(tmp_path, given):
+    """The test that patches a function is found in the whole project, also when check is given
+    only the module (as pre-commit gives the changed files)."""
+    root = write_project(tmp_path, PATCHING_PACKAGE, ["workflow-id-fallback = '\"shared\"'"])
+    every, fixable = check_sites(root)
+    assert fixable == sites_fix_rewrites(root, every)
+    assert fixable == {("pkg/mod.py", 5, 12, "TMP002"), ("pkg/other.py", 3, 12, "TMP003")}
+    result = tmplint("check", "--no-cache", "--format", "json", "--exit-zero", given, cwd=root)
+    found = {(f["path"], f["line"], f["col"], f["code"]): f["fixable"] for f in json.loads(result.stdout)}
+    assert found[("pkg/mod.py", 3, 12, "TMP003")] is False
+    assert found[("pkg/mod.py", 5, 12, "TMP002")] is True

@@ -11,8 +11,10 @@ started, see :class:`_Parser`).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
+import operator
 import os
 import sys
 import threading
@@ -216,12 +218,17 @@ def check_paths(
 
 def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optional[int] = None,
                    use_cache: bool = True, progress: Optional[bool] = None, keep_data: bool = False,
-                   stream: Optional[TextIO] = None) -> Iterator[FileResult]:
+                   stream: Optional[TextIO] = None,
+                   rewritten: Callable[[Finding], bool] = operator.attrgetter("fixable")) -> Iterator[FileResult]:
     """Results for every Python file under ``paths``, each checked with its own project's config
     (so the order of ``paths`` changes only the order of the results): the files of each config,
     found with that config's excludes, are checked together. A file found by walking a directory
     of another project is left out when its own project's excludes leave it out too. A broken
-    config raises ConfigError before any result (as the first path's ends the run before it)."""
+    config raises ConfigError before any result (as the first path's ends the run before it).
+
+    A site whose ``tempfile`` function a test of the project patches for every module is not
+    fixable (:func:`_mark_globally_patched`); ``rewritten``: the findings ``tmplint fix`` would
+    rewrite, for which the project's files are scanned for such tests (default: the fixable ones)."""
     paths = list(paths)
     groups: Dict[Optional[Path], Tuple[Config, List[str]]] = {}
     early: List[FileResult] = []
@@ -250,7 +257,33 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
             groups.setdefault(own.source, (own, []))[1].append(name)
     yield from early
     for config, files in groups.values():
-        yield from check_files(files, config, jobs, use_cache, progress, keep_data, stream)
+        results = list(check_files(files, config, jobs, use_cache, progress, keep_data, stream))
+        yield from _mark_globally_patched(results, paths, config, rewritten)
+
+
+def _mark_globally_patched(results: List[FileResult], paths: List[Path], config: Config,
+                           rewritten: Callable[[Finding], bool]) -> List[FileResult]:
+    """``results`` with the sites a test of the project patches for every module (when the test
+    imports their module) not fixable, with the reason ``tmplint fix`` leaves them for. The
+    project's files are read only when some finding would be rewritten; the result cache keeps
+    the findings before this, as it depends on other files."""
+    candidates = [index for index, result in enumerate(results) if any(map(rewritten, result.findings))]
+    if not candidates:
+        return results
+    # imported here: it needs the detector, which a warm run does not import
+    from tmplint.project_tests import bypassed_patch_reason, globally_patched, project_root
+
+    rewritten_targets = {f.target for i in candidates for f in results[i].findings if rewritten(f)}
+    patched = globally_patched([Path(results[i].path) for i in candidates], rewritten_targets,
+                               project_root(paths, config), config)
+    for position, targets in patched.items():
+        result = results[candidates[position]]
+        result.findings = [
+            dataclasses.replace(f, fixable=False, reason=bypassed_patch_reason(f.target, targets[f.target]))
+            if f.target in targets else f
+            for f in result.findings
+        ]
+    return results
 
 
 def check_files(

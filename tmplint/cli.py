@@ -327,7 +327,7 @@ def cmd_fix(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_init(args: argparse.Namespace, config: Config) -> int:
-    from tmplint.fix import display_path
+    from tmplint.files import display_path
     from tmplint.helper import helper_module_target, write_helper_module
 
     target = args.module or Path(display_path(helper_module_target(config.helper_module, config.root_dir)))

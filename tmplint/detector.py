@@ -410,25 +410,33 @@ def _child_fields(node_type: type) -> Tuple[str, ...]:
 
 
 def _imported_names(tree: ast.Module, modules: Tuple[str, ...], lines: Optional[Sequence[int]] = None) -> Set[str]:
-    """Names that some import anywhere in the module binds to ``modules`` or their members.
+    """Names that some import anywhere in the module binds to ``modules`` or their members
+    (with ``lines``: see :func:`import_statements`)."""
+    names: Set[str] = set()
+    for node in import_statements(tree, lines):
+        if isinstance(node, ast.Import):
+            names.update(_import_bindings(node, modules))
+        else:
+            names.update(_import_from_bindings(node, modules))
+    return names
+
+
+def import_statements(tree: ast.Module, lines: Optional[Sequence[int]] = None) -> Iterator[ast.stmt]:
+    """Every ``import`` and ``from ... import`` statement of the module, anywhere in it.
 
     Only statements are walked (imports are statements), which is much cheaper than a full walk;
     with ``lines`` (where a module's name is), only statements spanning one of them.
     """
-    names: Set[str] = set()
     stack: List[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
         if lines is not None and type(node) in _STATEMENTS and not _spans_a_line(node, lines):
             continue
-        if isinstance(node, ast.Import):
-            names.update(_import_bindings(node, modules))
-        elif isinstance(node, ast.ImportFrom):
-            names.update(_import_from_bindings(node, modules))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
         else:
             for field in ("body", "orelse", "finalbody", "handlers", "cases"):
                 stack.extend(getattr(node, field, ()))
-    return names
 
 
 def _import_bindings(node: ast.Import, modules: Tuple[str, ...]) -> List[str]:

@@ -374,3 +374,12 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def display_path(path: Union[str, Path]) -> str:
+    """``path`` as runs print it: relative to the working directory, with ``/``."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        relative = str(path)
+    return Path(relative).as_posix()

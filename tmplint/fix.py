@@ -59,17 +59,18 @@ from collections import Counter
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Dict, Iterable, Iterator, List, Optional, Sequence, Set, TextIO, Tuple
+from typing import Collection, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from tmplint.baseline import Baseline, new_findings
 from tmplint.check import FileResult, check_projects
 from tmplint.codemods.triage import FixReport, sites_left_unparsed
 from tmplint.config import Config, ProjectConfigs
 from tmplint.detector import DetectorError, Finding, decode_source
-from tmplint.files import FileError, atomic_write, iter_python_files, not_writable, read_bytes, resolve_target
+from tmplint.files import FileError, atomic_write, display_path, not_writable, resolve_target
 from tmplint.fix_report import FileSection, Rewrite, UnpassedCall, per_rule, render_report, short_target
 from tmplint.pool import WorkerPool, release_memory, with_deep_stack
 from tmplint.progress import Progress
+from tmplint.project_tests import patched_modules, project_root, project_sources, resolved
 from tmplint.reporters import plural, warn_no_files
 from tmplint.sources import split_lines
 
@@ -196,14 +197,6 @@ def unified_diff(old: bytes, new: bytes, display: str) -> bytes:
     return b"".join(out)
 
 
-def display_path(path: Path) -> str:
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        relative = str(path)
-    return Path(relative).as_posix()
-
-
 def _write_out(stream: TextIO, data: bytes) -> None:
     buffer = getattr(stream, "buffer", None)
     if buffer is not None:
@@ -250,8 +243,8 @@ def _unique_files(results: Iterable[FileResult]) -> List[_Entry]:
         path = Path(result.path)
         key = _identity(path)
         if key is not None and key in by_key:
-            target = _resolved(path)
-            same = next((i for i in by_key[key] if _resolved(entries[i].path) == target), None)
+            target = resolved(path)
+            same = next((i for i in by_key[key] if resolved(entries[i].path) == target), None)
             if same is not None and target is not None:
                 entry = entries[same]
                 if not _is_canonical(entry.path) and _is_canonical(path):
@@ -261,13 +254,6 @@ def _unique_files(results: Iterable[FileResult]) -> List[_Entry]:
             by_key.setdefault(key, []).append(len(entries))
         entries.append(_Entry(path, result))
     return entries
-
-
-def _resolved(path: Path) -> Optional[Path]:
-    try:
-        return path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
 
 
 def run_fix(
@@ -359,20 +345,17 @@ def _projects(scan: "_Scan") -> Iterator[Tuple[Config, List[int]]]:
 def _fix_project(scan: "_Scan", indexes: List[int], paths: Sequence[Path], config: Config, unsafe_fixes: bool,
                  add_noqa: bool, jobs: int, stderr: TextIO, patchers: Dict[int, List[str]]) -> List[FileOutcome]:
     """The outcomes of one project's tasks (``indexes`` of ``scan``'s), rewritten with its config;
-    the sites a test holds back are taken out of ``scan``'s tasks, and the files whose
-    ``tempfile`` a test of the project patches are added to ``patchers`` (by task index)."""
-    part = _Scan(tasks=[scan.tasks[i] for i in indexes],
-                 settled={j: scan.settled[i] for j, i in enumerate(indexes) if i in scan.settled})
-    # only a file libcst rewrites can lose an import that a test patches, or bypass a test's patch
-    rewritable = len(part.settled) < len(part.tasks)
-    found = _patched_modules([path for path, _, _ in part.tasks], paths, config) if rewritable else {}
-    held = _hold_back_globally_patched(part, paths, config) if rewritable else {}
+    the files whose ``tempfile`` a test of the project patches are added to ``patchers`` (by task
+    index). (Sites a test patches for every module were marked by the detector pass: see
+    :func:`tmplint.check.check_projects`.)"""
+    tasks = [scan.tasks[i] for i in indexes]
+    settled = {j: scan.settled[i] for j, i in enumerate(indexes) if i in scan.settled}
+    # only a file libcst rewrites can lose an import that a test patches
+    rewritable = len(settled) < len(tasks)
+    found = patched_modules([path for path, _, _ in tasks], paths, config) if rewritable else {}
     keep = {index: ("tempfile",) for index in found}
-    outcomes = _run_tasks(part.tasks, config, unsafe_fixes, add_noqa, jobs, stderr, part.settled, keep)
-    for index, left in held.items():
-        outcomes[index].left.extend(left)
+    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr, settled, keep)
     for j, i in enumerate(indexes):
-        scan.tasks[i] = part.tasks[j]
         if j in found:
             patchers[i] = found[j]
     return outcomes
@@ -483,7 +466,8 @@ def _scan(paths: List[Path], configs: ProjectConfigs, jobs: int, baseline: Optio
     the ones with findings."""
     scan = _Scan()
     # no result cache: --diff and --check write nothing, and a fix changes the files anyway
-    results = check_projects(paths, configs, jobs, use_cache=False, keep_data=True, stream=errors.stream)
+    results = check_projects(paths, configs, jobs, use_cache=False, keep_data=True, stream=errors.stream,
+                             rewritten=lambda finding: finding.fixable or (unsafe_fixes and not finding.reason))
     for entry in _unique_files(results):
         result = entry.result
         if result.error is not None:
@@ -612,7 +596,7 @@ def _report_text(scan: _Scan, outcomes: Sequence[FileOutcome], tally: _Tally, pa
     calls: Dict[str, List[UnpassedCall]] = {name: [] for name in names}
     helpers: List[str] = []
     for config, _indexes in _projects(scan):
-        for name, found in _unpassed_calls(names, _project_root(paths, config), config, overrides).items():
+        for name, found in _unpassed_calls(names, project_root(paths, config), config, overrides).items():
             calls[name] = sorted(set(calls[name]) | set(found))
         helpers.append(config.helper_module)
     return render_report(tally.sections, calls, scanned=scan.scanned, with_findings=len(scan.tasks),
@@ -640,184 +624,8 @@ def _exit_status(*, errors: int, diff: bool, check: bool, changed: int, remainin
     return 0
 
 
-# --------------------------------------------------------------------------- the project's files: tests that patch
-# a module's tempfile, calls that do not pass a new workflow_id
-
-#: a string naming a module's ``tempfile`` attribute or something in it, as ``mock.patch`` and
-#: ``monkeypatch.setattr`` take it: ``"pkg.mod.tempfile"``, ``'pkg.mod.tempfile.mkdtemp'``
-_PATCH_TARGET = re.compile(
-    rb"""(["'])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*?)"""  # quote, the module
-    rb"""\.tempfile(?:\.[A-Za-z_][A-Za-z0-9_]*)*\1"""  # .tempfile, maybe .mkdtemp, the same quote
-)
-#: how far before the string the patching call may start (``mock.patch(\n    "..."``)
-_PATCH_CONTEXT = 200
-
-
-def _project_root(paths: Sequence[Path], config: Config) -> Path:
-    """The directory of the pyproject.toml the config came from, else the paths' common parent."""
-    if config.source is not None:
-        return config.source.parent
-    dirs = []
-    for path in paths:
-        absolute = os.path.abspath(path)
-        dirs.append(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
-    try:
-        return Path(os.path.commonpath(dirs)) if dirs else Path.cwd()
-    except ValueError:  # different drives (Windows)
-        return Path.cwd()
-
-
-def module_names(path: Path, root: Path) -> List[str]:
-    """The dotted names ``path`` is imported by: relative to the project root and to its
-    ``src/`` (``src/pkg/mod.py`` is ``pkg.mod``; ``pkg/__init__.py`` is ``pkg``)."""
-    names: List[str] = []
-    candidates = {Path(os.path.abspath(path))}
-    resolved = _resolved(path)
-    if resolved is not None:
-        candidates.add(resolved)
-    roots = {Path(os.path.abspath(root))}
-    if _resolved(root) is not None:
-        roots.add(root.resolve())
-    for file in sorted(candidates):
-        for base in sorted(roots):
-            for anchor in (base, base / "src"):
-                try:
-                    relative = file.relative_to(anchor)
-                except ValueError:
-                    continue
-                parts = list(relative.parts)
-                if not parts:
-                    continue
-                parts[-1] = parts[-1].rsplit(".", 1)[0]
-                if parts[-1] == "__init__":
-                    parts.pop()
-                if parts and all(part.isidentifier() for part in parts):
-                    name = ".".join(parts)
-                    if name not in names:
-                        names.append(name)
-    return names
-
-
-def _project_sources(root: Path, config: Config,
-                     overrides: Optional[Dict[str, bytes]] = None) -> Iterator[Tuple[Path, bytes]]:
-    """Every Python file of the project with its bytes (``overrides``: by real path, what a file
-    holds after this run). Files that cannot be read are skipped: the run reports the files it
-    was asked about; these are only read for what tests and callers do."""
-    for path, problem in iter_python_files([root], config):
-        if problem is not None:
-            continue
-        data = (overrides or {}).get(os.path.realpath(path))
-        if data is None:
-            try:
-                data = read_bytes(path)
-            except FileError:
-                continue
-        yield path, data
-
-
-def _patched_modules(files: Sequence[Path], paths: Sequence[Path], config: Config) -> Dict[int, List[str]]:
-    """For each of ``files`` (by index) that some Python file of the project patches the
-    ``tempfile`` of (``mock.patch("pkg.mod.tempfile.mkdtemp")``): where, as ``path:line``."""
-    root = _project_root(paths, config)
-    wanted: Dict[str, List[int]] = {}
-    for index, path in enumerate(files):
-        for name in module_names(path, root):
-            wanted.setdefault(name, []).append(index)
-    if not wanted:
-        return {}
-    found: Dict[int, List[str]] = {}
-    for path, data in _project_sources(root, config):
-        if b".tempfile" not in data:  # the cheap test, for nearly every file
-            continue
-        for match in _PATCH_TARGET.finditer(data):
-            indexes = wanted.get(match.group(2).decode("ascii"))
-            if not indexes:
-                continue
-            before = data[max(0, match.start() - _PATCH_CONTEXT):match.start()]
-            if b"patch" not in before and b"setattr" not in before:
-                continue
-            line = data.count(b"\n", 0, match.start()) + 1
-            where = f"{display_path(path)}:{line}"
-            for index in indexes:
-                if where not in found.setdefault(index, []):
-                    found[index].append(where)
-    return found
-
-
-#: a test patching one of tempfile's functions for every module: ``mock.patch.object(tempfile,
-#: "mkdtemp")``, ``mock.patch("tempfile.mkdtemp")``, ``monkeypatch.setattr(tempfile, "mkdtemp", ...)``,
-#: ``monkeypatch.setattr("tempfile.mkdtemp", ...)``; group 2 is the function's name
-_GLOBAL_PATCH = re.compile(
-    rb"""(?:patch\.object|setattr)\(\s*tempfile\s*,\s*(["'])(\w+)\1"""
-    rb"""|(?:patch|setattr)\(\s*(["'])tempfile\.(\w+)\3"""
-)
-
-
-@dataclass
-class _GlobalPatch:
-    target: str
-    where: str
-    #: the project modules the patching file imports (the code its tests run)
-    imports: Set[str]
-
-
-def _global_patches(root: Path, config: Config) -> List[_GlobalPatch]:
-    found: List[_GlobalPatch] = []
-    for path, data in _project_sources(root, config):
-        if b"tempfile" not in data or (b"patch" not in data and b"setattr" not in data):
-            continue  # the cheap test, for nearly every file
-        matches = list(_GLOBAL_PATCH.finditer(data))
-        if not matches:
-            continue
-        imports = _imported_modules(data)
-        for match in matches:
-            name = (match.group(2) or match.group(4)).decode("ascii")
-            line = data.count(b"\n", 0, match.start()) + 1
-            found.append(_GlobalPatch(f"tempfile.{name}", f"{display_path(path)}:{line}", imports))
-    return found
-
-
-def _imported_modules(data: bytes) -> Set[str]:
-    """Every module a file imports, and for ``from a import b`` also ``a.b`` (b may be a module)."""
-    try:
-        tree = ast.parse(data)
-    except (SyntaxError, ValueError):
-        return set()
-    modules: Set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            modules.add(node.module)
-            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return modules
-
-
-def _hold_back_globally_patched(scan: "_Scan", paths: Sequence[Path], config: Config) -> Dict[int, List[Left]]:
-    """Take out of the tasks the sites whose tempfile function a test patches for every module, when
-    that test imports the site's module: rewritten, the code would no longer call what the test's
-    mock replaces. They are left, naming the test (by task index)."""
-    root = _project_root(paths, config)
-    patches = _global_patches(root, config)
-    held: Dict[int, List[Left]] = {}
-    if not patches:
-        return held
-    for index, (path, data, findings) in enumerate(scan.tasks):
-        if index in scan.settled:
-            continue
-        names = set(module_names(path, root))
-        relevant = {p.target: p.where for p in patches if names & p.imports}
-        keep = [f for f in findings if f.target not in relevant]
-        if len(keep) == len(findings):
-            continue
-        held[index] = [(f.code, f.line, f.col, f.target,
-                        f"{relevant[f.target]} patches {f.target} for every module and imports this one; "
-                        "the rewritten code would not call it, so the test's mock would be bypassed")
-                       for f in findings if f.target in relevant]
-        scan.tasks[index] = (path, data, keep)
-        if not keep:
-            scan.settled[index] = FileOutcome()
-    return held
+# --------------------------------------------------------------------------- the project's callers of a function
+# given a new workflow_id parameter
 
 
 def _unpassed_calls(names: Collection[str], root: Path, config: Config,
@@ -829,7 +637,7 @@ def _unpassed_calls(names: Collection[str], root: Path, config: Config,
     if not names:
         return found
     quick = re.compile(rb"(?<![\w])(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
-    for path, data in _project_sources(root, config, overrides):
+    for path, data in project_sources(root, config, overrides):
         if not quick.search(data):
             continue
         try:
