@@ -6,11 +6,10 @@ three times faster on large modules.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
-from typing import Callable, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Set
 
 import libcst as cst
-from libcst.metadata import CodeRange, VisitorMetadataProvider
+from libcst.metadata import VisitorMetadataProvider
 
 
 class FastParentProvider(VisitorMetadataProvider[cst.CSTNode]):
@@ -48,35 +47,28 @@ class StatementParents:
     """Parents of the nodes of a module, found one top-level statement at a time: the planners
     ask about the statements with sites (and what those reach), so on a large module most
     statements are never walked. Same answers as ``FastParentProvider``; a node outside every
-    top-level statement (the module's header or footer lines) gets the whole module walked."""
+    top-level statement (the module's header or footer lines) gets the whole module walked.
+    ``statement_of``: the index of the top-level statement holding a node (None: none does)."""
 
-    def __init__(self, module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
+    def __init__(self, module: cst.Module, statement_of: Callable[[cst.CSTNode], Optional[int]],
                  everything: Callable[[], Mapping[cst.CSTNode, cst.CSTNode]]) -> None:
         self._module = module
-        self._positions = positions
+        self._statement_of = statement_of
         self._everything = everything
         self._parents: Dict[cst.CSTNode, cst.CSTNode] = {}
         self._walked: Set[int] = set()
         self._complete = False
-        #: where each top-level statement starts (its first decorator for a decorated def/class)
-        self._starts = [self._start(statement) for statement in module.body]
-
-    def _start(self, node: cst.CSTNode) -> Tuple[int, int]:
-        decorators = getattr(node, "decorators", ())
-        start = self._positions[decorators[0] if decorators else node].start
-        return start.line, start.column
 
     def get(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         found = self._parents.get(node)
         if found is not None or self._complete or node is self._module:
             return found
-        where = self._positions.get(node)
-        index = bisect_right(self._starts, (where.start.line, where.start.column)) - 1 if where else -1
-        if index >= 0 and index not in self._walked:
+        index = self._statement_of(node)
+        if index is not None and index not in self._walked:
             self._walked.add(index)
             self._module.body[index].visit(_Collect(self._parents, self._module))
             found = self._parents.get(node)
-        if found is None:  # not inside that statement (or no position): every node, once
+        if found is None:  # not inside a top-level statement: every node, once
             self._parents.update(self._everything())
             self._complete = True
             found = self._parents.get(node)

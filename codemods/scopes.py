@@ -69,6 +69,19 @@ def _statement_span(statement: cst.CSTNode, positions: Mapping[cst.CSTNode, Code
     return first, where.end.line
 
 
+def spanned_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
+    """The nodes whose positions :func:`skippable_bodies` reads (few: the module is printed once
+    anyway, and these ranges are recorded on the way)."""
+    for statement in module.body:
+        yield statement
+        decorators = getattr(statement, "decorators", ())
+        if decorators:
+            yield decorators[0]
+    for function in _candidates(module.body):
+        yield function
+        yield function.body
+
+
 def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], lines: Sequence[str],
                      sites: Iterable[Tuple[int, int]], always: Iterable[str]) -> Set[int]:
     """The ``id`` of every def whose body the planners cannot ask about (see the module's doc).

@@ -26,7 +26,8 @@ from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, ParentNode
 from tmplint.codemods.api import FixResult, fix_bytes, restore_roundtrip_losses
 from tmplint.codemods.noqa import noqa_comment
 from tmplint.codemods.parents import FastParentProvider, StatementParents
-from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
+from tmplint.codemods.positions import ModulePositions, UsedNames
+from tmplint.codemods.scopes import spanned_nodes
 from tmplint.codemods.signatures import ArgumentError, bind
 from tmplint.detector import check_bytes
 from tmplint.sources import split_lines
@@ -132,28 +133,70 @@ def test_fast_parent_provider_matches_libcst() -> None:
     assert dict(ours) == dict(theirs)
 
 
-@pytest.mark.parametrize("before", CODEMOD_FIXTURES.glob("*.before.py"), ids=lambda p: p.name)
-def test_text_keeping_positions_match_libcst(before) -> None:
+def _statement_by_statement(module: cst.Module, order) -> dict:
+    """Every range ``ModulePositions`` gives, asked one top-level statement at a time (``order``:
+    the statement indexes), then the rest of the module; with what it asked a node about first."""
+    positions = ModulePositions(module)
+    ranges = {}
+    for index in order:
+        ranges.update(positions.statement(index))
+    return {**ranges, **{node: positions[node] for node in positions}}
+
+
+@pytest.mark.parametrize("before", sorted(CODEMOD_FIXTURES.glob("*.before.py")), ids=lambda p: p.name)
+def test_module_positions_match_libcst(before) -> None:
     module = cst.parse_module(before.read_bytes())
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    assert dict(wrapper.resolve(TextKeepingPositionProvider)) == dict(wrapper.resolve(PositionProvider))
+    theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    # last statement first: each one's ranges, computed alone, are libcst's
+    assert _statement_by_statement(module, reversed(range(len(module.body)))) == theirs
+    # node by node, each looked up from nothing computed, in reverse
+    positions = ModulePositions(module)
+    assert {node: positions[node] for node in reversed(list(theirs))} == theirs
+    assert ModulePositions(module).text == module.code
 
 
 @pytest.mark.parametrize("source", [
     b"import tempfile\r\nx = (tempfile.mkdtemp(),\r\n     1)\r\n",
     b"if x:\n\tpath = '/tmp/a' \\\n\t\t+ 'b'\n",
-    b"\x0c\n@deco(\n    1)\nclass C:\n    s = '''a\nb'''; t = f'{x!r:>{w}}'\n",
+    b"\x0c\n@deco(\n    1)\nclass C:\n    s = '\'\'a\nb\'\''; t = f'{x!r:>{w}}'\n",
     b"# no line break at the end\ny = [a for a in b if a]",
-], ids=["crlf", "tabs-continuation", "formfeed-decorator-strings", "no-final-newline"])
-def test_text_keeping_positions_match_libcst_on_unusual_text(source) -> None:
+    b"# header\n\nimport os\n\n\n@a\n# between\n@b(\n  1)\n\ndef f(x,\n      y):\n    return x\n    # footer of f\n"
+    b"x = 1; y = 2\nclass C: pass\n# module footer\n",
+], ids=["crlf", "tabs-continuation", "formfeed-decorator-strings", "no-final-newline", "decorators-and-footers"])
+def test_module_positions_match_libcst_on_unusual_text(source) -> None:
     # every recorded range, syntactic or whitespace-inclusive, equals libcst's (CodeRange equality
-    # compares the class too), and the kept text is the module's
+    # compares the class too), whether computed statement by statement or up front while the
+    # text is printed (the nodes ``codemods.scopes`` spans), and the printed text is the module's
     module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    ours = dict(wrapper.resolve(TextKeepingPositionProvider))
-    assert ours == dict(wrapper.resolve(PositionProvider))
+    theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    ours = _statement_by_statement(module, range(len(module.body)))
+    assert ours == theirs
     assert all(type(where) is CodeRange and type(where.start) is CodePosition for where in ours.values())
-    assert printed_text(module) == source.decode()
+    spanned = list(spanned_nodes(module))
+    positions = ModulePositions(module, spanned)
+    assert {node: positions.known(node) for node in spanned} == {node: theirs[node] for node in spanned}
+    assert positions.text == source.decode()
+
+
+def test_module_positions_compute_only_the_statements_asked_about() -> None:
+    module = cst.parse_module(b"import os\n\ndef f():\n    return os.sep\n\nx = [1]\n")
+    theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    positions = ModulePositions(module)
+    call = module.body[1].body.body[0].body[0].value  # os.sep
+    assert positions[call] == theirs[call]
+    assert positions.statement_of(call) == 1
+    assert positions.known(module.body[2]) is None and positions.known(module.body[0]) is None
+
+
+def test_used_names_are_the_names_the_module_spells() -> None:
+    module = cst.parse_module(b"import tempfile as tf  # path\ns = 'tmp_dir'\ndef f(a, *, b=tf):\n    return a.c\n")
+    names = UsedNames(ModulePositions(module))
+    spelled = {node.value for node in MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+               if isinstance(node, cst.Name)}
+    assert set(names) == spelled == {"tempfile", "tf", "s", "f", "a", "b", "c"}
+    assert [word in names for word in ("tf", "c", "path", "tmp_dir", "tempf", "return")] == \
+        [True, True, False, False, False, False]
+    assert {"a", "x"} & names == {"a"}
 
 
 @pytest.mark.parametrize("name", ["with_multiple_items", "import_future_and_docstring", "cleanup_added"])
@@ -162,7 +205,7 @@ def test_statement_parents_match_libcst(name) -> None:
     module = cst.parse_module((FIXTURES / "codemod" / f"{name}.before.py").read_text())
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     theirs = wrapper.resolve(ParentNodeProvider)
-    parents = StatementParents(module, wrapper.resolve(TextKeepingPositionProvider),
+    parents = StatementParents(module, ModulePositions(module).statement_of,
                                lambda: wrapper.resolve(FastParentProvider))
     assert {node: parents.get(node) for node in reversed(list(theirs))} == dict(theirs)
     assert parents.get(module) is None
