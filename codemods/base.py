@@ -216,7 +216,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         if self._parents is None:
             wrapper = self._wrapper()
-            self._parents = StatementParents(self.module, self._module_positions().statement_of,
+            self._parents = StatementParents(self.module, self._module_positions(),
                                              lambda: wrapper.resolve(FastParentProvider))
         return self._parents.get(node)
 

@@ -111,17 +111,40 @@ class _NoRecord:
 _NO_RECORD = _NoRecord()
 
 
-class _LayoutState(_FastPositionState):
-    """Prints the module, noting the token and line each top-level statement's code starts at,
-    and records the positions of only the ``wanted`` nodes (and the children their syntactic
-    ranges end or start at)."""
+def _statements(module: cst.Module) -> Tuple[List[cst.CSTNode], List[int], List[List[str]]]:
+    """The parts positions are computed by, in the order they are printed: every top-level
+    statement, and every statement of the body of a top-level class (a test class can hold most
+    of a module); with the index of the top-level statement each is in, and the indentation each
+    is printed at."""
+    parts: List[cst.CSTNode] = []
+    owners: List[int] = []
+    indents: List[List[str]] = []
+    for statement in module.body:
+        owner = len(parts)
+        parts.append(statement)
+        owners.append(owner)
+        indents.append([])
+        body = statement.body if isinstance(statement, cst.ClassDef) else None
+        if isinstance(body, cst.IndentedBlock):
+            indent = module.default_indent if body.indent is None else body.indent
+            parts.extend(body.body)
+            owners.extend(owner for _ in body.body)
+            indents.extend([indent] for _ in body.body)
+    return parts, owners, indents
 
-    def __init__(self, module: cst.Module, wanted: Set[cst.CSTNode], computed: Dict[cst.CSTNode, CodeRange]) -> None:
+
+class _LayoutState(_FastPositionState):
+    """Prints the module, noting the token and line each of ``parts`` starts at, and records the
+    positions of only the ``wanted`` nodes (and the children their syntactic ranges end or start
+    at)."""
+
+    def __init__(self, module: cst.Module, parts: Iterable[cst.CSTNode], wanted: Set[cst.CSTNode],
+                 computed: Dict[cst.CSTNode, CodeRange]) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline,
                          provider=_Sink(computed))  # type: ignore[arg-type]
         self.wanted = wanted
-        self.top_level = set(module.body)
-        #: (token index, line) where each top-level statement's code starts
+        self.parts = set(parts)
+        #: (token index, line) where each part's code starts
         self.starts: List[Tuple[int, int]] = []
 
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
@@ -132,7 +155,7 @@ class _LayoutState(_FastPositionState):
         return _SyntacticPosition(self, node, start_node, end_node)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        if node in self.top_level:
+        if node in self.parts:
             self.starts.append((len(self.tokens), self.line))
         if node in self.wanted:
             self._stack.append((self.line, self.column))  # type: ignore[arg-type]
@@ -143,74 +166,81 @@ class _LayoutState(_FastPositionState):
 
 
 class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
-    """``PositionProvider``'s ranges for ``module``, each top-level statement's computed when one
-    of its nodes is first asked about (:meth:`statement_of` finds the statement of a node not
-    yet located by computing the others in turn). The module's own range and those of its
-    header and footer lines are computed with the whole module, only if asked for.
-    ``wanted``: nodes whose ranges are recorded up front, while the text is printed."""
+    """``PositionProvider``'s ranges for ``module``, computed one *statement* at a time when one
+    of its nodes is first asked about: a top-level statement, or a statement of a top-level
+    class's body (:attr:`statements`; a class's own ranges come with its whole body). A node not
+    located yet is looked for by computing the statements in turn (:meth:`statement_of`); the
+    module's own range and those of its header and footer lines are computed with the whole
+    module, only if asked for. ``wanted``: nodes whose ranges are recorded up front, while the
+    text is printed."""
 
     def __init__(self, module: cst.Module, wanted: Iterable[cst.CSTNode] = ()) -> None:
         self._module = module
         self._computed: Dict[cst.CSTNode, CodeRange] = {}
-        state = _LayoutState(module, set(wanted), self._computed)
+        #: the statements, in the order they are printed; the index of the top-level statement
+        #: each is in (its own for a top-level one); the indentation each is printed at
+        self.statements, self.owners, self._indents = _statements(module)
+        #: the top-level classes whose body statements are statements too
+        self._classes = {owner for index, owner in enumerate(self.owners) if owner != index}
+        state = _LayoutState(module, self.statements, set(wanted), self._computed)
         module._codegen(state)
         #: ``module.code``, printed once here
         self.text = "".join(state.tokens)
         tokens = state.tokens
         marks = [index for index, _ in state.starts] + [len(tokens)]
-        #: each top-level statement's code (leading blank and comment lines included), and the
-        #: line it starts on
+        #: the code from each statement's start to the next one's (a class's: its header), and
+        #: the line each starts on (its leading blank and comment lines included)
         self.statement_texts = ["".join(tokens[a:b]) for a, b in zip(marks, marks[1:])]
         self.statement_lines = [line for _, line in state.starts]
-        #: each top-level statement's node ranges, once computed
-        self._statements: List[Optional[Dict[cst.CSTNode, CodeRange]]] = [None] * len(module.body)
+        #: each statement's node ranges, once computed
+        self._statements: List[Optional[Dict[cst.CSTNode, CodeRange]]] = [None] * len(self.statements)
         self._complete = False
-        #: the statement the last node asked about was found in
-        self._last: Optional[int] = None
 
     def statement(self, index: int) -> Dict[cst.CSTNode, CodeRange]:
-        """The ranges of the nodes of top-level statement ``index`` (computed now if not yet)."""
+        """The ranges of the nodes of statement ``index`` (computed now if not yet)."""
         found = self._statements[index]
         if found is None:
             found = {}
             state = _FastPositionState(default_indent=self._module.default_indent,
                                        default_newline=self._module.default_newline,
                                        provider=_Sink(found),  # type: ignore[arg-type]
+                                       indent_tokens=list(self._indents[index]),
                                        line=self.statement_lines[index])
-            self._module.body[index]._codegen(state)
+            self.statements[index]._codegen(state)
             self._statements[index] = found
             self._computed.update(found)
         return found
 
     def statement_at(self, line: int) -> Optional[int]:
-        """The top-level statement whose code holds ``line`` (None: the header lines)."""
+        """The statement whose code holds ``line`` (None: the header lines)."""
         index = bisect_right(self.statement_lines, line) - 1
         return index if index >= 0 else None
 
     def statement_of(self, node: cst.CSTNode) -> Optional[int]:
-        """The index of the top-level statement holding ``node`` (None: the module, its header
-        or footer lines, or not a node of the module). A node not located yet is looked for in
-        the statements not computed yet: first the last one a node was found in, then those
-        whose text spells the node's name (for a name or attribute), then the others."""
+        """The index of the statement holding ``node`` (None: the module, its header or footer
+        lines, or not a node of the module). A node not located yet is looked for in the
+        statements not computed yet: first those whose text spells the node's name (for a name
+        or attribute), then the others; a top-level class (computed with its whole body) after
+        the statements of its body."""
         where = self._computed.get(node)
         if where is not None:
             index = self.statement_at(where.start.line)
             if index is not None and node in self.statement(index):
-                self._last = index
                 return index
         for index in self._search_order(node):
             if self._statements[index] is None and node in self.statement(index):
-                self._last = index
                 return index
         return None
 
     def _search_order(self, node: cst.CSTNode) -> Iterator[int]:
-        if self._last is not None:
-            yield self._last
         spelled = node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", None)
+        everything = range(len(self.statements))
         if isinstance(node, (cst.Name, cst.Attribute)) and isinstance(spelled, str):
-            yield from (index for index, text in enumerate(self.statement_texts) if spelled in text)
-        yield from range(len(self._statements))
+            spelling = [index for index, text in enumerate(self.statement_texts) if spelled in text]
+            yield from (index for index in spelling if index not in self._classes)
+            yield from (index for index in spelling if index in self._classes)
+        yield from (index for index in everything if index not in self._classes)
+        yield from sorted(self._classes)
 
     def known(self, node: cst.CSTNode) -> Optional[CodeRange]:
         """``node``'s range if it is computed already (None otherwise: nothing is computed)."""

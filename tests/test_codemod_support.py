@@ -133,12 +133,20 @@ def test_fast_parent_provider_matches_libcst() -> None:
     assert dict(ours) == dict(theirs)
 
 
+#: top-level classes (their body statements are computed one by one): decorated, nested, with
+#: comments after the last method, tab-indented, a one-line body
+CLASSES = (b"import tempfile\n\n@deco\nclass T(Base, metaclass=M):\n    \"doc\"\n    x = 1\n\n"
+           b"    @staticmethod\n    def f(a=tempfile.mkdtemp()):\n        return a  # keep\n\n"
+           b"    class Inner:\n        def g(self):\n            pass\n    # after the last method\n\n"
+           b"class U:\n\tdef h(self):\n\t\treturn self\nclass V: pass\n# module footer\n")
+
+
 def _statement_by_statement(module: cst.Module, order) -> dict:
     """Every range ``ModulePositions`` gives, asked one top-level statement at a time (``order``:
     the statement indexes), then the rest of the module; with what it asked a node about first."""
     positions = ModulePositions(module)
     ranges = {}
-    for index in order:
+    for index in order(len(positions.statements)):
         ranges.update(positions.statement(index))
     return {**ranges, **{node: positions[node] for node in positions}}
 
@@ -148,7 +156,7 @@ def test_module_positions_match_libcst(before) -> None:
     module = cst.parse_module(before.read_bytes())
     theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
     # last statement first: each one's ranges, computed alone, are libcst's
-    assert _statement_by_statement(module, reversed(range(len(module.body)))) == theirs
+    assert _statement_by_statement(module, lambda count: reversed(range(count))) == theirs
     # node by node, each looked up from nothing computed, in reverse
     positions = ModulePositions(module)
     assert {node: positions[node] for node in reversed(list(theirs))} == theirs
@@ -162,14 +170,16 @@ def test_module_positions_match_libcst(before) -> None:
     b"# no line break at the end\ny = [a for a in b if a]",
     b"# header\n\nimport os\n\n\n@a\n# between\n@b(\n  1)\n\ndef f(x,\n      y):\n    return x\n    # footer of f\n"
     b"x = 1; y = 2\nclass C: pass\n# module footer\n",
-], ids=["crlf", "tabs-continuation", "formfeed-decorator-strings", "no-final-newline", "decorators-and-footers"])
+    CLASSES,
+], ids=["crlf", "tabs-continuation", "formfeed-decorator-strings", "no-final-newline", "decorators-and-footers",
+        "classes"])
 def test_module_positions_match_libcst_on_unusual_text(source) -> None:
     # every recorded range, syntactic or whitespace-inclusive, equals libcst's (CodeRange equality
     # compares the class too), whether computed statement by statement or up front while the
     # text is printed (the nodes ``codemods.scopes`` spans), and the printed text is the module's
     module = cst.parse_module(source)
     theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
-    ours = _statement_by_statement(module, range(len(module.body)))
+    ours = _statement_by_statement(module, range)
     assert ours == theirs
     assert all(type(where) is CodeRange and type(where.start) is CodePosition for where in ours.values())
     spanned = list(spanned_nodes(module))
@@ -188,6 +198,19 @@ def test_module_positions_compute_only_the_statements_asked_about() -> None:
     assert positions.known(module.body[2]) is None and positions.known(module.body[0]) is None
 
 
+def test_module_positions_compute_a_class_statement_alone() -> None:
+    module = cst.parse_module(CLASSES)
+    theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    positions = ModulePositions(module)
+    method = module.body[1].body.body[2]  # T.f
+    call = method.params.params[0].default  # tempfile.mkdtemp()
+    assert positions[call] == theirs[call]
+    index = positions.statement_of(call)
+    assert positions.statements[index] is method and positions.owners[index] == 1
+    assert positions.known(module.body[1]) is None and positions.known(module.body[1].body.body[3]) is None
+    assert positions[module.body[1]] == theirs[module.body[1]]
+
+
 def test_used_names_are_the_names_the_module_spells() -> None:
     module = cst.parse_module(b"import tempfile as tf  # path\ns = 'tmp_dir'\ndef f(a, *, b=tf):\n    return a.c\n")
     names = UsedNames(ModulePositions(module))
@@ -199,13 +222,14 @@ def test_used_names_are_the_names_the_module_spells() -> None:
     assert {"a", "x"} & names == {"a"}
 
 
-@pytest.mark.parametrize("name", ["with_multiple_items", "import_future_and_docstring", "cleanup_added"])
+@pytest.mark.parametrize("name", ["with_multiple_items", "import_future_and_docstring", "cleanup_added", "classes"])
 def test_statement_parents_match_libcst(name) -> None:
     # asked node by node, in reverse (the last statement first, then the module's header lines)
-    module = cst.parse_module((FIXTURES / "codemod" / f"{name}.before.py").read_text())
+    source = CLASSES if name == "classes" else (FIXTURES / "codemod" / f"{name}.before.py").read_bytes()
+    module = cst.parse_module(source)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     theirs = wrapper.resolve(ParentNodeProvider)
-    parents = StatementParents(module, ModulePositions(module).statement_of,
+    parents = StatementParents(module, ModulePositions(module),
                                lambda: wrapper.resolve(FastParentProvider))
     assert {node: parents.get(node) for node in reversed(list(theirs))} == dict(theirs)
     assert parents.get(module) is None
