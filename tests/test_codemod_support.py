@@ -27,7 +27,7 @@ from tmplint.codemods.api import FixResult, fix_bytes, restore_roundtrip_losses
 from tmplint.codemods.noqa import noqa_comment
 from tmplint.codemods.parents import FastParentProvider, StatementParents
 from tmplint.codemods.positions import ModulePositions, UsedNames
-from tmplint.codemods.scopes import spanned_nodes
+from tmplint.codemods.scopes import skippable_bodies, spanned_nodes
 from tmplint.codemods.signatures import ArgumentError, bind
 from tmplint.detector import check_bytes
 from tmplint.sources import split_lines
@@ -209,6 +209,69 @@ def test_module_positions_compute_a_class_statement_alone() -> None:
     assert positions.statements[index] is method and positions.owners[index] == 1
     assert positions.known(module.body[1]) is None and positions.known(module.body[1].body.body[3]) is None
     assert positions[module.body[1]] == theirs[module.body[1]]
+
+
+SCOPE_SOURCE = """\
+\'\'\'Spells self, as a comment or a docstring can: not a module-level name.\'\'\'
+import tempfile
+from os import *  # binds nothing this can name: every word of the line counts
+if True:
+    import shutil as sh
+try:
+    pass
+except OSError as err:
+    pass
+
+
+def site(self):
+    return tempfile.mkdtemp(dir=path), sh, err, pkg, self
+
+
+def uses_self(self):  # `self` is in the site's text, but bound nowhere at module level
+    return self
+
+
+def uses_tempfile():
+    return tempfile
+
+
+def uses_sh():
+    return sh.rmtree
+
+
+def uses_err():
+    return err
+
+
+@deco(pkg := 1)
+def uses_pkg():
+    return pkg
+
+
+def binds_path():
+    global path
+    path = 1
+
+
+def uses_path():
+    return path
+
+
+class Holder:
+    def method(self):
+        return tempfile
+"""
+
+
+def test_skipped_bodies_are_those_spelling_no_module_level_name_of_a_site() -> None:
+    module = cst.parse_module(SCOPE_SOURCE)
+    positions = ModulePositions(module, spanned_nodes(module))
+    site_line = SCOPE_SOURCE.splitlines().index("    return tempfile.mkdtemp(dir=path), sh, err, pkg, self") + 1
+    skipped = skippable_bodies(module, positions, split_lines(positions.text), [(site_line, site_line)], ())
+    functions = {node.name.value: node for node in module.body if isinstance(node, cst.FunctionDef)}
+    method = module.body[-1].body.body[0]
+    assert {name for name, node in functions.items() if id(node) in skipped} == {"uses_self"}
+    assert id(method) not in skipped
 
 
 def test_used_names_are_the_names_the_module_spells() -> None:
