@@ -360,3 +360,26 @@ def test_noqa_goes_where_flake8_reads_it() -> None:
     assert new.splitlines()[4] == "''')  # noqa: TMP003"
     assert new.splitlines()[5] == "c = tempfile.mktemp(*x)  # noqa:E501,TMP004"
     assert detect(new.encode(), "t.py", Config()) == []
+
+
+def test_cached_matcher_scan_gives_each_visitor_libcst_matchers() -> None:
+    import libcst.matchers as m
+    from libcst.matchers import _visitors
+
+    import tmplint.codemods.base  # noqa: F401  (installs the speedups)
+
+    class NamesInDefs(m.MatcherDecoratableVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: List[str] = []
+
+        @m.call_if_inside(m.FunctionDef())
+        def visit_Name(self, node: cst.Name) -> None:
+            self.found.append(node.value)
+
+    module = cst.parse_module("a = b\ndef f(c):\n    return d\n")
+    first, second = NamesInDefs(), NamesInDefs()  # the second scan comes from the cache
+    module.visit(first)
+    module.visit(second)
+    assert first.found == second.found == ["f", "c", "d"]
+    assert _visitors._gather_matchers(NamesInDefs()) == _visitors._gather_matchers.__wrapped__(NamesInDefs())
