@@ -22,7 +22,8 @@ from dataclasses import replace
 from itertools import accumulate
 from pathlib import Path
 from typing import (
-    Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar,
+    AbstractSet, Any, Callable, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple,
+    TypeVar,
 )
 
 import libcst as cst
@@ -44,8 +45,8 @@ from tmplint.codemods import build
 from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
 from tmplint.codemods.parents import FastParentProvider, StatementParents
-from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
-from tmplint.codemods.scopes import partial_scopes, skippable_bodies
+from tmplint.codemods.positions import ModulePositions, UsedNames
+from tmplint.codemods.scopes import partial_scopes, skippable_bodies, spanned_nodes
 from tmplint.codemods import speedups
 from tmplint.codemods.imports import (
     ImportRemovalScheduler, TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module,
@@ -62,10 +63,10 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     """Base of all tmplint codemods; subclasses set ``PLANNERS`` (finding target -> planner)."""
 
     DESCRIPTION = "Rewrite scratch files in the shared system temp dir into the per-job helper."
-    #: resolved up front (sites are located by position); the parent and scope providers are
-    #: resolved only when a planner first needs them (``parent()``, ``scope()``), so a module
-    #: whose sites are all left early never pays for scope analysis
-    METADATA_DEPENDENCIES = (TextKeepingPositionProvider,)
+    #: none resolved up front: positions (``position()``), parents (``parent()``) and scopes
+    #: (``scope()``) are computed only for the code the planners ask about, so a module whose
+    #: sites are all left early never pays for scope analysis
+    METADATA_DEPENDENCIES = ()
     PLANNERS: Mapping[str, Planner] = {}
     #: whether findings without a planner are reported as left (the all-rules command) or ignored
     REPORT_ALL = False
@@ -132,14 +133,14 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._with_plans: Dict[cst.With, Dict[int, WithItemRewrite]] = {}
         self._wraps: Dict[cst.SimpleStatementLine, List[Wrap]] = {}
         self._params: Dict[cst.FunctionDef, Any] = {}  # -> its workflow_id.NewParamSpec
-        self._used_names: Set[str] = set()
+        self._used_names: AbstractSet[str] = frozenset()
         self._fresh: Dict[cst.CSTNode, Set[str]] = {}
         self._findings: List[Finding] = []
         #: the module's source lines (as libcst prints the parsed module), for line lengths
         self._source_lines: List[str] = []
         self._parents: Optional[StatementParents] = None
         #: the positions of the module as parsed (kept for the import passes after the transform)
-        self._positions: Mapping[cst.CSTNode, CodeRange] = {}
+        self._positions: Optional[ModulePositions] = None
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
         #: (scope, name) -> whether every use of the name's imports there is removed
@@ -180,7 +181,10 @@ class TmplintCommand(VisitorBasedCodemodCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._reset()
-        self.printed = printed_text(tree)  # taken now, whatever happens next
+        # the module's text, and where its statements start, printed once (the ranges of the
+        # nodes ``codemods.scopes`` spans are recorded on the way)
+        self._positions = ModulePositions(tree, spanned_nodes(tree))
+        self.printed = self._positions.text
         self.config = self._resolve_config()
         if self._given_findings is not None:
             self._findings = list(self._given_findings)
@@ -212,7 +216,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         if self._parents is None:
             wrapper = self._wrapper()
-            self._parents = StatementParents(self.module, self.metadata[TextKeepingPositionProvider],
+            self._parents = StatementParents(self.module, self._module_positions(),
                                              lambda: wrapper.resolve(FastParentProvider))
         return self._parents.get(node)
 
@@ -224,8 +228,14 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             current = self.parent(current)
         return result
 
+    def _module_positions(self) -> ModulePositions:
+        if self._positions is None:
+            raise RuntimeError("positions are only available while a module is transformed")
+        return self._positions
+
     def position(self, node: cst.CSTNode) -> CodeRange:
-        return self.get_metadata(TextKeepingPositionProvider, node)
+        """libcst's ``PositionProvider`` range of ``node``."""
+        return self._module_positions()[node]
 
     def line(self, node: cst.CSTNode) -> int:
         return self.position(node).start.line
@@ -235,7 +245,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         the bodies of functions that cannot matter to any site are not analyzed)."""
         if self._scopes is None:
             skipped = skippable_bodies(
-                self.module, self.metadata[TextKeepingPositionProvider], self._source_lines,
+                self.module, self._module_positions(), self._source_lines,
                 [(finding.line, finding.end_line) for finding in self._findings],
                 (*self.config.workflow_id_names, *self.config.workflow_id_attributes))
             self._scopes = partial_scopes(self.module, skipped)
@@ -300,7 +310,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         return self._caches.setdefault(name, {})
 
     @property
-    def used_names(self) -> Set[str]:
+    def used_names(self) -> AbstractSet[str]:
         """Every identifier the module spells (names, attribute names, parameters, imports)."""
         return self._used_names
 
@@ -368,19 +378,19 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         return super()._instantiate_and_run(transform, tree)
 
     def _source_of(self, node: cst.CSTNode) -> Optional[str]:
-        """The source lines of a node of the module as parsed; None for any other node."""
-        where = self._positions.get(node)
+        """The source lines of a node of the module as parsed whose position is computed already
+        (every top-level statement's is); None for any other node, which the caller prints
+        instead (its own code holds every spelling that decides whether an import is used)."""
+        where = self._positions.known(node) if self._positions is not None else None
         return None if where is None else "".join(self._source_lines[where.start.line - 1:where.end.line])
 
     # -- analysis: findings -> plans
 
     def _analyze(self, node: cst.Module) -> None:
-        positions = self._positions = self.metadata[TextKeepingPositionProvider]
+        positions = self._module_positions()
         locator = SiteLocator(positions)
-        self._source_lines = split_lines(self.printed or node.code)
-        for other in positions:
-            if type(other) is cst.Name:  # exact type, as ``SiteLocator`` indexes: cheaper per node
-                self._used_names.add(other.value)
+        self._source_lines = split_lines(positions.text)
+        self._used_names = UsedNames(positions)
         for finding, site_node in locator.locate_all(self._findings):
             if finding.target not in self.PLANNERS and not self.REPORT_ALL:
                 continue

@@ -64,7 +64,8 @@ def _merge_leading(carried: Sequence[cst.EmptyLine], own: Sequence[cst.EmptyLine
 class TopLevelAddImportsVisitor(AddImportsVisitor):
     """libcst's AddImportsVisitor without its walks through the whole module: it only reads and
     changes the imports at the top of the module (the simple statements before the first other
-    statement), so it skips every compound statement, and needs no metadata (so no copy of the
+    statement), so it skips every compound statement and every line without a ``from … import``,
+    and needs no metadata (so no copy of the
     module for a metadata wrapper). On a large module this pass was a quarter of the fix.
 
     It also places imports the way isort/ruff would (so ``ruff check --select I001`` finds nothing
@@ -102,7 +103,11 @@ class TopLevelAddImportsVisitor(AddImportsVisitor):
         super().visit_Module(node.with_changes(body=leading))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.BaseCompoundStatement):
+        # what this pass changes is a ``from … import`` (and its line); nothing below a compound
+        # statement or in another simple statement line
+        if isinstance(node, cst.BaseCompoundStatement) or (
+                isinstance(node, cst.SimpleStatementLine) and not any(isinstance(small, cst.ImportFrom)
+                                                                      for small in node.body)):
             return False
         return super().on_visit(node)
 

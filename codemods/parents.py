@@ -6,11 +6,12 @@ three times faster on large modules.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
-from typing import Callable, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Set
 
 import libcst as cst
-from libcst.metadata import CodeRange, VisitorMetadataProvider
+from libcst.metadata import VisitorMetadataProvider
+
+from tmplint.codemods.positions import ModulePositions
 
 
 class FastParentProvider(VisitorMetadataProvider[cst.CSTNode]):
@@ -29,55 +30,62 @@ class FastParentProvider(VisitorMetadataProvider[cst.CSTNode]):
 
 
 class _Collect(cst.CSTVisitor):
-    """The parent of every node of one subtree (its root's parent is given)."""
+    """The parent of every node of one subtree (its root's parent is given), not descending into
+    the other subtrees in ``stop``."""
 
-    def __init__(self, parents: Dict[cst.CSTNode, cst.CSTNode], root_parent: cst.CSTNode) -> None:
+    def __init__(self, parents: Dict[cst.CSTNode, cst.CSTNode], root: cst.CSTNode, root_parent: cst.CSTNode,
+                 stop: Set[cst.CSTNode]) -> None:
         self.parents = parents
+        self._root = root
+        self._stop = stop
         self._stack: List[cst.CSTNode] = [root_parent]
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.parents[node] = self._stack[-1]
         self._stack.append(node)
-        return True
+        return node is self._root or node not in self._stop
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self._stack.pop()
 
 
 class StatementParents:
-    """Parents of the nodes of a module, found one top-level statement at a time: the planners
-    ask about the statements with sites (and what those reach), so on a large module most
-    statements are never walked. Same answers as ``FastParentProvider``; a node outside every
-    top-level statement (the module's header or footer lines) gets the whole module walked."""
+    """Parents of the nodes of a module, found one statement (of ``ModulePositions``: a top-level
+    statement, or one of a top-level class's body) at a time: the planners ask about the
+    statements with sites (and what those reach), so on a large module most statements are
+    never walked. Same answers as ``FastParentProvider``; a node outside every statement (the
+    module's header or footer lines) gets the whole module walked."""
 
-    def __init__(self, module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
+    def __init__(self, module: cst.Module, positions: ModulePositions,
                  everything: Callable[[], Mapping[cst.CSTNode, cst.CSTNode]]) -> None:
         self._module = module
         self._positions = positions
+        self._statements = set(positions.statements)
         self._everything = everything
         self._parents: Dict[cst.CSTNode, cst.CSTNode] = {}
         self._walked: Set[int] = set()
         self._complete = False
-        #: where each top-level statement starts (its first decorator for a decorated def/class)
-        self._starts = [self._start(statement) for statement in module.body]
-
-    def _start(self, node: cst.CSTNode) -> Tuple[int, int]:
-        decorators = getattr(node, "decorators", ())
-        start = self._positions[decorators[0] if decorators else node].start
-        return start.line, start.column
 
     def get(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         found = self._parents.get(node)
         if found is not None or self._complete or node is self._module:
             return found
-        where = self._positions.get(node)
-        index = bisect_right(self._starts, (where.start.line, where.start.column)) - 1 if where else -1
-        if index >= 0 and index not in self._walked:
-            self._walked.add(index)
-            self._module.body[index].visit(_Collect(self._parents, self._module))
+        index = self._positions.statement_of(node)
+        if index is not None:
+            # its class first (the parents of the class and of its body), then the statement
+            for walked in dict.fromkeys((self._positions.owners[index], index)):
+                self._walk(walked)
             found = self._parents.get(node)
-        if found is None:  # not inside that statement (or no position): every node, once
+        if found is None:  # not inside a statement: every node, once
             self._parents.update(self._everything())
             self._complete = True
             found = self._parents.get(node)
         return found
+
+    def _walk(self, index: int) -> None:
+        if index in self._walked:
+            return
+        self._walked.add(index)
+        statement, owner = self._positions.statements[index], self._positions.owners[index]
+        parent = self._module if owner == index else self._positions.statements[owner].body  # type: ignore[attr-defined]
+        statement.visit(_Collect(self._parents, statement, parent, self._statements))

@@ -12,8 +12,9 @@ decorators and annotations are still analyzed) when nothing the planners ask can
   names a site's function may capture), and no site is inside it;
 * it spells (header or body) no ``global``/``nonlocal`` (the only way a body binds a module-level
   name) and no ``workflow_id`` (a call from a function with that parameter may pass it on);
-* it spells none of the *relevant* names: the module-level names (those spelled outside every
-  def) that are spelled in a site's own text, or in a top-level statement holding a site outside
+* it spells none of the *relevant* names: the module-level names (those a module-level
+  statement binds, see :func:`_module_level_names`, or a body that declares one global spells)
+  that are spelled in a site's own text, or in a top-level statement holding a site outside
   every def. The planners ask for references only of these: the imports a rewritten call (its
   function, its ``dir=``) may leave unused, and the target of a module-level ``with``;
 * it spells none of the configured workflow id names and attributes (the planners look for
@@ -29,7 +30,7 @@ import keyword
 import re
 from bisect import bisect_left
 from contextlib import ExitStack
-from typing import Iterable, Iterator, Mapping, Optional, Sequence, Set, Tuple
+from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -52,8 +53,9 @@ def _candidates(body: Sequence[cst.CSTNode]) -> Iterator[cst.FunctionDef]:
 
 
 def _words(lines: Sequence[str], first: int, last: int) -> Set[str]:
-    """The words of 1-based lines ``first``..``last``."""
-    return set(_WORD.findall("".join(lines[first - 1:last])))
+    """The words of 1-based lines ``first``..``last`` (``lines`` without their breaks: a word
+    ends with its line)."""
+    return set(_WORD.findall("\n".join(lines[first - 1:last])))
 
 
 def _any_between(sorted_lines: Sequence[int], first: int, last: int) -> bool:
@@ -67,6 +69,115 @@ def _statement_span(statement: cst.CSTNode, positions: Mapping[cst.CSTNode, Code
     where = positions[statement]
     first = positions[decorators[0]].start.line if decorators else where.start.line
     return first, where.end.line
+
+
+def _target_names(target: cst.CSTNode, names: Set[str]) -> bool:
+    """Add the names an assignment target binds; False for a target this does not know."""
+    if isinstance(target, cst.Name):
+        names.add(target.value)
+        return True
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return all(_target_names(element.value, names) for element in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value, names)
+    return isinstance(target, (cst.Attribute, cst.Subscript))  # binds no name
+
+
+def _small_statement_names(small: cst.CSTNode, names: Set[str]) -> bool:
+    if isinstance(small, cst.Assign):
+        return all(_target_names(target.target, names) for target in small.targets)
+    if isinstance(small, (cst.AnnAssign, cst.AugAssign, cst.Del)):
+        return _target_names(small.target, names)
+    if isinstance(small, cst.Import):
+        names.update(alias.asname.name.value if alias.asname else  # type: ignore[attr-defined]
+                     (get_full_name_for_node(alias.name) or "").split(".")[0] for alias in small.names)
+        return True
+    if isinstance(small, cst.ImportFrom):
+        if isinstance(small.names, cst.ImportStar):
+            return False
+        names.update(alias.evaluated_alias or alias.evaluated_name for alias in small.names)
+        return True
+    return isinstance(small, (cst.Expr, cst.Pass, cst.Break, cst.Continue, cst.Return, cst.Raise, cst.Assert))
+
+
+def _suites(statement: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The blocks of a compound statement (an ``elif`` as the ``If`` it is)."""
+    yield statement.body  # type: ignore[attr-defined]
+    for handler in getattr(statement, "handlers", ()):
+        yield handler.body
+    orelse = getattr(statement, "orelse", None)
+    if isinstance(orelse, cst.If):
+        yield orelse
+    elif orelse is not None:
+        yield orelse.body
+    final = getattr(statement, "finalbody", None)
+    if final is not None:
+        yield final.body
+
+
+def _bound_names(statement: cst.CSTNode, names: Set[str]) -> bool:
+    """Add the names ``statement`` binds in the scope it is in; False when it holds anything
+    this does not know (a ``match``, a star import, ...)."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        names.add(statement.name.value)
+        return True
+    if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return all(_small_statement_names(small, names) for small in statement.body)
+    if isinstance(statement, cst.IndentedBlock):
+        return all(_bound_names(inner, names) for inner in statement.body)
+    if isinstance(statement, cst.For):
+        targets: List[cst.CSTNode] = [statement.target]
+    elif isinstance(statement, cst.With):
+        targets = [item.asname.name for item in statement.items if item.asname is not None]
+    elif isinstance(statement, (cst.Try, cst.TryStar)):
+        targets = [handler.name.name for handler in statement.handlers if handler.name is not None]
+    elif isinstance(statement, (cst.If, cst.While)):
+        targets = []
+    else:
+        return False
+    return all(_target_names(target, names) for target in targets) and \
+        all(_bound_names(suite, names) for suite in _suites(statement))
+
+
+def _module_level_names(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
+                        lines: Sequence[str], in_def: Sequence[bool]) -> Set[str]:
+    """Every name libcst's scope analysis can find bound in the module's scope, and more: what
+    the module-level statements assign, import or define (through ``if``/``for``/``while``/
+    ``try``/``with`` blocks, not into defs and classes), and every word of the code that may
+    bind one otherwise: a top-level def's or class's header with a ``:=``, the lines of a
+    top-level class outside the candidate defs (``in_def``) when it spells ``global``, a
+    top-level statement of any other kind that spells ``global`` or ``:=`` or holds anything
+    this does not know. (A candidate def that spells ``global`` is the caller's.)"""
+    names: Set[str] = set()
+    for statement in module.body:
+        first, last = _statement_span(statement, positions)
+        text = "\n".join(lines[first - 1:last])
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+            body = positions[statement.body].start.line
+            if ":=" in "".join(lines[first - 1:body]):
+                names |= _words(lines, first, body)
+            if "global" in text:
+                names |= set(_WORD.findall("\n".join(line for number, line in enumerate(lines[first - 1:last], first)
+                                                     if not in_def[number])))
+        elif not _bound_names(statement, names) or "global" in text or ":=" in text:
+            names |= set(_WORD.findall(text))
+    return names
+
+
+def spanned_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
+    """The nodes whose positions :func:`skippable_bodies` reads (few: the module is printed once
+    anyway, and these ranges are recorded on the way)."""
+    for statement in module.body:
+        yield statement
+        decorators = getattr(statement, "decorators", ())
+        if decorators:
+            yield decorators[0]
+        if isinstance(statement, cst.ClassDef):
+            yield statement.body
+    for function in _candidates(module.body):
+        yield function
+        yield function.body
 
 
 def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], lines: Sequence[str],
@@ -83,15 +194,15 @@ def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRan
         candidates.append((function, header, first, last, _words(lines, header, last), has_site))
     in_def = [False] * (len(lines) + 2)  # a candidate's header or body
     in_body = [False] * (len(lines) + 2)
-    # every module-level name is spelled outside the defs (where it is bound), or in a body that
-    # declares it global
+    # every module-level name is bound by a module-level statement, or in a body that declares
+    # it global
     outside: Set[str] = set()
     for _, header, first, last, words, _ in candidates:
-        # the header (parameters, defaults, annotations) binds no module-level name either
         in_def[header:last + 1] = [True] * (last + 1 - header)
         in_body[first:last + 1] = [True] * (last + 1 - first)
         if "global" in words:
             outside |= words
+    outside |= _module_level_names(module, positions, lines, in_def)
     # the names whose references a planner may ask for: in a site's own text (the imports its
     # rewrite may leave unused), or anywhere in a top-level statement that has a site outside
     # every def (a module-level ``with ... as name``)
@@ -103,7 +214,6 @@ def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRan
         first, last = _statement_span(statement, positions)
         if _any_between(loose, first, last):
             site_words |= _words(lines, first, last)
-    outside |= set(_WORD.findall("".join(line for number, line in enumerate(lines, 1) if not in_def[number])))
     relevant = (site_words & outside) - set(keyword.kwlist) | _ALWAYS_ANALYZED | set(always)
     return {id(function) for function, _, _, _, words, has_site in candidates
             if not has_site and not (words & relevant)}

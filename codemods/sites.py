@@ -6,12 +6,11 @@ counts them, so nodes are matched on their exact start and end.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
-from libcst.metadata import CodeRange
-
 from tmplint.detector import Finding
+from tmplint.codemods.positions import ModulePositions
 
 
 #: node types a finding can point at, most specific first for each target kind
@@ -21,7 +20,7 @@ LITERAL_TYPES: Tuple[Type[cst.CSTNode], ...] = (
     cst.SimpleString, cst.FormattedString, cst.ConcatenatedString,
 )
 SUBSCRIPT_TYPES: Tuple[Type[cst.CSTNode], ...] = (cst.Subscript,)
-#: compared by exact type when the whole module is indexed: a parsed tree holds no subclasses of
+#: compared by exact type when a statement is indexed: a parsed tree holds no subclasses of
 #: these, and ``isinstance`` against libcst's (ABC-based) node classes, once per node, costs more
 _ALL_TYPES = frozenset(CALL_TYPES + REFERENCE_TYPES + LITERAL_TYPES + SUBSCRIPT_TYPES)
 
@@ -29,11 +28,20 @@ Key = Tuple[int, int, int, int]
 
 
 class SiteLocator:
-    """Finds, for a finding, the libcst node at exactly its position."""
+    """Finds, for a finding, the libcst node at exactly its position (indexing the nodes of only
+    the top-level statements that hold a finding's line)."""
 
-    def __init__(self, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
+    def __init__(self, positions: ModulePositions) -> None:
+        self.positions = positions
         self.index: Dict[Key, List[cst.CSTNode]] = {}
-        for node, where in positions.items():
+        self._indexed: Set[int] = set()
+
+    def _index_statement(self, line: int) -> None:
+        statement = self.positions.statement_at(line)
+        if statement is None or statement in self._indexed:
+            return
+        self._indexed.add(statement)
+        for node, where in self.positions.statement(statement).items():
             if type(node) in _ALL_TYPES:
                 key = (where.start.line, where.start.column, where.end.line, where.end.column)
                 self.index.setdefault(key, []).append(node)
@@ -43,6 +51,7 @@ class SiteLocator:
         return finding.line, finding.col, finding.end_line, finding.end_col
 
     def locate(self, finding: Finding) -> Optional[cst.CSTNode]:
+        self._index_statement(finding.line)
         candidates = self.index.get(self.key_for(finding), [])
         for types in _preferred_types(finding):
             for node in candidates:

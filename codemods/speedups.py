@@ -11,9 +11,11 @@ And a cache for a libcst start-up cost that dominates small files:
 Every libcst matcher-aware visitor (our commands, and the ``AddImportsVisitor`` /
 ``RemoveImportsVisitor`` passes with the gatherers they create) scans ``dir(self)`` — well over a
 thousand ``visit_*``/``leave_*`` names — twice when it is constructed, looking for ``@m.visit`` /
-``@m.leave`` decorated methods. Which methods carry those decorators depends only on the class, so
-the scan is cached per class; each instance still gets its own bound methods. The result is the
-same as libcst's; on the fixture suite the codemod runs about 40% faster.
+``@m.leave`` decorated methods, and a third time when it first visits a node, for the matchers of
+``@m.call_if_inside``/``@m.call_if_not_inside``. Which methods carry those decorators depends only
+on the class, so the scans are cached per class; each instance still gets its own bound methods
+and its own matcher states. The result is the same as libcst's; on the fixture suite the codemod
+runs about 40% faster.
 
 Applied once, on import of :mod:`tmplint.codemods.base`. If libcst changes these internals they
 are simply not installed.
@@ -63,6 +65,21 @@ class _Parenthesized:
                 rpar._codegen(self.state)
 
 
+def _cached_matchers(original: Callable[[object], Dict[Any, Any]]) -> Callable[[object], Dict[Any, Any]]:
+    cache: Dict[type, Tuple[Any, ...]] = {}
+
+    def gather(obj: object) -> Dict[Any, Any]:
+        matchers = cache.get(type(obj))
+        if matchers is None:
+            result = original(obj)
+            cache[type(obj)] = tuple(result)
+            return result
+        return dict.fromkeys(matchers)  # every matcher not yet matched, as libcst starts them
+
+    gather.__wrapped__ = original  # type: ignore[attr-defined]
+    return gather
+
+
 def _parenthesize(node: Any, state: Any) -> _Parenthesized:
     return _Parenthesized(node, state)
 
@@ -86,10 +103,11 @@ def install() -> None:
         from libcst.metadata import wrapper as metadata_wrapper
     except ImportError:  # pragma: no cover
         return
-    for name in ("_gather_constructed_visit_funcs", "_gather_constructed_leave_funcs"):
+    for name, cached in (("_gather_constructed_visit_funcs", _cached), ("_gather_constructed_leave_funcs", _cached),
+                         ("_gather_matchers", _cached_matchers)):
         original = getattr(_visitors, name, None)
         if callable(original) and not hasattr(original, "__wrapped__"):
-            setattr(_visitors, name, _cached(original))
+            setattr(_visitors, name, cached(original))
     original = getattr(metadata_wrapper, "_gen_batchable", None)
     if callable(original) and not hasattr(original, "__wrapped__"):
         metadata_wrapper._gen_batchable = _skipping_empty(original)

@@ -26,7 +26,8 @@ from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, ParentNode
 from tmplint.codemods.api import FixResult, fix_bytes, restore_roundtrip_losses
 from tmplint.codemods.noqa import noqa_comment
 from tmplint.codemods.parents import FastParentProvider, StatementParents
-from tmplint.codemods.positions import TextKeepingPositionProvider, printed_text
+from tmplint.codemods.positions import ModulePositions, UsedNames
+from tmplint.codemods.scopes import skippable_bodies, spanned_nodes
 from tmplint.codemods.signatures import ArgumentError, bind
 from tmplint.detector import check_bytes
 from tmplint.sources import split_lines
@@ -132,37 +133,166 @@ def test_fast_parent_provider_matches_libcst() -> None:
     assert dict(ours) == dict(theirs)
 
 
-@pytest.mark.parametrize("before", CODEMOD_FIXTURES.glob("*.before.py"), ids=lambda p: p.name)
-def test_text_keeping_positions_match_libcst(before) -> None:
+#: top-level classes (their body statements are computed one by one): decorated, nested, with
+#: comments after the last method, tab-indented, a one-line body
+CLASSES = (b"import tempfile\n\n@deco\nclass T(Base, metaclass=M):\n    \"doc\"\n    x = 1\n\n"
+           b"    @staticmethod\n    def f(a=tempfile.mkdtemp()):\n        return a  # keep\n\n"
+           b"    class Inner:\n        def g(self):\n            pass\n    # after the last method\n\n"
+           b"class U:\n\tdef h(self):\n\t\treturn self\nclass V: pass\n# module footer\n")
+
+
+def _statement_by_statement(module: cst.Module, order) -> dict:
+    """Every range ``ModulePositions`` gives, asked one top-level statement at a time (``order``:
+    the statement indexes), then the rest of the module; with what it asked a node about first."""
+    positions = ModulePositions(module)
+    ranges = {}
+    for index in order(len(positions.statements)):
+        ranges.update(positions.statement(index))
+    return {**ranges, **{node: positions[node] for node in positions}}
+
+
+@pytest.mark.parametrize("before", sorted(CODEMOD_FIXTURES.glob("*.before.py")), ids=lambda p: p.name)
+def test_module_positions_match_libcst(before) -> None:
     module = cst.parse_module(before.read_bytes())
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    assert dict(wrapper.resolve(TextKeepingPositionProvider)) == dict(wrapper.resolve(PositionProvider))
+    theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    # last statement first: each one's ranges, computed alone, are libcst's
+    assert _statement_by_statement(module, lambda count: reversed(range(count))) == theirs
+    # node by node, each looked up from nothing computed, in reverse
+    positions = ModulePositions(module)
+    assert {node: positions[node] for node in reversed(list(theirs))} == theirs
+    assert ModulePositions(module).text == module.code
 
 
 @pytest.mark.parametrize("source", [
     b"import tempfile\r\nx = (tempfile.mkdtemp(),\r\n     1)\r\n",
     b"if x:\n\tpath = '/tmp/a' \\\n\t\t+ 'b'\n",
-    b"\x0c\n@deco(\n    1)\nclass C:\n    s = '''a\nb'''; t = f'{x!r:>{w}}'\n",
+    b"\x0c\n@deco(\n    1)\nclass C:\n    s = '\'\'a\nb\'\''; t = f'{x!r:>{w}}'\n",
     b"# no line break at the end\ny = [a for a in b if a]",
-], ids=["crlf", "tabs-continuation", "formfeed-decorator-strings", "no-final-newline"])
-def test_text_keeping_positions_match_libcst_on_unusual_text(source) -> None:
+    b"# header\n\nimport os\n\n\n@a\n# between\n@b(\n  1)\n\ndef f(x,\n      y):\n    return x\n    # footer of f\n"
+    b"x = 1; y = 2\nclass C: pass\n# module footer\n",
+    CLASSES,
+], ids=["crlf", "tabs-continuation", "formfeed-decorator-strings", "no-final-newline", "decorators-and-footers",
+        "classes"])
+def test_module_positions_match_libcst_on_unusual_text(source) -> None:
     # every recorded range, syntactic or whitespace-inclusive, equals libcst's (CodeRange equality
-    # compares the class too), and the kept text is the module's
+    # compares the class too), whether computed statement by statement or up front while the
+    # text is printed (the nodes ``codemods.scopes`` spans), and the printed text is the module's
     module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    ours = dict(wrapper.resolve(TextKeepingPositionProvider))
-    assert ours == dict(wrapper.resolve(PositionProvider))
+    theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    ours = _statement_by_statement(module, range)
+    assert ours == theirs
     assert all(type(where) is CodeRange and type(where.start) is CodePosition for where in ours.values())
-    assert printed_text(module) == source.decode()
+    spanned = list(spanned_nodes(module))
+    positions = ModulePositions(module, spanned)
+    assert {node: positions.known(node) for node in spanned} == {node: theirs[node] for node in spanned}
+    assert positions.text == source.decode()
 
 
-@pytest.mark.parametrize("name", ["with_multiple_items", "import_future_and_docstring", "cleanup_added"])
+def test_module_positions_compute_only_the_statements_asked_about() -> None:
+    module = cst.parse_module(b"import os\n\ndef f():\n    return os.sep\n\nx = [1]\n")
+    theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    positions = ModulePositions(module)
+    call = module.body[1].body.body[0].body[0].value  # os.sep
+    assert positions[call] == theirs[call]
+    assert positions.statement_of(call) == 1
+    assert positions.known(module.body[2]) is None and positions.known(module.body[0]) is None
+
+
+def test_module_positions_compute_a_class_statement_alone() -> None:
+    module = cst.parse_module(CLASSES)
+    theirs = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    positions = ModulePositions(module)
+    method = module.body[1].body.body[2]  # T.f
+    call = method.params.params[0].default  # tempfile.mkdtemp()
+    assert positions[call] == theirs[call]
+    index = positions.statement_of(call)
+    assert positions.statements[index] is method and positions.owners[index] == 1
+    assert positions.known(module.body[1]) is None and positions.known(module.body[1].body.body[3]) is None
+    assert positions[module.body[1]] == theirs[module.body[1]]
+
+
+SCOPE_SOURCE = """\
+\'\'\'Spells self, as a comment or a docstring can: not a module-level name.\'\'\'
+import tempfile
+from os import *  # binds nothing this can name: every word of the line counts
+if True:
+    import shutil as sh
+try:
+    pass
+except OSError as err:
+    pass
+
+
+def site(self):
+    return tempfile.mkdtemp(dir=path), sh, err, pkg, self
+
+
+def uses_self(self):  # `self` is in the site's text, but bound nowhere at module level
+    return self
+
+
+def uses_tempfile():
+    return tempfile
+
+
+def uses_sh():
+    return sh.rmtree
+
+
+def uses_err():
+    return err
+
+
+@deco(pkg := 1)
+def uses_pkg():
+    return pkg
+
+
+def binds_path():
+    global path
+    path = 1
+
+
+def uses_path():
+    return path
+
+
+class Holder:
+    def method(self):
+        return tempfile
+"""
+
+
+def test_skipped_bodies_are_those_spelling_no_module_level_name_of_a_site() -> None:
+    module = cst.parse_module(SCOPE_SOURCE)
+    positions = ModulePositions(module, spanned_nodes(module))
+    site_line = SCOPE_SOURCE.splitlines().index("    return tempfile.mkdtemp(dir=path), sh, err, pkg, self") + 1
+    skipped = skippable_bodies(module, positions, split_lines(positions.text), [(site_line, site_line)], ())
+    functions = {node.name.value: node for node in module.body if isinstance(node, cst.FunctionDef)}
+    method = module.body[-1].body.body[0]
+    assert {name for name, node in functions.items() if id(node) in skipped} == {"uses_self"}
+    assert id(method) not in skipped
+
+
+def test_used_names_are_the_names_the_module_spells() -> None:
+    module = cst.parse_module(b"import tempfile as tf  # path\ns = 'tmp_dir'\ndef f(a, *, b=tf):\n    return a.c\n")
+    names = UsedNames(ModulePositions(module))
+    spelled = {node.value for node in MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+               if isinstance(node, cst.Name)}
+    assert set(names) == spelled == {"tempfile", "tf", "s", "f", "a", "b", "c"}
+    assert [word in names for word in ("tf", "c", "path", "tmp_dir", "tempf", "return")] == \
+        [True, True, False, False, False, False]
+    assert {"a", "x"} & names == {"a"}
+
+
+@pytest.mark.parametrize("name", ["with_multiple_items", "import_future_and_docstring", "cleanup_added", "classes"])
 def test_statement_parents_match_libcst(name) -> None:
     # asked node by node, in reverse (the last statement first, then the module's header lines)
-    module = cst.parse_module((FIXTURES / "codemod" / f"{name}.before.py").read_text())
+    source = CLASSES if name == "classes" else (FIXTURES / "codemod" / f"{name}.before.py").read_bytes()
+    module = cst.parse_module(source)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     theirs = wrapper.resolve(ParentNodeProvider)
-    parents = StatementParents(module, wrapper.resolve(TextKeepingPositionProvider),
+    parents = StatementParents(module, ModulePositions(module),
                                lambda: wrapper.resolve(FastParentProvider))
     assert {node: parents.get(node) for node in reversed(list(theirs))} == dict(theirs)
     assert parents.get(module) is None
@@ -230,3 +360,26 @@ def test_noqa_goes_where_flake8_reads_it() -> None:
     assert new.splitlines()[4] == "''')  # noqa: TMP003"
     assert new.splitlines()[5] == "c = tempfile.mktemp(*x)  # noqa:E501,TMP004"
     assert detect(new.encode(), "t.py", Config()) == []
+
+
+def test_cached_matcher_scan_gives_each_visitor_libcst_matchers() -> None:
+    import libcst.matchers as m
+    from libcst.matchers import _visitors
+
+    import tmplint.codemods.base  # noqa: F401  (installs the speedups)
+
+    class NamesInDefs(m.MatcherDecoratableVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: List[str] = []
+
+        @m.call_if_inside(m.FunctionDef())
+        def visit_Name(self, node: cst.Name) -> None:
+            self.found.append(node.value)
+
+    module = cst.parse_module("a = b\ndef f(c):\n    return d\n")
+    first, second = NamesInDefs(), NamesInDefs()  # the second scan comes from the cache
+    module.visit(first)
+    module.visit(second)
+    assert first.found == second.found == ["f", "c", "d"]
+    assert _visitors._gather_matchers(NamesInDefs()) == _visitors._gather_matchers.__wrapped__(NamesInDefs())
