@@ -32,7 +32,7 @@ from tmplint.codemods import build
 from tmplint.codemods.base import SitePlan, Unfixable
 from tmplint.codemods.imports import imports_from
 from tmplint.codemods.triage import id_decides_fixable
-from tmplint.codemods.workflow_id_facts import WorkflowIdFacts, may_be_none_reason, no_id_reason
+from tmplint.codemods.workflow_id_facts import WorkflowIdFacts, may_be_none_reason, nearest_first, no_id_reason
 from tmplint.config import first_name, split_fallback
 from tmplint.detector import DetectorError, parse_source
 from tmplint.findings import WorkflowIdFact
@@ -196,17 +196,9 @@ def _module_classes(engine: "TmplintCommand") -> Dict[str, cst.ClassDef]:
 def class_and_bases(engine: "TmplintCommand", klass: cst.ClassDef) -> Iterator[cst.ClassDef]:
     """``klass`` and its base classes defined at the top of the same module, nearest first."""
     classes = _module_classes(engine)
-    seen: List[cst.ClassDef] = []
-    work = [klass]
-    while work:
-        current = work.pop(0)
-        if any(current is c for c in seen):
-            continue
-        seen.append(current)
-        yield current
-        for base in current.bases:
-            if base.keyword is None and isinstance(base.value, cst.Name) and base.value.value in classes:
-                work.append(classes[base.value.value])
+    return nearest_first(klass, lambda current: [
+        classes[base.value.value] for base in current.bases
+        if base.keyword is None and isinstance(base.value, cst.Name) and base.value.value in classes])
 
 
 # --------------------------------------------------------------------------- 3. new parameter

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from tmplint.codemods.site_facts import local_bindings
 from tmplint.config import Config
@@ -117,6 +117,24 @@ def _own_nodes(statements: Sequence[ast.AST]) -> Iterator[ast.AST]:
         yield node
         if not isinstance(node, (*_DEFS, ast.ClassDef)):
             stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+
+_Class = TypeVar("_Class")
+
+
+def nearest_first(klass: _Class, bases: Callable[[_Class], List[_Class]]) -> Iterator[_Class]:
+    """``klass`` and the classes ``bases`` gives for it, theirs and so on, nearest first, each once
+    (the same walk over ``ast`` and libcst classes)."""
+    seen: List[_Class] = []
+    work = [klass]
+    while work:
+        current = work.pop(0)
+        if any(current is c for c in seen):
+            continue
+        seen.append(current)
+        yield current
+        work.extend(bases(current))
 
 
 class WorkflowIdFacts:
@@ -376,15 +394,8 @@ class WorkflowIdFacts:
 
     def class_and_bases(self, klass: ast.ClassDef) -> Iterator[ast.ClassDef]:
         """``klass`` and its base classes defined at the top of the same module, nearest first."""
-        seen: List[ast.ClassDef] = []
-        work = [klass]
-        while work:
-            current = work.pop(0)
-            if any(current is c for c in seen):
-                continue
-            seen.append(current)
-            yield current
-            work.extend(self.classes[b.id] for b in current.bases if isinstance(b, ast.Name) and b.id in self.classes)
+        return nearest_first(klass, lambda current: [
+            self.classes[b.id] for b in current.bases if isinstance(b, ast.Name) and b.id in self.classes])
 
     def class_fields(self, definition: ast.AST) -> Dict[str, str]:
         """Instance attributes named like an id that the method's class (or a base class of the
