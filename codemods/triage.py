@@ -55,6 +55,12 @@ def workflow_id_possible(config: Config, spells: Callable[[str], bool]) -> bool:
     configured, or the module spells one of the configured id names or attributes."""
     if config.workflow_id_fallback is not None or config.add_workflow_param:
         return True
+    return spells_an_id_name(config, spells)
+
+
+def spells_an_id_name(config: Config, spells: Callable[[str], bool]) -> bool:
+    """Whether a module spells one of the configured id names or attributes: else none of its
+    functions holds a workflow id (``workflow_id_facts`` finds them by these names)."""
     return any(spells(name) for name in (*config.workflow_id_names, *config.workflow_id_attributes))
 
 

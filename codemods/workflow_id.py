@@ -31,7 +31,7 @@ from libcst.metadata import BaseAssignment, ImportAssignment
 from tmplint.codemods import build
 from tmplint.codemods.base import SitePlan, Unfixable
 from tmplint.codemods.imports import imports_from
-from tmplint.codemods.triage import id_decides_fixable
+from tmplint.codemods.triage import id_decides_fixable, spelled_in, spells_an_id_name
 from tmplint.codemods.workflow_id_facts import WorkflowIdFacts, may_be_none_reason, nearest_first, no_id_reason
 from tmplint.config import first_name, split_fallback
 from tmplint.detector import DetectorError, parse_source
@@ -149,12 +149,16 @@ def _function_id(engine: "TmplintCommand", site: "Site") -> Optional[WorkflowIdF
     cache = engine.cache("workflow-id-facts")
     if engine.module not in cache:
         text = engine.printed or engine.module.code
-        try:
-            tree = parse_source(text, engine.context.filename or "<module>")
-        except DetectorError as exc:  # never expected: the detector parsed the same text
-            raise Unfixable(str(exc)) from None
-        cache[engine.module] = WorkflowIdFacts(tree, text, engine.config)
-    return cache[engine.module].at_finding(site.finding)  # type: ignore[attr-defined]
+        cache[engine.module] = None
+        # most modules spell no id name: then no function holds one, and the module need not be parsed
+        if spells_an_id_name(engine.config, spelled_in(text)):
+            try:
+                tree = parse_source(text, engine.context.filename or "<module>")
+            except DetectorError as exc:  # never expected: the detector parsed the same text
+                raise Unfixable(str(exc)) from None
+            cache[engine.module] = WorkflowIdFacts(tree, text, engine.config)
+    facts = cache[engine.module]
+    return facts.at_finding(site.finding) if facts is not None else None  # type: ignore[attr-defined]
 
 
 def _guarded(found: WorkflowIdFact, fallback: _Fallback) -> WorkflowId:
