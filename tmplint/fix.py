@@ -165,12 +165,17 @@ def _compile_problem(new: bytes, old: bytes, path: str) -> Optional[str]:
 PARALLEL_SOURCE_BYTES = 256 * 1024
 
 
+#: a file at least this big leaves a heap worth giving back to the system (about 30 MB); after a
+#: smaller one, the pages a later file would take back cost more than they free
+TRIM_AFTER_BYTES = 64 * 1024
+
+
 def _worker(task: Tuple[str, bytes, List[Finding], Config, bool, bool, Collection[str]]) -> FileOutcome:
     # a deep stack: a file CPython compiles is never too deeply nested to rewrite
     try:
         return with_deep_stack(fix_file, *task)
     finally:
-        release_memory()  # the file's trees are garbage now
+        release_memory(trim=len(task[1]) >= TRIM_AFTER_BYTES)  # the file's trees are garbage now
 
 
 # --------------------------------------------------------------------------- diff

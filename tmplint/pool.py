@@ -292,17 +292,17 @@ def _malloc_trim() -> Optional[Callable[[int], int]]:
         return None
 
 
-def release_memory() -> None:
+def release_memory(trim: bool = True) -> None:
     """Give the memory a finished file's work freed back to the system: collect its cycles, and
-    let glibc return the free pages of its heap, which it otherwise keeps (a worker would stay as
-    big as the largest file it ever rewrote, and every worker so at the same time). What is left
-    then (the modules, their caches) lives on: frozen, the collections during the next files do
-    not scan it again (a sixth of the migration's CPU time)."""
+    (``trim``: after a big file) let glibc return the free pages of its heap, which it otherwise
+    keeps (a worker would stay as big as the largest file it ever rewrote, and every worker so at
+    the same time). What is left then (the modules, their caches) lives on: frozen, the
+    collections during the next files do not scan it again (a sixth of the migration's CPU time)."""
     gc.collect()
     gc.freeze()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    malloc_trim = _malloc_trim() if trim else None
+    if malloc_trim is not None:
+        malloc_trim(0)
 
 
 # --------------------------------------------------------------------------- the test hook
