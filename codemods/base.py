@@ -309,11 +309,6 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         """A per-module cache for planners (e.g. what a function uses, computed once)."""
         return self._caches.setdefault(name, {})
 
-    @property
-    def used_names(self) -> AbstractSet[str]:
-        """Every identifier the module spells (names, attribute names, parameters, imports)."""
-        return self._used_names
-
     def fresh_name(self, near: cst.CSTNode, base: str) -> str:
         """A name for a new variable next to ``near`` that shadows nothing: not used anywhere in
         the module, and not already introduced by another rewrite in the same scope."""

@@ -94,10 +94,6 @@ def literal_value(node: Optional[cst.BaseExpression]) -> object:
     return _NOT_LITERAL
 
 
-def is_literal(value: object) -> bool:
-    return value is not _NOT_LITERAL
-
-
 def is_none(node: Optional[cst.BaseExpression]) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 

@@ -84,8 +84,7 @@ class FileOutcome:
     #: the new bytes when the file changes
     data: Optional[bytes] = None
     fixed: List[Tuple[str, int, int, str]] = field(default_factory=list)
-    #: (code, line, col, target, reason)
-    left: List[Tuple[str, int, int, str, str]] = field(default_factory=list)
+    left: List[Left] = field(default_factory=list)
     notes: List[Tuple[str, int, int, str, str]] = field(default_factory=list)
     noqa: int = 0
     error: Optional[str] = None
