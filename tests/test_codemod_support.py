@@ -263,15 +263,21 @@ class Holder:
 """
 
 
-def test_skipped_bodies_are_those_spelling_no_module_level_name_of_a_site() -> None:
+@pytest.mark.parametrize("every_reference, expected", [
+    # imports may be kept: every reference of a module-level name the site spells is needed
+    (True, {"uses_self"}),
+    # else only the bodies that bind module-level names (``global``) are analyzed
+    (False, {"uses_self", "uses_tempfile", "uses_sh", "uses_err", "uses_pkg", "uses_path", "method"}),
+])
+def test_skipped_bodies_are_those_spelling_no_module_level_name_of_a_site(every_reference, expected) -> None:
     module = cst.parse_module(SCOPE_SOURCE)
     positions = ModulePositions(module, spanned_nodes(module))
     site_line = SCOPE_SOURCE.splitlines().index("    return tempfile.mkdtemp(dir=path), sh, err, pkg, self") + 1
-    skipped = skippable_bodies(module, positions, split_lines(positions.text), [(site_line, site_line)], ())
+    skipped = skippable_bodies(module, positions, split_lines(positions.text), [(site_line, site_line)], (),
+                               every_reference=every_reference)
     functions = {node.name.value: node for node in module.body if isinstance(node, cst.FunctionDef)}
-    method = module.body[-1].body.body[0]
-    assert {name for name, node in functions.items() if id(node) in skipped} == {"uses_self"}
-    assert id(method) not in skipped
+    functions["method"] = module.body[-1].body.body[0]
+    assert {name for name, node in functions.items() if id(node) in skipped} == expected
 
 
 def test_used_names_are_the_names_the_module_spells() -> None:
@@ -383,3 +389,22 @@ def test_cached_matcher_scan_gives_each_visitor_libcst_matchers() -> None:
     module.visit(second)
     assert first.found == second.found == ["f", "c", "d"]
     assert _visitors._gather_matchers(NamesInDefs()) == _visitors._gather_matchers.__wrapped__(NamesInDefs())
+
+
+def test_cached_visitor_methods_are_each_providers_own() -> None:
+    from libcst._batched_visitor import BatchableCSTVisitor
+    from libcst.metadata import ExpressionContextProvider, QualifiedNameProvider, ScopeProvider
+
+    import tmplint.codemods.base  # noqa: F401  (installs the speedups)
+
+    for provider in (ScopeProvider, QualifiedNameProvider, ExpressionContextProvider):
+        first, second = provider(), provider()  # the second one's names come from the cache
+        first.get_visitors()
+        methods = second.get_visitors()
+        assert methods == BatchableCSTVisitor.get_visitors.__wrapped__(second)
+        assert all(method.__self__ is second for method in methods.values())
+    module = cst.parse_module("import os\ndef f(a):\n    return os.path.join(a)\n")
+    for _ in range(2):
+        scopes = MetadataWrapper(module).resolve(ScopeProvider)
+        assert {type(scope).__name__ for scope in scopes.values() if scope is not None} == {
+            "GlobalScope", "FunctionScope"}
