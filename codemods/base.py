@@ -247,7 +247,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             skipped = skippable_bodies(
                 self.module, self._module_positions(), self._source_lines,
                 [(finding.line, finding.end_line) for finding in self._findings],
-                (*self.config.workflow_id_names, *self.config.workflow_id_attributes))
+                (*self.config.workflow_id_names, *self.config.workflow_id_attributes),
+                every_reference=bool(self.keep_imports))
             self._scopes = partial_scopes(self.module, skipped)
         return self._scopes.get(node)
 

@@ -14,9 +14,13 @@ decorators and annotations are still analyzed) when nothing the planners ask can
   name) and no ``workflow_id`` (a call from a function with that parameter may pass it on);
 * it spells none of the *relevant* names: the module-level names (those a module-level
   statement binds, see :func:`_module_level_names`, or a body that declares one global spells)
-  that are spelled in a site's own text, or in a top-level statement holding a site outside
-  every def. The planners ask for references only of these: the imports a rewritten call (its
-  function, its ``dir=``) may leave unused, and the target of a module-level ``with``;
+  that are spelled in a top-level statement holding a site outside every def (the planners ask
+  for every reference of the target of a module-level ``with``), and, when the run keeps some
+  imports (``keep_imports``: tests patch them), those spelled in a site's own text: a kept import
+  is reported only when no code but the rewritten sites uses it. Otherwise the references of the
+  imports a rewrite may leave unused are only a shortcut (an import none of whose references
+  outside the rewritten code is known is looked at again, on the new module, by the removal
+  pass): a reference missing from a skipped body only sends one more import there;
 * it spells none of the configured workflow id names and attributes (the planners look for
   where an id is set, e.g. in ``__init__``).
 
@@ -181,9 +185,11 @@ def spanned_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
 
 
 def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], lines: Sequence[str],
-                     sites: Iterable[Tuple[int, int]], always: Iterable[str]) -> Set[int]:
+                     sites: Iterable[Tuple[int, int]], always: Iterable[str], *, every_reference: bool) -> Set[int]:
     """The ``id`` of every def whose body the planners cannot ask about (see the module's doc).
-    ``sites``: each site's first and last line; ``always``: names whose spelling keeps a body."""
+    ``sites``: each site's first and last line; ``always``: names whose spelling keeps a body;
+    ``every_reference``: whether the planners need every reference of the module-level names a
+    site spells (imports may be kept)."""
     spans = sorted(set(sites))
     starts = [first for first, _ in spans]
     candidates = []
@@ -203,12 +209,13 @@ def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRan
         if "global" in words:
             outside |= words
     outside |= _module_level_names(module, positions, lines, in_def)
-    # the names whose references a planner may ask for: in a site's own text (the imports its
-    # rewrite may leave unused), or anywhere in a top-level statement that has a site outside
-    # every def (a module-level ``with ... as name``)
+    # the names whose references a planner needs: anywhere in a top-level statement that has a
+    # site outside every def (a module-level ``with ... as name``), and in a site's own text when
+    # an import it leaves unused may be kept
     site_words: Set[str] = set()
-    for first, last in spans:
-        site_words |= _words(lines, first, last)
+    if every_reference:
+        for first, last in spans:
+            site_words |= _words(lines, first, last)
     loose = [first for first, _ in spans if not in_body[first]]
     for statement in module.body:
         first, last = _statement_span(statement, positions)

@@ -12,7 +12,7 @@ import pytest
 
 import libcst as cst
 
-from tmplint.codemods import api
+from tmplint.codemods import api, base
 from tmplint.codemods.migrate import MigrateToHelper
 from tmplint.config import Config
 from tmplint.detector import CREATORS, TEMPDIR_GETTERS
@@ -46,6 +46,16 @@ def test_skipping_libcst_reports_exactly_what_the_engine_does(before: Path) -> N
     skipped = run_case(before)
     parsed = run_case(before, command=MigrateToHelper)
     assert (skipped.data, skipped.report) == (parsed.data, parsed.report)
+
+
+@pytest.mark.parametrize("before", CASES, ids=lambda p: p.name[: -len(".before.py")])
+def test_the_skipped_bodies_change_nothing(before: Path, monkeypatch) -> None:
+    # the scopes of only the code the planners can ask about (codemods.scopes) give what
+    # libcst's analysis of the whole module gives
+    partial = run_case(before)
+    monkeypatch.setattr(base, "skippable_bodies", lambda *args, **kwargs: set())
+    whole = run_case(before)
+    assert (partial.data, partial.report) == (whole.data, whole.report)
 
 
 def test_the_all_rules_command_has_a_planner_for_every_target_the_detector_reports() -> None:
