@@ -60,7 +60,7 @@ def fix_bytes(
     if result is module:  # nothing rewritten: the bytes stay exactly as they were
         return FixResult(data, transform.report, False)
     kept = frozenset(transform.kept_imports)
-    new = result.bytes
+    new = transform.code_of(result).encode(result.encoding)
     # the module as libcst prints it unchanged (printed once already, for the positions)
     roundtrip = transform.printed.encode(module.encoding) if transform.printed is not None else module.bytes
     if roundtrip != data:

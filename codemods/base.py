@@ -205,6 +205,11 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._visited = self._nodes_to_visit()
         return tree.visit(self)
 
+    def code_of(self, module: cst.Module) -> str:
+        """The code of the module this command returned: what it kept of the module it was given
+        is not printed again (:meth:`ModulePositions.code_of`)."""
+        return module.code if self._positions is None else self._positions.code_of(module)
+
     # -- metadata helpers for planners
 
     def _wrapper(self) -> MetadataWrapper:

@@ -19,6 +19,7 @@ from bisect import bisect_right
 from typing import AbstractSet, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
@@ -195,6 +196,35 @@ class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
         #: each statement's node ranges, once computed
         self._statements: List[Optional[Dict[cst.CSTNode, CodeRange]]] = [None] * len(self.statements)
         self._complete = False
+
+    def code_of(self, module: cst.Module) -> str:
+        """``module.code`` for a rewrite of the module these positions are of: a top-level
+        statement the rewrite kept (the same node) is not printed again, its text is the one
+        printed here (a top-level statement prints the same wherever it is). The last one is
+        printed again (its text here runs on into the module's footer), and so is all of a module
+        without a final newline or with other defaults."""
+        original = self._module
+        if not module.has_trailing_newline or (module.default_indent, module.default_newline) != (
+                original.default_indent, original.default_newline):
+            return module.code
+        # the top-level statements (but the last) by node, each with the range of statements its
+        # text spans (its own and, for a class, those of its body)
+        tops = [index for index, owner in enumerate(self.owners) if owner == index]
+        spans = {self.statements[start]: (start, end) for start, end in zip(tops, tops[1:])}
+        state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
+        for line in module.header:
+            line._codegen(state)
+        for statement in module.body:
+            span = spans.get(statement)
+            if span is None:
+                statement._codegen(state)
+            else:
+                state.tokens.extend(self.statement_texts[span[0]:span[1]])
+        for line in module.footer:
+            line._codegen(state)
+        if not state.tokens:
+            state.add_token(state.default_newline)
+        return "".join(state.tokens)
 
     def statement(self, index: int) -> Dict[cst.CSTNode, CodeRange]:
         """The ranges of the nodes of statement ``index`` (computed now if not yet)."""

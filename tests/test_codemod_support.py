@@ -211,6 +211,26 @@ def test_module_positions_compute_a_class_statement_alone() -> None:
     assert positions[module.body[1]] == theirs[module.body[1]]
 
 
+@pytest.mark.parametrize("source", [
+    CLASSES.decode(),
+    "#!/usr/bin/env python\r\n# header\r\nimport os\r\n\r\nclass A:\r\n\tx = 1\r\n\r\ny = 2\r\n# footer\r\n",
+    "import os\nx = 1  # no final newline",
+    "x = 1\n\n\n# the footer\n\n",
+])
+def test_module_code_reuses_the_kept_statements_text(source) -> None:
+    module = cst.parse_module(source)
+    positions = ModulePositions(module)
+    assert positions.code_of(module) == module.code == source
+    body = list(module.body)
+    changed = body[0].with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment("# new"))])
+    added = cst.parse_statement("import sys\n")
+    for new_body in ([changed, *body[1:]], [added, *body], [*body[:-1], added, body[-1]], [*body[:1], added], []):
+        rewritten = module.with_changes(body=new_body)
+        assert positions.code_of(rewritten) == rewritten.code
+    footer = module.with_changes(footer=[*module.footer, cst.EmptyLine(comment=cst.Comment("# end"))])
+    assert positions.code_of(footer) == footer.code
+
+
 SCOPE_SOURCE = """\
 \'\'\'Spells self, as a comment or a docstring can: not a module-level name.\'\'\'
 import tempfile
