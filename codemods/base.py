@@ -136,6 +136,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._used_names: AbstractSet[str] = frozenset()
         self._fresh: Dict[cst.CSTNode, Set[str]] = {}
         self._findings: List[Finding] = []
+        #: the first and last line of each site a planner looks at
+        self._planned_lines: List[Tuple[int, int]] = []
         #: the module's source lines (as libcst prints the parsed module), for line lengths
         self._source_lines: List[str] = []
         self._parents: Optional[StatementParents] = None
@@ -251,7 +253,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         if self._scopes is None:
             skipped = skippable_bodies(
                 self.module, self._module_positions(), self._source_lines,
-                [(finding.line, finding.end_line) for finding in self._findings],
+                self._planned_lines,
                 (*self.config.workflow_id_names, *self.config.workflow_id_attributes),
                 every_reference=bool(self.keep_imports))
             self._scopes = partial_scopes(self.module, skipped)
@@ -392,12 +394,18 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         locator = SiteLocator(positions)
         self._source_lines = split_lines(positions.text)
         self._used_names = UsedNames(positions)
-        for finding, site_node in locator.locate_all(self._findings):
-            if finding.target not in self.PLANNERS and not self.REPORT_ALL:
-                continue
+        id_possible = workflow_id_possible(self.config, self._used_names.__contains__)
+        sites = [(finding, site_node, reason_left_before_planning(
+                      finding, self.config, unsafe_fixes=self.unsafe_fixes, id_possible=id_possible))
+                 for finding, site_node in locator.locate_all(self._findings)
+                 if finding.target in self.PLANNERS or self.REPORT_ALL]
+        # the scopes need only cover the sites a planner looks at
+        self._planned_lines = [(finding.line, finding.end_line) for finding, site_node, reason in sites
+                               if reason is None and site_node is not None]
+        for finding, site_node, reason in sites:
             outcome = SiteOutcome(finding.code, finding.line, finding.col, finding.target)
             try:
-                plan = self._plan(finding, site_node)
+                plan = self._plan(finding, site_node, reason)
             except Unfixable as exc:
                 self._leave(replace(outcome, message=str(exc)), site_node)
                 continue
@@ -413,10 +421,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
             if plan.note:
                 self.report.notes.append(replace(outcome, message=plan.note))
 
-    def _plan(self, finding: Finding, node: Optional[cst.CSTNode]) -> SitePlan:
-        reason = reason_left_before_planning(
-            finding, self.config, unsafe_fixes=self.unsafe_fixes,
-            id_possible=workflow_id_possible(self.config, self._used_names.__contains__))
+    def _plan(self, finding: Finding, node: Optional[cst.CSTNode], reason: Optional[str]) -> SitePlan:
+        """The site's plan; ``reason``: why it is left whatever its tree (None: it is planned)."""
         if reason is not None:
             raise Unfixable(reason)
         if node is None:

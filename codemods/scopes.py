@@ -9,7 +9,9 @@ visitors once each, and skips the *body* of a function (its name, parameters, de
 decorators and annotations are still analyzed) when nothing the planners ask can depend on it:
 
 * it is a ``def`` at module level or in a class body (never one nested in a function, whose
-  names a site's function may capture), and no site is inside it;
+  names a site's function may capture), and no site is inside it (only the sites a planner
+  looks at count: one left before planning, e.g. for running at import time, is never asked
+  about);
 * it spells (header or body) no ``global``/``nonlocal`` (the only way a body binds a module-level
   name) and no ``workflow_id`` (a call from a function with that parameter may pass it on);
 * it spells none of the *relevant* names: the module-level names (those a module-level
@@ -187,7 +189,7 @@ def spanned_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
 def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], lines: Sequence[str],
                      sites: Iterable[Tuple[int, int]], always: Iterable[str], *, every_reference: bool) -> Set[int]:
     """The ``id`` of every def whose body the planners cannot ask about (see the module's doc).
-    ``sites``: each site's first and last line; ``always``: names whose spelling keeps a body;
+    ``sites``: the first and last line of each site a planner looks at; ``always``: names whose spelling keeps a body;
     ``every_reference``: whether the planners need every reference of the module-level names a
     site spells (imports may be kept)."""
     spans = sorted(set(sites))
