@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import takewhile
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
@@ -25,6 +26,12 @@ from tmplint.codemods import build
 def _is_import_line(node: cst.CSTNode) -> bool:
     return isinstance(node, cst.SimpleStatementLine) and all(
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in node.body)
+
+
+def _one_import(node: cst.CSTNode) -> bool:
+    """A line of one ``import`` or ``from … import`` statement."""
+    return isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 and \
+        isinstance(node.body[0], (cst.Import, cst.ImportFrom))
 
 
 def _strip_blank_leading(statements: Sequence[cst.BaseStatement]) -> List[cst.BaseStatement]:
@@ -94,13 +101,13 @@ class TopLevelAddImportsVisitor(AddImportsVisitor):
         yield module
 
     def visit_Module(self, node: cst.Module) -> None:
-        # the gatherer looks at the leading simple statements only; hand it just those
-        leading = []
-        for statement in node.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                break
-            leading.append(statement)
-        super().visit_Module(node.with_changes(body=leading))
+        # the gatherer reads the first statement (skipped when a docstring) and the lines of one
+        # import each right after it, and walks whatever it is given: hand it just those
+        body = node.body
+        read: List[cst.BaseStatement] = []
+        if body and isinstance(body[0], cst.SimpleStatementLine):
+            read = [body[0], *takewhile(_one_import, body[1:])]
+        super().visit_Module(node.with_changes(body=read))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         # what this pass changes is a ``from … import`` (and its line); nothing below a compound
