@@ -40,7 +40,6 @@ from libcst.metadata import (
 
 from tmplint.config import Config, load_config, read_project_style
 from tmplint.detector import DetectorError, Finding, check_bytes
-from tmplint.sources import split_lines
 from tmplint.codemods import build
 from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
@@ -375,24 +374,17 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     def _instantiate_and_run(self, transform, tree: cst.Module) -> cst.Module:  # type: ignore[override]
         # the import passes libcst runs after the transform; removals tidy the blank lines they leave
         if transform is RemoveImportsVisitor:
-            return TidyRemoveImportsVisitor(self.context, source_of=self._source_of).transform_module(tree)
+            return TidyRemoveImportsVisitor(self.context, source_of=self._module_positions().source_of).transform_module(tree)
         if transform is AddImportsVisitor:
             transform = TopLevelAddImportsVisitor
         return super()._instantiate_and_run(transform, tree)
-
-    def _source_of(self, node: cst.CSTNode) -> Optional[str]:
-        """The source lines of a node of the module as parsed whose position is computed already
-        (every top-level statement's is); None for any other node, which the caller prints
-        instead (its own code holds every spelling that decides whether an import is used)."""
-        where = self._positions.known(node) if self._positions is not None else None
-        return None if where is None else "".join(self._source_lines[where.start.line - 1:where.end.line])
 
     # -- analysis: findings -> plans
 
     def _analyze(self, node: cst.Module) -> None:
         positions = self._module_positions()
         locator = SiteLocator(positions)
-        self._source_lines = split_lines(positions.text)
+        self._source_lines = positions.lines
         self._used_names = UsedNames(positions)
         id_possible = workflow_id_possible(self.config, self._used_names.__contains__)
         sites = [(finding, site_node, reason_left_before_planning(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from itertools import takewhile
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
@@ -411,6 +411,22 @@ def _kept_statements(body: Sequence[cst.BaseStatement], keep: Callable[[cst.Base
     return kept
 
 
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _field_values(node: cst.CSTNode) -> Iterator[object]:
+    """The values of ``node``'s fields, a sequence's items one by one."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(field.name for field in fields(node))
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, (list, tuple)):
+            yield from value
+        else:
+            yield value
+
+
 class ImportRemovalScheduler(RemovedNodeVisitor):
     """libcst's ``remove_unused_import_by_node`` visitor (each name of a node the rewrite removes
     schedules the imports it comes from), reading the given scopes instead of a new analysis,
@@ -468,8 +484,8 @@ class TidyRemoveImportsVisitor(RemoveImportsVisitor):
         super().__init__(context, unused_imports)  # type: ignore[arg-type]
         #: original import lines that lost all their imports
         self._dropped: Set[cst.SimpleStatementLine] = set()
-        #: the source text of a node of the module as parsed (None for a node the rewrites made),
-        #: a cheaper way to its words than printing it
+        #: the source text of a node of the module as parsed (None for a node the rewrites made,
+        #: or one whose text is not at hand), a cheaper way to its words than printing it
         self._source_of = source_of
         #: the names the imports to remove bind (their first dotted part)
         self._names: Set[str] = set()
@@ -488,11 +504,23 @@ class TidyRemoveImportsVisitor(RemoveImportsVisitor):
             return True
         known = self._spelling.get(statement)
         if known is None:
-            text = self._source_of(statement)
-            if text is None:
-                text = cst.Module([]).code_for_node(statement)
-            known = self._spelling[statement] = not self._names.isdisjoint(_WORD.findall(text))
+            known = self._spelling[statement] = self._spells_a_name(statement)
         return known
+
+    def _spells_a_name(self, node: cst.CSTNode) -> bool:
+        """Whether ``node`` spells one of the names as a word: in its source text when it is a
+        node of the module as parsed, else in its own strings (names, strings, comments: every
+        spelling of a name its code holds) and its children's."""
+        text = self._source_of(node)
+        if text is not None:
+            return not self._names.isdisjoint(_WORD.findall(text))
+        for value in _field_values(node):
+            if isinstance(value, cst.CSTNode):
+                if self._spells_a_name(value):
+                    return True
+            elif isinstance(value, str) and not self._names.isdisjoint(_WORD.findall(value)):
+                return True
+        return False
 
     def visit_Module(self, node: cst.Module) -> None:
         self._names = {(asname or module).split(".")[0] for module, asname in self.unused_module_imports.items()}

@@ -23,6 +23,8 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
+from tmplint.sources import split_lines
+
 
 # CodePosition and CodeRange are frozen slotted dataclasses, whose ``__init__`` (one
 # ``object.__setattr__`` call per field, and CodeRange's check for tuples) is half the cost of
@@ -196,6 +198,8 @@ class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
         #: each statement's node ranges, once computed
         self._statements: List[Optional[Dict[cst.CSTNode, CodeRange]]] = [None] * len(self.statements)
         self._complete = False
+        self._indexes: Optional[Dict[cst.CSTNode, int]] = None
+        self._lines: Optional[List[str]] = None
 
     def code_of(self, module: cst.Module) -> str:
         """``module.code`` for a rewrite of the module these positions are of: a top-level
@@ -271,6 +275,39 @@ class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
             yield from (index for index in spelling if index in self._classes)
         yield from (index for index in everything if index not in self._classes)
         yield from sorted(self._classes)
+
+    @property
+    def lines(self) -> List[str]:
+        """The lines of :attr:`text`, without their breaks."""
+        if self._lines is None:
+            self._lines = split_lines(self.text)
+        return self._lines
+
+    def source_of(self, node: cst.CSTNode) -> Optional[str]:
+        """Text printed here that holds all of ``node``'s code, and little else: its range
+        (from its first decorator) when computed, else the text of one of :attr:`statements`
+        (running on to the next one's start; a top-level class's with its body's); None for any
+        other node. (Not the comment lines above the node, which are not its code.)"""
+        where = self._computed.get(node)
+        if where is None:
+            if self._indexes is None:
+                self._indexes = {statement: index for index, statement in enumerate(self.statements)}
+            index = self._indexes.get(node)
+            if index is None:
+                return None
+            end = index + 1
+            while end < len(self.owners) and self.owners[end] == index:
+                end += 1
+            return "".join(self.statement_texts[index:end])
+        decorators = getattr(node, "decorators", ())
+        first = self._computed.get(decorators[0]) if decorators else where
+        if first is None:
+            return None
+        start, end = first.start, where.end
+        lines = self.lines[start.line - 1:end.line]
+        if len(lines) == 1:
+            return lines[0][start.column:end.column]
+        return "\n".join([lines[0][start.column:], *lines[1:-1], lines[-1][:end.column]])
 
     def known(self, node: cst.CSTNode) -> Optional[CodeRange]:
         """``node``'s range if it is computed already (None otherwise: nothing is computed)."""

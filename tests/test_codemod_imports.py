@@ -18,6 +18,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
 
 from tmplint.codemods.imports import TidyRemoveImportsVisitor
+from tmplint.codemods.positions import ModulePositions
 
 from tests.test_codemod_support import cases
 
@@ -49,8 +50,17 @@ def every_import(module: cst.Module) -> List[Removal]:
     return found
 
 
-def removed_by(pass_class: type, module: cst.Module, removals: List[Removal]) -> str:
-    return pass_class(CodemodContext(), removals).transform_module(module).code
+def removed_by(pass_class: type, module: cst.Module, removals: List[Removal], **options) -> str:
+    return pass_class(CodemodContext(), removals, **options).transform_module(module).code
+
+
+def positions_of(module: cst.Module) -> ModulePositions:
+    """The module's positions, with every statement's ranges computed (as the engine has them
+    for the statements it rewrites)."""
+    positions = ModulePositions(module)
+    for index in range(len(positions.statements)):
+        positions.statement(index)
+    return positions
 
 
 TRICKY = '''\
@@ -104,6 +114,34 @@ def test_same_decisions_as_libcst_on_tricky_uses(source: str) -> None:
     assert removed_by(TidyRemoveImportsVisitor, module, removals) == removed_by(WholeModuleAnalysis, module, removals)
 
 
+SPELLED_OUTSIDE_A_RANGE = '''\
+import shutil
+import tempfile
+import unittest
+
+
+@unittest.skipIf(shutil.which("x"), "a def's range starts after its decorators")
+def m():
+    pass
+
+
+flag = (not
+tempfile)
+'''
+
+
+@pytest.mark.parametrize("source", [TRICKY, SPELLED_OUTSIDE_A_RANGE], ids=["tricky", "outside-a-range"])
+@pytest.mark.parametrize("ranges", [False, True], ids=["statement-texts", "computed-ranges"])
+def test_same_decisions_as_libcst_reading_the_source_text(source: str, ranges: bool) -> None:
+    # the engine hands the pass the text of the statements as parsed: their computed ranges, or
+    # the statements' texts from the positions' layout
+    module = cst.parse_module(source)
+    positions = positions_of(module) if ranges else ModulePositions(module)
+    removals = every_import(module)
+    assert removed_by(TidyRemoveImportsVisitor, module, removals, source_of=positions.source_of) == \
+        removed_by(WholeModuleAnalysis, module, removals)
+
+
 def test_the_tricky_module_loses_only_what_is_unused() -> None:
     module = cst.parse_module(TRICKY)
     result = removed_by(TidyRemoveImportsVisitor, module, every_import(module))
@@ -118,4 +156,6 @@ def test_the_tricky_module_loses_only_what_is_unused() -> None:
 def test_same_decisions_as_libcst_on_every_fixture(before: Path) -> None:
     module = cst.parse_module(before.read_bytes())
     removals = every_import(module)
-    assert removed_by(TidyRemoveImportsVisitor, module, removals) == removed_by(WholeModuleAnalysis, module, removals)
+    expected = removed_by(WholeModuleAnalysis, module, removals)
+    assert removed_by(TidyRemoveImportsVisitor, module, removals) == expected
+    assert removed_by(TidyRemoveImportsVisitor, module, removals, source_of=positions_of(module).source_of) == expected
