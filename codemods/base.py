@@ -45,7 +45,7 @@ from tmplint.codemods.noqa import add_noqa_comments
 from tmplint.codemods.sites import SiteLocator
 from tmplint.codemods.parents import FastParentProvider, StatementParents
 from tmplint.codemods.positions import ModulePositions, UsedNames
-from tmplint.codemods.scopes import partial_scopes, skippable_bodies, spanned_nodes
+from tmplint.codemods.scopes import partial_scopes, release_scopes, skippable_bodies, spanned_nodes
 from tmplint.codemods import speedups
 from tmplint.codemods.imports import (
     ImportRemovalScheduler, TidyRemoveImportsVisitor, TopLevelAddImportsVisitor, imports_from, imports_module,
@@ -536,7 +536,12 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self.report.left.append(outcome)
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        result = super().transform_module(tree)
+        try:
+            result = super().transform_module(tree)
+        finally:
+            if self._scopes is not None:
+                release_scopes(self._scopes.values())
+                self._scopes = None
         if self.add_noqa and self.report.left:
             result = self._mark_left_sites(result)
         return result

@@ -18,9 +18,10 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, GatherUnusedImportsVisitor, RemoveImportsVisitor
 from libcst.codemod.visitors._remove_imports import RemovedNodeVisitor
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import Assignment, MetadataWrapper, Scope
+from libcst.metadata import Assignment, MetadataWrapper, Scope, ScopeProvider
 
 from tmplint.codemods import build
+from tmplint.codemods.scopes import release_scopes
 
 
 def _is_import_line(node: cst.CSTNode) -> bool:
@@ -395,6 +396,7 @@ def unused_imports_among(context: CodemodContext, module: cst.Module,
     wrapper.resolve_many(GatherUnusedImportsVisitor.get_inherited_dependencies())
     gatherer = GatherUnusedImportsVisitor(replace(context, wrapper=wrapper))
     wrapper.visit(gatherer)
+    release_scopes(wrapper.resolve(ScopeProvider).values())
     return dict(gatherer.unused_imports)
 
 

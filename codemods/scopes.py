@@ -286,3 +286,28 @@ def partial_scopes(module: cst.Module, skipped: Set[int]) -> Mapping[cst.CSTNode
     module.visit(visitor)
     visitor.infer_accesses()
     return scopes._computed
+
+
+def release_scopes(scopes: Iterable[Optional[Scope]]) -> None:
+    """Empty libcst's scopes once nothing asks them any more. A scope, its assignments and its
+    accesses refer to one another, and an assignment to its node (a whole def or class): left
+    as they are, they and those parts of the tree wait for Python's cycle collector, which walks
+    every one of them (a tenth of a migration's time); emptied, reference counting frees them
+    at once. (Through libcst's private tables: where they are not found, nothing is emptied.)"""
+    every: Set[Scope] = set()
+    for scope in scopes:
+        while scope is not None and scope not in every:  # and the builtins' scope above them all
+            every.add(scope)
+            scope = getattr(scope, "parent", None)
+    for scope in every:
+        for table in ("_assignments", "_accesses_by_name", "_accesses_by_node"):
+            by_key = getattr(scope, table, None)
+            if not isinstance(by_key, dict):
+                continue
+            for bound in by_key.values():
+                for item in bound:
+                    links = getattr(item, "references" if table == "_assignments" else "referents", None)
+                    if isinstance(links, set):
+                        links.clear()
+            by_key.clear()
+
