@@ -92,6 +92,9 @@ class FileOutcome:
     kept_imports: List[str] = field(default_factory=list)
     #: (name, line of its ``def``) of the functions that got the ``workflow_id`` parameter
     params: List[Tuple[str, int]] = field(default_factory=list)
+    #: the positions above moved to the rewritten file, when the run shows them (made by the
+    #: worker, :func:`_moved_positions`)
+    rewrite: Optional[Rewrite] = None
 
     @classmethod
     def from_report(cls, report: FixReport) -> "FileOutcome":
@@ -105,8 +108,11 @@ class FileOutcome:
 
 
 def fix_file(path: str, data: bytes, findings: Sequence[Finding], config: Config,
-             unsafe_fixes: bool, add_noqa: bool, keep_imports: Collection[str] = ()) -> FileOutcome:
-    """Rewrite one file's bytes (runs in a worker process). Never raises."""
+             unsafe_fixes: bool, add_noqa: bool, keep_imports: Collection[str] = (), dry: bool = True,
+             with_sections: bool = False) -> FileOutcome:
+    """Rewrite one file's bytes (runs in a worker process). Never raises. ``dry`` (nothing is
+    written) and ``with_sections`` (a ``--report``): which positions the run shows
+    (:func:`_moved_positions`)."""
     import libcst as cst
 
     from tmplint.codemods.api import fix_bytes
@@ -128,7 +134,18 @@ def fix_file(path: str, data: bytes, findings: Sequence[Finding], config: Config
                                      "left untouched")
         outcome.data = result.data
         outcome.kept_imports = sorted(result.kept_imports)
+        outcome.rewrite = _moved_positions(path, data, outcome, config, dry=dry, with_sections=with_sections)
     return outcome
+
+
+def _moved_positions(path: str, data: bytes, outcome: FileOutcome, config: Config, *, dry: bool,
+                     with_sections: bool) -> Optional[Rewrite]:
+    """The outcome's positions in the rewritten file, when the run shows them: in the report's
+    sections, and in the summary of a file it writes (its left sites, notes and new parameters,
+    named where they now are). Made where the file was rewritten: the lines are at hand there,
+    and the workers map files side by side."""
+    wanted = with_sections or (not dry and bool(outcome.left or outcome.notes or outcome.params))
+    return Rewrite(path, data, outcome, config) if wanted else None
 
 
 def _check_compiles(new: bytes, old: bytes, path: str) -> Optional[str]:
@@ -169,7 +186,7 @@ PARALLEL_SOURCE_BYTES = 256 * 1024
 TRIM_AFTER_BYTES = 64 * 1024
 
 
-def _worker(task: Tuple[str, bytes, List[Finding], Config, bool, bool, Collection[str]]) -> FileOutcome:
+def _worker(task: Tuple[str, bytes, List[Finding], Config, bool, bool, Collection[str], bool, bool]) -> FileOutcome:
     # a deep stack: a file CPython compiles is never too deeply nested to rewrite
     try:
         return with_deep_stack(fix_file, *task)
@@ -295,7 +312,8 @@ def run_fix(
     patchers: Dict[int, List[str]] = {}
     helper_missing = False
     for project, indexes in _projects(scan):
-        done = _fix_project(scan, indexes, paths, project, unsafe_fixes, add_noqa, jobs, stderr, patchers)
+        done = _fix_project(scan, indexes, paths, project, unsafe_fixes, add_noqa, jobs, stderr, patchers,
+                            dry=diff or check, with_sections=report is not None)
         for j, i in enumerate(indexes):
             outcomes[i] = done[j]
         if require_helper and _helper_problem(done, project, dry=diff or check, stderr=stderr):
@@ -312,7 +330,7 @@ def run_fix(
             errors.report(path, problem)
             tally.add_failed(path, findings, problem)
         else:
-            tally.add(path, data, outcome, scan.configs[index], patchers.get(index, []))
+            tally.add(path, outcome, patchers.get(index, []))
 
     baselined = scan.baselined if baseline is not None else None
     _summary(stderr, scanned=scan.scanned, with_findings=len(scan.tasks), changed=tally.changed,
@@ -347,18 +365,20 @@ def _projects(scan: "_Scan") -> Iterator[Tuple[Config, List[int]]]:
 
 
 def _fix_project(scan: "_Scan", indexes: List[int], paths: Sequence[Path], config: Config, unsafe_fixes: bool,
-                 add_noqa: bool, jobs: int, stderr: TextIO, patchers: Dict[int, List[str]]) -> List[FileOutcome]:
+                 add_noqa: bool, jobs: int, stderr: TextIO, patchers: Dict[int, List[str]], *, dry: bool,
+                 with_sections: bool) -> List[FileOutcome]:
     """The outcomes of one project's tasks (``indexes`` of ``scan``'s), rewritten with its config;
     the files whose ``tempfile`` a test of the project patches are added to ``patchers`` (by task
     index). (Sites a test patches for every module were marked by the detector pass: see
-    :func:`tmplint.check.check_projects`.)"""
+    :func:`tmplint.check.check_projects`.) ``dry``, ``with_sections``: see :func:`fix_file`."""
     tasks = [scan.tasks[i] for i in indexes]
     settled = {j: scan.settled[i] for j, i in enumerate(indexes) if i in scan.settled}
     # only a file libcst rewrites can lose an import that a test patches
     rewritable = len(settled) < len(tasks)
     found = patched_modules([path for path, _, _ in tasks], paths, config) if rewritable else {}
     keep = {index: ("tempfile",) for index in found}
-    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr, settled, keep)
+    outcomes = _run_tasks(tasks, config, unsafe_fixes, add_noqa, jobs, stderr, settled, keep, dry=dry,
+                          with_sections=with_sections)
     for j, i in enumerate(indexes):
         if j in found:
             patchers[i] = found[j]
@@ -396,7 +416,8 @@ def run_fix_stdin(
         _show_stdin_result(stdout, data, data, name, diff=diff, check=check)
         return 0
     started = time.monotonic()
-    findings, skipped, outcome, problem = _fix_stdin_source(data, name, config, baseline, unsafe_fixes, add_noqa)
+    findings, skipped, outcome, problem = _fix_stdin_source(data, name, config, baseline, unsafe_fixes, add_noqa,
+                                                            dry=diff or check)
     if problem is None and _helper_problem([outcome], config, dry=diff or check, stderr=stderr):
         problem = "not rewritten: the helper module is missing"
     new = outcome.data if problem is None and outcome.data is not None else data
@@ -405,7 +426,7 @@ def run_fix_stdin(
         stderr.write(f"{name}: error: {problem}\n")
         return 2
     tally = _Tally(dry=diff or check, with_sections=False)
-    tally.add(Path(name), data, outcome, config, [])
+    tally.add(Path(name), outcome, [])
     _summary(stderr, scanned=1, with_findings=1 if findings else 0, changed=tally.changed,
              fixed=tally.fixed_by_rule, left=tally.left, notes=tally.notes, noqa=tally.noqa_marked,
              dry=tally.dry, add_noqa=add_noqa, elapsed=time.monotonic() - started, params=tally.params,
@@ -415,7 +436,7 @@ def run_fix_stdin(
 
 
 def _fix_stdin_source(data: bytes, name: str, config: Config, baseline: Optional[Baseline], unsafe_fixes: bool,
-                      add_noqa: bool) -> Tuple[List[Finding], int, FileOutcome, Optional[str]]:
+                      add_noqa: bool, *, dry: bool) -> Tuple[List[Finding], int, FileOutcome, Optional[str]]:
     """The findings to fix in ``data``, how many the baseline skipped, the outcome, and the problem
     that stops it (cannot be read, parsed or rewritten), if any."""
     from tmplint.check import check_data
@@ -423,7 +444,7 @@ def _fix_stdin_source(data: bytes, name: str, config: Config, baseline: Optional
     result = check_data(data, name, config)
     result.data = data
     findings = _findings_to_fix(result, baseline)
-    outcome = fix_file(name, data, findings, config, unsafe_fixes, add_noqa) if findings else FileOutcome()
+    outcome = fix_file(name, data, findings, config, unsafe_fixes, add_noqa, dry=dry) if findings else FileOutcome()
     return findings, len(result.findings) - len(findings), outcome, result.error or outcome.error
 
 
@@ -562,13 +583,12 @@ class _Tally:
                                  "not rewritten (see the error)"))
         self.sections.append(section)
 
-    def add(self, path: Path, data: bytes, outcome: FileOutcome, config: Config, patched_by: List[str]) -> None:
+    def add(self, path: Path, outcome: FileOutcome, patched_by: List[str]) -> None:
         shown = display_path(path)
         if outcome.data is not None:
             self.changed += 1
         # positions in the rewritten file (the original's are stale once lines were inserted)
-        wanted = self.with_sections or (not self.dry and (outcome.left or outcome.notes or outcome.params))
-        view = Rewrite(str(path), data, outcome, config) if outcome.data is not None and wanted else None
+        view = outcome.rewrite
         # the stderr summary gives positions in the file as it now is on disk
         on_disk = view if view is not None and not self.dry else outcome
         self.fixed_by_rule.update(code for code, _line, _col, _target in outcome.fixed)
@@ -669,12 +689,15 @@ def _unpassed_calls(names: Collection[str], root: Path, config: Config,
 
 def _run_tasks(tasks: List[Tuple[Path, bytes, List[Finding]]], config: Config, unsafe_fixes: bool,
                add_noqa: bool, jobs: int, stderr: TextIO, settled: Dict[int, FileOutcome],
-               keep: Optional[Dict[int, Collection[str]]] = None) -> List[FileOutcome]:
+               keep: Optional[Dict[int, Collection[str]]] = None, *, dry: bool = True,
+               with_sections: bool = False) -> List[FileOutcome]:
     """Every task's outcome: ``settled`` ones as they are, the others from libcst, in a pool.
-    ``keep``: per task, the modules whose imports must stay (``fix_bytes(keep_imports=...)``)."""
+    ``keep``: per task, the modules whose imports must stay (``fix_bytes(keep_imports=...)``);
+    ``dry``, ``with_sections``: see :func:`fix_file`."""
     results: Dict[int, FileOutcome] = dict(settled)
     keep = keep or {}
-    payloads = {index: (str(path), data, findings, config, unsafe_fixes, add_noqa, tuple(keep.get(index, ())))
+    payloads = {index: (str(path), data, findings, config, unsafe_fixes, add_noqa, tuple(keep.get(index, ())), dry,
+                        with_sections)
                 for index, (path, data, findings) in enumerate(tasks) if index not in settled}
     progress = Progress(len(payloads), "fixing", stream=stderr)
     workers = min(jobs if jobs and jobs > 0 else (os.cpu_count() or 1), len(payloads))

@@ -63,17 +63,23 @@ class LineMap:
 
 
 class Rewrite:
-    """One rewritten file: its outcome's positions moved to the rewritten file."""
+    """One rewritten file: its outcome's positions moved to the rewritten file. Small (it keeps
+    no text but the fixed sites' lines): a worker makes it and sends it back."""
 
     def __init__(self, path: str, old: bytes, outcome: FileOutcome, config: Config) -> None:
         assert outcome.data is not None
+        #: the lines before and after (dropped once the positions are moved: they stay here)
         self.map = LineMap(split_lines(decode_source(old, path)), split_lines(decode_source(outcome.data, path)))
-        self.fixed = [(code, line, self.map.new_line(line, site=True), target)
-                      for code, line, _col, target in outcome.fixed]
+        #: (code, target, line in the rewritten file or None when removed, old line, new line)
+        self.fixed: List[Tuple[str, str, Optional[int], str, str]] = []
+        for code, line, _col, target in outcome.fixed:
+            new = self.map.new_line(line, site=True)
+            self.fixed.append((code, target, new, self.map.old_text(line).strip(), self.map.new_text(new).strip()))
         self.left = self._left(path, outcome.data, outcome.left, config)
         self.notes = [(code, self._line(line, site=True), col, target, self._message(message))
                       for code, line, col, target, message in outcome.notes]
         self.params = [(name, self._line(line)) for name, line in outcome.params]
+        del self.map
 
     def _message(self, message: str) -> str:
         """A reason or note with the lines it names (``returned (line 17)``) moved too."""
@@ -133,9 +139,7 @@ class FileSection:
               patched_by: Sequence[str]) -> "FileSection":
         if view is None:  # the file does not change: its positions are the rewritten file's
             return cls(shown, left=list(outcome.left), notes=list(outcome.notes))
-        fixed = [(code, target, new, view.map.old_text(line).strip(), view.map.new_text(new).strip())
-                 for code, line, new, target in view.fixed]
-        return cls(shown, changed=True, fixed=fixed, left=view.left, notes=view.notes, params=view.params,
+        return cls(shown, changed=True, fixed=view.fixed, left=view.left, notes=view.notes, params=view.params,
                    patched_by=list(patched_by), kept_imports=list(outcome.kept_imports))
 
 
