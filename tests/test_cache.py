@@ -257,19 +257,3 @@ def test_a_crash_in_one_file_is_an_error_for_that_file_only(project, monkeypatch
     run(project)  # internal errors are not cached
     monkeypatch.setattr(detector, "find_findings", original)
     assert run(project)["bad.py"][0]
-
-
-def _die(config, items):
-    import os
-
-    os._exit(3)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the pool forks only on Linux")
-def test_a_dead_worker_is_an_error_for_its_files(project, monkeypatch):
-    monkeypatch.setattr(check_module, "POOL_MIN_BYTES_FORK", 1)
-    monkeypatch.setattr(check_module, "_check_chunk", _die)
-    results = list(check_paths([project], config_for(project), jobs=2, use_cache=False))
-    by_name = {Path(r.path).name: r for r in results}
-    assert by_name["bad.py"].error == "internal error: a worker process died"
-    assert by_name["clean.py"].error is None  # turned away by the prefilter, never sent

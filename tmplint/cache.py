@@ -63,6 +63,8 @@ CODE_SUFFIXES = (".py", ".tmpl")
 
 #: a cached result: ``None`` (no findings), a list of findings as tuples, or an error message
 Payload = Any
+#: what a run learned for the cache: clean digests, results and stat entries (see ``ResultCache``)
+Learned = Tuple[Dict[bytes, int], Dict[bytes, Tuple[int, Payload]], Dict[str, Tuple[Signature, bytes]]]
 
 
 def digest(data: bytes) -> bytes:
@@ -279,6 +281,20 @@ class ResultCache:
             self._new_results[key] = (self.today, encode_findings(findings))
         else:
             self._new_clean[key] = self.today
+
+    def take_learned(self) -> "Learned":
+        """What this process learned and would save (see :meth:`save`), forgotten here: what a
+        forked worker sends back to the process that saves it (:meth:`merge_learned`)."""
+        learned = (self._new_clean, self._new_results, self._new_stats)
+        self._new_clean, self._new_results, self._new_stats = {}, {}, {}
+        return learned
+
+    def merge_learned(self, learned: "Learned") -> None:
+        """Save what another process learned (:meth:`take_learned`) with what this one did."""
+        clean, results, stats = learned
+        self._new_clean.update(clean)
+        self._new_results.update(results)
+        self._new_stats.update(stats)
 
     def save(self) -> None:
         """Write what this run learned as a new shard (merging all when there are many)."""
