@@ -236,6 +236,7 @@ def test_parallel_run_matches_serial_run(project, monkeypatch):
         (project / f"p{index:02}.py").write_text((BAD if index % 2 else LITERAL) + f"# {index}\n")
     serial = list(check_paths([project], config_for(project), jobs=1, use_cache=False))
     monkeypatch.setattr(check_module, "POOL_MIN_BYTES_FORK", 1)
+    monkeypatch.setattr(check_module, "FORK_SAMPLE_FILES", 1)
     monkeypatch.setattr(check_module, "POOL_MIN_BYTES_SPAWN", 1)
     monkeypatch.setattr(check_module, "CHUNK_BYTES", 200)
     parallel = list(check_paths([project], config_for(project), jobs=2, use_cache=False))

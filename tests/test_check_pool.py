@@ -46,6 +46,7 @@ def project(tmp_path: Path) -> Path:
 def _forked_from_the_first_file(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers forked once the first file is read, whatever its size."""
     monkeypatch.setattr(check_module, "POOL_MIN_BYTES_FORK", 1)
+    monkeypatch.setattr(check_module, "FORK_SAMPLE_FILES", 1)
 
 
 def _reads_logged(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, worker_dies: bool = False) -> Path:

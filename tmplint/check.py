@@ -93,14 +93,17 @@ def default_jobs() -> int:
 
 # --------------------------------------------------------------------------- the pool
 
-#: parsing runs at roughly 10 MB/s per core. Forked workers cost a few milliseconds, so they pay
-#: off from a few hundred KB of files to parse (reading and prefiltering count as parsing
+#: parsing runs at roughly 10 MB/s per core. Forked workers cost the main process about 15 ms
+#: (importing the pool, forking), so they pay off when the work left is a few hundred KB to parse
+#: (as the files read so far project it, reading and prefiltering counting as parsing
 #: :data:`READ_BYTES_PER_PARSED_BYTE` times fewer bytes); spawned ones (macOS, Windows) re-import
 #: everything in every worker, which only pays off for much more.
 POOL_MIN_BYTES_FORK = 384 * 1024
 POOL_MIN_BYTES_SPAWN = 8 * 1024 * 1024
 #: reading and prefiltering a file costs about as much as parsing this many times fewer bytes
 READ_BYTES_PER_PARSED_BYTE = 16
+#: the files read before the work they project decides whether to fork
+FORK_SAMPLE_FILES = 8
 #: work sent to a spawned worker at once: big enough to amortize the round trip, small enough to balance
 CHUNK_BYTES = 192 * 1024
 
@@ -390,12 +393,20 @@ class _Run:
         for index in range(len(self.files)):
             if self.settle_or_queue(index):
                 advance()
-            if self.forks and self.work >= POOL_MIN_BYTES_FORK and index + 1 < len(self.files):
+            if self.forks and self._worth_sharing(index + 1):
                 self._share(index + 1, advance)
                 return
         for index, result in self.parser.results():
             self.take_parsed(index, result)
             advance()
+
+    def _worth_sharing(self, done: int) -> bool:
+        """Whether the files left after the first ``done`` are worth forking for: the work they
+        project (in a warm run, none), and what is queued to parse."""
+        left = len(self.files) - done
+        if not left or done < min(FORK_SAMPLE_FILES, len(self.files)):
+            return False
+        return self.work * left // done + self.parser.pending_bytes >= POOL_MIN_BYTES_FORK
 
     def _share(self, first: int, advance: Callable[[], None]) -> None:
         """Fork the workers, which claim files from ``first`` on with this process; then take
@@ -403,9 +414,6 @@ class _Run:
         global _shared_run
         import multiprocessing  # here, not at the top: most runs never start a pool
         from concurrent.futures.process import BrokenProcessPool
-
-        # before forking: the workers need it, and so does this process (it parses too)
-        import tmplint.detector  # noqa: F401
 
         context = multiprocessing.get_context("fork")
         self.claims = _Claims(context, first)
