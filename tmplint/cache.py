@@ -84,10 +84,21 @@ def cache_dir(config: Config) -> Path:
 
 def code_files(directory: Path) -> List[Path]:
     """The modules and templates under a package ``directory``, sorted by relative path."""
-    return sorted(
-        (path for path in directory.rglob("*") if path.suffix in CODE_SUFFIXES and path.is_file()),
-        key=lambda path: path.relative_to(directory).as_posix(),
-    )
+    return [Path(path) for _, path in _code_files(directory)]
+
+
+def _code_files(directory: Path) -> List[Tuple[str, str]]:
+    """:func:`code_files` as (relative POSIX path, path) strings, found without a Path per file
+    (a warm run computes the digest; ``rglob`` and ``relative_to`` took most of its time)."""
+    found = []
+    top = str(directory)
+    for root, _, names in os.walk(top):
+        relative_dir = os.path.relpath(root, top).replace(os.sep, "/")
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.splitext(name)[1] in CODE_SUFFIXES and os.path.isfile(path):
+                found.append((name if relative_dir == "." else f"{relative_dir}/{name}", path))
+    return sorted(found)
 
 
 def code_digest(directories: Iterable[Path], files: Iterable[Path] = ()) -> str:
@@ -96,9 +107,9 @@ def code_digest(directories: Iterable[Path], files: Iterable[Path] = ()) -> str:
     wheel's are its build's)."""
     code = hashlib.sha256()
     for number, directory in enumerate(directories):
-        for path in code_files(directory):
-            code.update(f"{number}:{path.relative_to(directory).as_posix()}\0".encode())
-            code.update(_content_digest(path))
+        for relative, path in _code_files(directory):
+            code.update(f"{number}:{relative}\0".encode())
+            code.update(_content_digest(Path(path)))
     for path in files:
         code.update(f"file:{path.name}\0".encode())
         code.update(_content_digest(path))
