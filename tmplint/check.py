@@ -393,7 +393,7 @@ class _Run:
         for index in range(len(self.files)):
             if self.settle_or_queue(index):
                 advance()
-            if self.forks and self._worth_sharing(index + 1):
+            if self.forks and self.work and self._worth_sharing(index + 1):  # a warm run reads nothing
                 self._share(index + 1, advance)
                 return
         for index, result in self.parser.results():
