@@ -21,10 +21,8 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import mmap
 import operator
 import os
-import struct
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -361,21 +359,22 @@ class _Claims:
     share (a plain mmap: ``multiprocessing.Value`` would import ctypes and make a file)."""
 
     def __init__(self, context: Any, first: int) -> None:
-        self._next = mmap.mmap(-1, _COUNTER.size)
-        _COUNTER.pack_into(self._next, 0, first)
+        import mmap  # here, not at the top: most runs never fork
+        import struct
+
+        self._counter = struct.Struct("q")
+        self._next = mmap.mmap(-1, self._counter.size)
+        self._counter.pack_into(self._next, 0, first)
         self._lock = context.Lock()
 
     def claim(self, count: int) -> Optional[int]:
         """The next file of ``count`` no process has claimed, now claimed; None when all are."""
         with self._lock:
-            (index,) = _COUNTER.unpack_from(self._next)
+            (index,) = self._counter.unpack_from(self._next)
             if index >= count:
                 return None
-            _COUNTER.pack_into(self._next, 0, index + 1)
+            self._counter.pack_into(self._next, 0, index + 1)
         return index
-
-
-_COUNTER = struct.Struct("q")
 
 
 class _Run:
