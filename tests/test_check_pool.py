@@ -162,3 +162,16 @@ def test_without_fork_a_pool_parses_chunks_and_the_main_process_the_ones_no_work
     assert [(r.path, r.findings) for r in parallel] == [(r.path, r.findings) for r in serial]
     parsers = {result.error for result in parallel if result.findings}
     assert parsers >= {f"pid {os.getpid()}"} and len(parsers) == 2, parsers
+
+
+def test_a_run_whose_workers_cannot_be_forked_checks_every_file_itself(project, monkeypatch):
+    config = Config(source=project / "pyproject.toml")
+    serial = list(check_paths([project], config, jobs=1, use_cache=False))
+    _forked_from_the_first_file(monkeypatch)
+
+    def no_fork(self, fn, *args):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(check_module.WorkerPool, "submit", no_fork)
+    parallel = list(check_paths([project], config, jobs=2, use_cache=False))
+    assert [(r.path, r.findings, r.error) for r in parallel] == [(r.path, r.findings, r.error) for r in serial]

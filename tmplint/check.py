@@ -430,14 +430,19 @@ class _Run:
         their results."""
         global _shared_run
         import multiprocessing  # here, not at the top: most runs never start a pool
+        from concurrent.futures import BrokenExecutor
         from concurrent.futures.process import BrokenProcessPool
 
         context = multiprocessing.get_context("fork")
         self.claims = _Claims(context, first)
         pool = self.workers.enter_context(WorkerPool(self.forks, context))
+        futures = []
         _shared_run = self
         try:
-            futures = [pool.submit(_work_on_shared_run) for _ in range(self.forks)]
+            for _ in range(self.forks):
+                futures.append(pool.submit(_work_on_shared_run))
+        except (OSError, BrokenExecutor):
+            pass  # no process could be forked (no memory, no process left): this one claims their files
         finally:
             _shared_run = None
         with_deep_stack(self.settle_claimed, advance)
