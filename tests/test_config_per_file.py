@@ -57,6 +57,22 @@ def test_a_nested_project_found_by_a_walk_gets_its_own_config(tmp_path):
     assert findings(tmplint("check", "--no-cache", ".", cwd=tmp_path)) == expected
 
 
+@pytest.mark.parametrize("absolute", [False, True], ids=["relative", "absolute"])
+def test_a_walk_finds_projects_in_directories_without_modules_of_their_own(tmp_path, absolute):
+    """Directories below the walk's start get the config of the nearest project above them,
+    also through directories that hold no module, and not from a pyproject.toml of another tool."""
+    write_project(tmp_path, {"top.py": SOURCE, "plain/deep/er/m.py": SOURCE}, ['ignore = ["TMP006"]'])
+    write_project(tmp_path / "nested", {"only/sub/m.py": SOURCE}, ['extend-select = ["TMP007"]'])
+    write_tree(tmp_path / "other", {"pyproject.toml": "[tool.black]\n", "sub/m.py": SOURCE})
+    top = str(tmp_path) if absolute else "."
+    result = tmplint("check", "--no-cache", top, cwd=tmp_path)
+    prefix = f"{tmp_path}/" if absolute else ""
+    expected = {(f"{prefix}{name}:5:5:", "TMP002") for name in ("top.py", "plain/deep/er/m.py", "other/sub/m.py")}
+    expected |= {(f"{prefix}nested/only/sub/m.py:{line}:5:", code)
+                 for line, code in ((3, "TMP006"), (4, "TMP007"), (5, "TMP002"))}
+    assert findings(result) == expected
+
+
 def test_files_named_through_a_linked_directory_get_the_config_where_the_link_points(siblings):
     """A link into a project is looked up where it points (not as a subdirectory of where it
     is), and so is a directory below it."""

@@ -256,6 +256,19 @@ def test_non_ascii_text_in_strings_and_comments_still_narrows_the_parse(monkeypa
     assert detect_bytes(source.encode(), "m.py", Config(), skip_statements=False) == findings
 
 
+@pytest.mark.parametrize("spelling", ["tempfile", "\uff54\uff45\uff4d\uff50file"], ids=["ascii", "nfkc"])
+def test_non_ascii_names_still_narrow_the_parse(monkeypatch, spelling):
+    """Python NFKC-normalizes identifiers: the lines naming a tracked name are found in the
+    normalized text, however the name is spelled, and only their groups are parsed."""
+    source = (f"import {spelling} as tf\nvalue\u00e9 = 1\n" + UNRELATED
+              + "def make(\u00e9t\u00e9):\n    return tf.mkdtemp(), \uff54\uff46.mktemp()\n" + UNRELATED)
+    snippets = parsed_snippets(monkeypatch)
+    findings = detect_bytes(source.encode(), "m.py", Config())
+    assert [(f.line, f.col, f.code) for f in findings] == [(7, 11, "TMP003"), (7, 25, "TMP004")]
+    assert snippets and not any("Unrelated" in snippet for snippet in snippets)
+    assert detect_bytes(source.encode(), "m.py", Config(), skip_statements=False) == findings
+
+
 def test_syntax_error_outside_the_parsed_groups_is_not_reported():
     source = "import tempfile\nx = tempfile.mktemp()\ndef broken(:\n    pass\n"
     findings = detect_bytes(source.encode(), "m.py", Config())

@@ -63,6 +63,8 @@ CODE_SUFFIXES = (".py", ".tmpl")
 
 #: a cached result: ``None`` (no findings), a list of findings as tuples, or an error message
 Payload = Any
+#: what a run learned for the cache: clean digests, results and stat entries (see ``ResultCache``)
+Learned = Tuple[Dict[bytes, int], Dict[bytes, Tuple[int, Payload]], Dict[str, Tuple[Signature, bytes]]]
 
 
 def digest(data: bytes) -> bytes:
@@ -82,10 +84,21 @@ def cache_dir(config: Config) -> Path:
 
 def code_files(directory: Path) -> List[Path]:
     """The modules and templates under a package ``directory``, sorted by relative path."""
-    return sorted(
-        (path for path in directory.rglob("*") if path.suffix in CODE_SUFFIXES and path.is_file()),
-        key=lambda path: path.relative_to(directory).as_posix(),
-    )
+    return [Path(path) for _, path in _code_files(directory)]
+
+
+def _code_files(directory: Path) -> List[Tuple[str, str]]:
+    """:func:`code_files` as (relative POSIX path, path) strings, found without a Path per file
+    (a warm run computes the digest; ``rglob`` and ``relative_to`` took most of its time)."""
+    found = []
+    top = str(directory)
+    for root, _, names in os.walk(top):
+        relative_dir = os.path.relpath(root, top).replace(os.sep, "/")
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.splitext(name)[1] in CODE_SUFFIXES and os.path.isfile(path):
+                found.append((name if relative_dir == "." else f"{relative_dir}/{name}", path))
+    return sorted(found)
 
 
 def code_digest(directories: Iterable[Path], files: Iterable[Path] = ()) -> str:
@@ -94,9 +107,9 @@ def code_digest(directories: Iterable[Path], files: Iterable[Path] = ()) -> str:
     wheel's are its build's)."""
     code = hashlib.sha256()
     for number, directory in enumerate(directories):
-        for path in code_files(directory):
-            code.update(f"{number}:{path.relative_to(directory).as_posix()}\0".encode())
-            code.update(_content_digest(path))
+        for relative, path in _code_files(directory):
+            code.update(f"{number}:{relative}\0".encode())
+            code.update(_content_digest(Path(path)))
     for path in files:
         code.update(f"file:{path.name}\0".encode())
         code.update(_content_digest(path))
@@ -279,6 +292,20 @@ class ResultCache:
             self._new_results[key] = (self.today, encode_findings(findings))
         else:
             self._new_clean[key] = self.today
+
+    def take_learned(self) -> "Learned":
+        """What this process learned and would save (see :meth:`save`), forgotten here: what a
+        forked worker sends back to the process that saves it (:meth:`merge_learned`)."""
+        learned = (self._new_clean, self._new_results, self._new_stats)
+        self._new_clean, self._new_results, self._new_stats = {}, {}, {}
+        return learned
+
+    def merge_learned(self, learned: "Learned") -> None:
+        """Save what another process learned (:meth:`take_learned`) with what this one did."""
+        clean, results, stats = learned
+        self._new_clean.update(clean)
+        self._new_results.update(results)
+        self._new_stats.update(stats)
 
     def save(self) -> None:
         """Write what this run learned as a new shard (merging all when there are many)."""

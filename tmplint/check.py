@@ -4,13 +4,20 @@ The main process finds the files; a file whose stat is the one the result cache 
 :mod:`tmplint.cache`) takes its cached result unread. Others are read once and hashed, and a
 result cached for that content ends it there. Otherwise the byte prefilter
 (:mod:`tmplint.prefilter`) rules out almost every file without parsing it, and only the rest are
-parsed (only their top-level statements the detector looks at, see :mod:`tmplint.toplevel`): in
-this process when they are few, else also in a process pool that starts as soon as there is
-enough work for it, while the main process goes on reading (and then parses what no worker has
-started, see :class:`_Parser`).
+parsed (only their top-level statements the detector looks at, see :mod:`tmplint.toplevel`).
+
+The main process does all of it alone while the work is small. Once it has seen enough (see
+:data:`POOL_MIN_BYTES_FORK`), where it can fork (Linux), it forks workers that inherit the run
+(the file list, the cache, the config): from then on each process claims the next file left (a
+counter in shared memory) and reads, prefilters and parses it itself, so no file's bytes cross a
+pipe, no process waits for another to feed it, and all finish within one file of each other. The
+workers send back their results and what they added to the cache. Where it cannot fork, the main
+process reads everything and a spawned pool parses chunks of what the prefilter let through, the
+main process parsing the chunks no worker has started (see :class:`_Parser`).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -31,6 +38,7 @@ from tmplint.progress import Progress
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from tmplint.cache import Learned
     from tmplint.findings import Finding
 
 #: a cached result: the findings, or the error that kept the file from being checked
@@ -83,22 +91,24 @@ def default_jobs() -> int:
 
 # --------------------------------------------------------------------------- the pool
 
-#: parsing runs at roughly 10 MB/s per core. A forked pool costs a few milliseconds, so it pays
-#: off from a few hundred KB of files to parse; a spawned one (macOS, Windows) re-imports
+#: parsing runs at roughly 10 MB/s per core. Forked workers cost the main process about 15 ms
+#: (importing the pool, forking), so they pay off when the work left is a few hundred KB to parse
+#: (as the files read so far project it, reading and prefiltering counting as parsing
+#: :data:`READ_BYTES_PER_PARSED_BYTE` times fewer bytes); spawned ones (macOS, Windows) re-import
 #: everything in every worker, which only pays off for much more.
 POOL_MIN_BYTES_FORK = 384 * 1024
 POOL_MIN_BYTES_SPAWN = 8 * 1024 * 1024
-#: work sent to a worker at once: big enough to amortize the round trip, small enough to balance
+#: reading and prefiltering a file costs about as much as parsing this many times fewer bytes
+READ_BYTES_PER_PARSED_BYTE = 16
+#: the files read before the work they project decides whether to fork
+FORK_SAMPLE_FILES = 8
+#: work sent to a spawned worker at once: big enough to amortize the round trip, small enough to balance
 CHUNK_BYTES = 192 * 1024
 
 
-def _pool_context() -> Tuple[Any, int]:
-    """Fork where it is safe (Linux, no other threads), else the platform's default."""
-    import multiprocessing  # here, not at the top: most runs never start a pool
-
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        return multiprocessing.get_context("fork"), POOL_MIN_BYTES_FORK
-    return multiprocessing.get_context(), POOL_MIN_BYTES_SPAWN
+def _can_fork() -> bool:
+    """Whether workers may be forked (Linux, and no other threads, which a fork would copy stuck)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _check_chunk(config: Config, items: List[Tuple[str, bytes]]) -> List[FileResult]:
@@ -111,7 +121,8 @@ def _check_items(config: Config, items: List[Tuple[str, bytes]]) -> List[FileRes
 
 
 class _Parser:
-    """Parses the files the prefilter let through: here, or in a pool once there is enough.
+    """Parses the files the prefilter let through: here, or, where the run cannot fork workers
+    that share it (see :meth:`_Run.settle_all`), in a spawned pool once there is enough.
 
     The main process is one of the ``jobs``: the pool has one worker less, which parses while the
     main process reads and prefilters; once done reading, the main process parses the chunks no
@@ -120,8 +131,6 @@ class _Parser:
     def __init__(self, config: Config, jobs: int) -> None:
         self.config = config
         self.jobs = jobs
-        self.context: Any = None
-        self.pool_min_bytes = POOL_MIN_BYTES_FORK if sys.platform.startswith("linux") else POOL_MIN_BYTES_SPAWN
         self.pool: Optional[WorkerPool] = None
         self.pending: List[Tuple[int, str, bytes]] = []
         self.pending_bytes = 0
@@ -131,15 +140,21 @@ class _Parser:
     def add(self, index: int, path: str, data: bytes) -> None:
         self.pending.append((index, path, data))
         self.pending_bytes += len(data)
-        if self.pool is None and self.jobs > 1 and self.pending_bytes >= self.pool_min_bytes:
-            self.context, self.pool_min_bytes = _pool_context()
-            if self.pending_bytes >= self.pool_min_bytes:
-                # before forking: the workers need it, and so does this process (it parses too)
-                import tmplint.detector  # noqa: F401
+        if self.pool is None and self.jobs > 1 and self.pending_bytes >= POOL_MIN_BYTES_SPAWN:
+            import multiprocessing  # here, not at the top: most runs never start a pool
 
-                self.pool = WorkerPool(self.jobs - 1, self.context)
+            # before starting it: a forked worker (Linux with other threads) needs it
+            import tmplint.detector  # noqa: F401
+
+            self.pool = WorkerPool(self.jobs - 1, multiprocessing.get_context())
         if self.pool is not None and self.pending_bytes >= CHUNK_BYTES:
             self._submit()
+
+    def parse_here(self) -> Iterator[Tuple[int, FileResult]]:
+        """The pending files' results, parsed in this thread (which has a deep stack already)."""
+        pending, self.pending, self.pending_bytes = self.pending, [], 0
+        for index, path, data in pending:
+            yield index, _check_data(data, path, self.config, True)
 
     def _take_pending(self) -> Iterator[Tuple[List[int], List[Tuple[str, bytes]]]]:
         """The pending files, in chunks of about :data:`CHUNK_BYTES` (the files read before the
@@ -237,6 +252,7 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
     by_directory: Dict[str, Config] = {}
     for path in paths:
         config = configs.for_path(path)
+        top = "" if str(path) == os.curdir else str(path)  # the directory of the files right in it, as named
         for _, walked, error in iter_python_file_names([path], config):
             if error is not None:
                 early.append(FileResult(str(path), error=error))
@@ -250,7 +266,8 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
             directory = os.path.dirname(name)
             own = by_directory.get(directory)
             if own is None:
-                own = by_directory[directory] = configs.for_directory(Path(name).parent)
+                own = (_walked_directory_config(directory, top, by_directory, configs) if walked is not None
+                       else by_directory.setdefault(directory, configs.for_directory(Path(name).parent)))
             # configs are one object per pyproject.toml
             if own is not config and is_excluded(Path(name), own):
                 continue
@@ -259,6 +276,22 @@ def check_projects(paths: Iterable[Path], configs: ProjectConfigs, jobs: Optiona
     for config, files in groups.values():
         results = list(check_files(files, config, jobs, use_cache, progress, keep_data, stream))
         yield from _mark_globally_patched(results, paths, config, rewritten)
+
+
+def _walked_directory_config(directory: str, top: str, by_directory: Dict[str, Config],
+                             configs: ProjectConfigs) -> Config:
+    """The config of the files in ``directory``, found by the walk of ``top``, kept in
+    ``by_directory``: its parent's when it has no pyproject.toml (a walk's directories are real
+    subdirectories, never links), so most directories cost one ``stat``, not a lookup of the
+    project above them (a tenth of a warm run on Lib/)."""
+    own = by_directory.get(directory)
+    if own is None:
+        if directory != top and not os.path.exists(os.path.join(directory, "pyproject.toml")):
+            own = _walked_directory_config(os.path.dirname(directory), top, by_directory, configs)
+        else:
+            own = configs.for_directory(Path(directory))
+        by_directory[directory] = own
+    return own
 
 
 def _mark_globally_patched(results: List[FileResult], paths: List[Path], config: Config,
@@ -292,18 +325,56 @@ def check_files(
 ) -> Iterator[FileResult]:
     """Results for the Python ``files`` (found already), in their order (see :func:`check_paths`)."""
     run = _Run(files, config, jobs or default_jobs(), use_cache, keep_data)
-    with Progress(len(files), "checking", stream=stream, enabled=progress) as bar, run.parser:
-        for index in range(len(files)):
-            if run.settle_or_queue(index):
-                bar.advance()
-        for index, result in run.parser.results():
-            run.take_parsed(index, result)
-            bar.advance()
+    with Progress(len(files), "checking", stream=stream, enabled=progress) as bar, run.parser, run.workers:
+        run.settle_all(bar.advance)
     with interrupts_deferred():  # a cache shard is written whole or not at all
         run.cache.save()
     for result in run.results:
         assert result is not None
         yield result
+
+
+#: the run that forked workers share with the main process: set while they are forked, which
+#: is how they get it (with its file list, config and cache, none of which is sent)
+_shared_run: Optional["_Run"] = None
+
+
+def _work_on_shared_run() -> Tuple[List[Tuple[int, FileResult]], Any]:
+    """In a forked worker: settle the files it claims; their results and what the cache learned."""
+    run = _shared_run
+    assert run is not None, "only a forked worker has the shared run"
+    # what the main process had queued and learned before the fork is its own to parse and save
+    run.parser = _Parser(run.config, 1)
+    run.cache.take_learned()
+    indexes = with_deep_stack(run.settle_claimed, _no_progress)
+    return [(index, run.results[index]) for index in indexes], run.cache.take_learned()
+
+
+def _no_progress() -> None:
+    """A worker draws no progress bar: the main process counts its files when they come."""
+
+
+class _Claims:
+    """Which file a process of the run claims next: a counter in memory that forked workers
+    share (a plain mmap: ``multiprocessing.Value`` would import ctypes and make a file)."""
+
+    def __init__(self, context: Any, first: int) -> None:
+        import mmap  # here, not at the top: most runs never fork
+        import struct
+
+        self._counter = struct.Struct("q")
+        self._next = mmap.mmap(-1, self._counter.size)
+        self._counter.pack_into(self._next, 0, first)
+        self._lock = context.Lock()
+
+    def claim(self, count: int) -> Optional[int]:
+        """The next file of ``count`` no process has claimed, now claimed; None when all are."""
+        with self._lock:
+            (index,) = self._counter.unpack_from(self._next)
+            if index >= count:
+                return None
+            self._counter.pack_into(self._next, 0, index + 1)
+        return index
 
 
 class _Run:
@@ -314,10 +385,17 @@ class _Run:
         self.config = config
         self.keep_data = keep_data
         self.cache: Union[_Cache, _NoCache] = _Cache(config) if use_cache else _NoCache()
-        self.parser = _Parser(config, jobs)
+        #: forked workers that share the files with this process, when it can fork
+        self.forks = jobs - 1 if jobs > 1 and _can_fork() else 0
+        self.parser = _Parser(config, 1 if self.forks else jobs)
+        self.workers = contextlib.ExitStack()
         self.results: List[Optional[FileResult]] = [None] * len(files)
         #: the bytes of the files that may have findings, while their results are out
         self.kept: Dict[int, bytes] = {}
+        #: what the files read so far cost, in bytes parsed (see :data:`READ_BYTES_PER_PARSED_BYTE`)
+        self.work = 0
+        #: the files the processes claim, once the work is shared
+        self.claims: Optional[_Claims] = None
 
     @functools.cached_property
     def prefilter(self) -> Callable[[bytes], bool]:
@@ -325,6 +403,79 @@ class _Run:
         from tmplint.prefilter import prefilter_for
 
         return prefilter_for(self.config)
+
+    def settle_all(self, advance: Callable[[], None]) -> None:
+        """Every file's result, ``advance`` called for each: read here until the work is worth
+        sharing with forked workers, which then claim the files left with this process."""
+        for index in range(len(self.files)):
+            if self.settle_or_queue(index):
+                advance()
+            if self.forks and self.work and self._worth_sharing(index + 1):  # a warm run reads nothing
+                self._share(index + 1, advance)
+                return
+        for index, result in self.parser.results():
+            self.take_parsed(index, result)
+            advance()
+
+    def _worth_sharing(self, done: int) -> bool:
+        """Whether the files left after the first ``done`` are worth forking for: the work they
+        project (in a warm run, none), and what is queued to parse."""
+        left = len(self.files) - done
+        if not left or done < min(FORK_SAMPLE_FILES, len(self.files)):
+            return False
+        return self.work * left // done + self.parser.pending_bytes >= POOL_MIN_BYTES_FORK
+
+    def _share(self, first: int, advance: Callable[[], None]) -> None:
+        """Fork the workers, which claim files from ``first`` on with this process; then take
+        their results."""
+        global _shared_run
+        import multiprocessing  # here, not at the top: most runs never start a pool
+        from concurrent.futures import BrokenExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        context = multiprocessing.get_context("fork")
+        self.claims = _Claims(context, first)
+        pool = self.workers.enter_context(WorkerPool(self.forks, context))
+        futures = []
+        _shared_run = self
+        try:
+            for _ in range(self.forks):
+                futures.append(pool.submit(_work_on_shared_run))
+        except (OSError, BrokenExecutor):
+            pass  # no process could be forked (no memory, no process left): this one claims their files
+        finally:
+            _shared_run = None
+        with_deep_stack(self.settle_claimed, advance)
+        for future in futures:
+            try:
+                results, learned = pool.result(future)
+            except BrokenProcessPool:
+                continue  # its files have no result: they are reported below
+            for index, result in results:
+                self.results[index] = result
+                advance()
+            self.cache.merge_learned(learned)
+        for index, result in enumerate(self.results):
+            if result is None:  # claimed by a worker that died
+                self.results[index] = FileResult(self.files[index], error="internal error: a worker process died")
+                advance()
+
+    def settle_claimed(self, advance: Callable[[], None]) -> List[int]:
+        """Claim files and settle them, parsing each (and what was queued before) at once, until
+        none is left: the indexes of the files claimed. Runs in a deep-stack thread (see
+        :func:`check_data`)."""
+        assert self.claims is not None, "the work is shared"
+        indexes: List[int] = []
+        while True:
+            for parsed, result in self.parser.parse_here():
+                self.take_parsed(parsed, result)
+                advance()
+            index = self.claims.claim(len(self.files))
+            if index is None:
+                return indexes
+            if self.settle_or_queue(index):
+                advance()
+            indexes.append(index)
 
     def settle_or_queue(self, index: int) -> bool:
         """Read file ``index``: its result where no parse is needed (an error, the cache, the
@@ -340,6 +491,7 @@ class _Run:
         except FileError as exc:
             self.results[index] = FileResult(path, error=str(exc))
             return True
+        self.work += len(data) // READ_BYTES_PER_PARSED_BYTE
         cached = self.cache.get(index, data, st, path)
         if cached is not None:
             findings, error = cached
@@ -349,6 +501,7 @@ class _Run:
             self.results[index] = FileResult(path)
             self.cache.put(index, [])
             return True
+        self.work += len(data)
         self.parser.add(index, path, data)
         if self.keep_data:
             self.kept[index] = data
@@ -374,6 +527,12 @@ class _NoCache:
         return None
 
     def put(self, index: int, findings: List[Finding], error: Optional[str] = None) -> None:
+        pass
+
+    def take_learned(self) -> None:
+        return None
+
+    def merge_learned(self, learned: None) -> None:
         pass
 
     def save(self) -> None:
@@ -405,6 +564,12 @@ class _Cache:
 
     def put(self, index: int, findings: List[Finding], error: Optional[str] = None) -> None:
         self._cache.put(self._keys[index], findings, error)
+
+    def take_learned(self) -> "Learned":
+        return self._cache.take_learned()
+
+    def merge_learned(self, learned: "Learned") -> None:
+        self._cache.merge_learned(learned)
 
     def save(self) -> None:
         self._cache.save()

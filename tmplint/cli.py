@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from tmplint import __version__
 from tmplint.config import Config, ConfigError, ProjectConfigs, load_config, override_temp_dirs, validate_selectors
@@ -45,10 +45,37 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=None, help="processes to work in (default: CPU count)")
 
 
+@functools.lru_cache(maxsize=None)
+def _help_width() -> int:
+    """The width argparse formats help for: the terminal's as ``shutil.get_terminal_size`` finds
+    it (``$COLUMNS``, else the size of the terminal of stdout, else 80), less 2. Found once, here:
+    argparse makes a formatter for every option it adds (to check its metavar), and each asked
+    the terminal, after importing shutil (with bz2 and lzma, 5 ms of every run)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's, with the width from :func:`_help_width`."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: Optional[int] = None, **kwargs: Any) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _help_width() if width is None else width, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tmplint",
         description="Find and rewrite scratch files in the shared system temp dir.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("-V", "--version", action="version", version=f"tmplint {__version__}",
                         help="print the version and exit")
@@ -56,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      help="what to do (tmplint COMMAND --help for its options)")
     commands.required = True
 
-    check = commands.add_parser("check", help="report findings (exit 1 when there are any)")
+    check = commands.add_parser("check", help="report findings (exit 1 when there are any)", formatter_class=_HelpFormatter)
     _add_selection_options(check)
     check.add_argument("--format", choices=sorted(_formats()), default="text",
                        help="output format (default: text, flake8's path:line:col: CODE message)")
@@ -77,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     # ruff users type it: answered with a pointer to `tmplint fix`, not argparse's "unrecognized"
     check.add_argument("--fix", action="store_true", help=argparse.SUPPRESS)
 
-    fix = commands.add_parser("fix", help="rewrite call sites into the per-workflow helper")
+    fix = commands.add_parser("fix", help="rewrite call sites into the per-workflow helper", formatter_class=_HelpFormatter)
     _add_selection_options(fix)
     fix.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
     fix.add_argument("--check", action="store_true",
@@ -92,13 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="exit 0 even when sites are left (errors still exit 2); the tmplint-fix hook uses it, "
                           "pre-commit itself fails when files changed")
 
-    init = commands.add_parser("init", help="write the helper module into your project")
+    init = commands.add_parser("init", help="write the helper module into your project", formatter_class=_HelpFormatter)
     init.add_argument("--module", type=Path, help="where to write it (default: from helper-module)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     init.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tmplint] from")
 
-    commands.add_parser("rules", help="list every rule")
-    rule = commands.add_parser("rule", help="explain one rule")
+    commands.add_parser("rules", help="list every rule", formatter_class=_HelpFormatter)
+    rule = commands.add_parser("rule", help="explain one rule", formatter_class=_HelpFormatter)
     rule.add_argument("code", help="a rule code, e.g. TMP001")
     return parser
 

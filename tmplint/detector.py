@@ -12,6 +12,7 @@ import functools
 import itertools
 import re
 import tokenize
+import unicodedata
 import warnings
 from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
@@ -473,7 +474,7 @@ class FindingPass:
         #: skipped (they cannot hold a finding, nor a binding of a tracked name); None: walk all
         self.lines = lines
         self.temp_dirs = config.all_temp_dirs
-        self.env_rule = "TMP007" in config.enabled_codes
+        self.env_rule = "TMP007" in _enabled_codes(config)
         self.path = path
         self.tracked = tracked
         #: (node, scope, base name, attribute chain, kind, seq) with kind "call" / "ref" /
@@ -1107,8 +1108,9 @@ def _spans_a_line(node: ast.AST, lines: Sequence[int]) -> bool:
 
 
 def _name_positions(data: bytes, names: Iterable[str]) -> List[int]:
-    """Where each of ``names`` occurs as a whole identifier (or word) in ``data`` (UTF-8 whose
-    names are ASCII: a non-ASCII byte is in a string or comment)."""
+    """Where each of ``names`` occurs as a whole identifier (or word) in ``data`` (UTF-8 with
+    its names as Python reads them, :func:`_names_as_read`; a non-ASCII byte next to a name is
+    taken for a boundary, which only finds more)."""
     positions = []
     for name in names:
         needle = name.encode("ascii")
@@ -1139,8 +1141,8 @@ def _line_numbers(data: bytes, positions: Iterable[int]) -> List[int]:
 def _lines_of(source: str, names: Iterable[str], config: Optional[Config] = None) -> Optional[List[int]]:
     """The sorted lines where one of ``names`` is, or (with ``config``) where the value of a
     literal the rules report may start (however it is spelled): a statement spanning none of them
-    has nothing the detector looks at. None when a name in the source may not be ASCII (names
-    may be spelled in characters that NFKC-normalize to ASCII)."""
+    has nothing the detector looks at. None when the names cannot be told apart from the text
+    (see :func:`_names_as_read`)."""
     return _lines_of_names(source, frozenset(names), config)
 
 
@@ -1148,13 +1150,37 @@ def _lines_of(source: str, names: Iterable[str], config: Optional[Config] = None
 def _lines_of_names(source: str, names: FrozenSet[str], config: Optional[Config]) -> Optional[List[int]]:
     # cached (the lists are shared, never changed): parse_needed and find_findings ask the same
     # questions about a module
-    if not names_are_ascii(source):
+    text = _names_as_read(source)
+    if text is None:
         return None
-    data = source.encode("utf-8", "surrogatepass")
+    data = text.encode("utf-8", "surrogatepass")
     positions = _name_positions(data, names)
-    if config is not None:
-        positions += prefilter_for(config).literal_starts(data)
-    return _line_numbers(data, positions)
+    if config is None:
+        return _line_numbers(data, positions)
+    if text is source:
+        return _line_numbers(data, positions + prefilter_for(config).literal_starts(data))
+    # literal values are not normalized: their starts are looked for in the text as written
+    raw = source.encode("utf-8", "surrogatepass")
+    return sorted({*_line_numbers(data, positions), *_line_numbers(raw, prefilter_for(config).literal_starts(raw))})
+
+
+@functools.lru_cache(maxsize=4)
+def _names_as_read(source: str) -> Optional[str]:
+    """``source`` with its names spelled as Python reads them, on the same lines: ``source``
+    itself when they are ASCII (:func:`names_are_ascii`), else its lines with each non-ASCII one
+    NFKC-normalized, as Python normalizes identifiers (``ｔempfile`` is ``tempfile``). Strings and
+    comments on such a line are normalized too, which can only make names appear that are not
+    there. An identifier is delimited by ASCII (spaces, operators, quotes), so normalizing a
+    whole line reads it as Python does. None if a normalized line would hold a line break."""
+    if names_are_ascii(source):
+        return source
+    lines = split_lines(source)
+    for index, line in enumerate(lines):
+        if not line.isascii():
+            lines[index] = unicodedata.normalize("NFKC", line)
+            if "\n" in lines[index] or "\r" in lines[index]:
+                return None
+    return "\n".join(lines)
 
 
 def find_findings(
@@ -1186,7 +1212,7 @@ def _find(tree: ast.Module, source: str, config: Config, path: str, skip_stateme
     lines = lines_of(source, _names_to_look_at(source, tracked, modules), config)
     finder = FindingPass(config, path, tracked, lines)
     found = finder.run(tree)
-    enabled = config.enabled_codes
+    enabled = _enabled_codes(config)
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
     return apply_suppressions(findings, source, config), {name for name in finder.dir_names - tracked if _assigns_constant(source, name)}
 
@@ -1318,9 +1344,9 @@ def parse_needed(text: str, path: str, config: Config, constants: Set[str] = fro
     or a temp literal. The others are left out of the tree unparsed, so a syntax error in them is
     not reported. ``constants``: names tracked besides the imported ones (see
     :func:`find_findings`). Raises DetectorError."""
-    if "\0" in text or not names_are_ascii(text):  # _lines_of cannot narrow it down; NUL: parse's error
-        return parse_source(text, path)
     code = universal_newlines(text)
+    if "\0" in text or _names_as_read(code) is None:  # _lines_of cannot narrow it down; NUL: parse's error
+        return parse_source(text, path)
     starts = statement_starts(code)
     if starts is None or (len(starts) == 1 and class_body_starts(code, 0, len(code)) is None):
         return parse_source(text, path)
@@ -1428,13 +1454,20 @@ def _names_to_look_at(source: str, tracked: Set[str], modules: Sequence[str]) ->
 def _rollover_names(source: str) -> Set[str]:
     """In a source with a SpooledTemporaryFile, the statements that may roll one over are looked
     at too (see ``FindingPass._rolled_over``)."""
-    return set(_ROLLS_OVER) if "SpooledTemporaryFile" in source else set()
+    return set(_ROLLS_OVER) if "SpooledTemporaryFile" in (_names_as_read(source) or source) else set()
+
+
+@functools.lru_cache(maxsize=16)
+def _enabled_codes(config: Config) -> FrozenSet[str]:
+    """``config.enabled_codes``, selected once per config: the property selects them anew each
+    time (12 us), and the detector asks several times per module."""
+    return config.enabled_codes
 
 
 def _modules(config: Config, source: str) -> Tuple[str, ...]:
     """The modules whose imports the enabled rules track: ``functools`` (for ``partial``) only
     in a source that spells ``partial`` (or may spell it in other characters)."""
-    modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
+    modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in _enabled_codes(config) else ())
     if "partial" in source or not source.isascii():
         modules += _PARTIAL_MODULES
     return modules
