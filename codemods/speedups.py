@@ -24,25 +24,47 @@ are simply not installed.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict
 
 _INSTALLED = False
 
 
-def _cached(original: Callable[[object], Dict[Any, Any]]) -> Callable[[object], Dict[Any, Any]]:
-    cache: Dict[type, List[Tuple[Any, Tuple[str, ...]]]] = {}
+def _per_class(original: Callable[[Any], Dict[Any, Any]], keep: Callable[[Dict[Any, Any]], Any],
+               rebuild: Callable[[Any, Any], Dict[Any, Any]]) -> Callable[[Any], Dict[Any, Any]]:
+    """``original(obj)``, a scan whose outcome depends only on ``obj``'s class: scanned once per
+    class, what ``keep`` takes of the outcome is cached, and ``rebuild(obj, kept)`` makes the
+    outcome for another object of the class (its own bound methods)."""
+    cache: Dict[type, Any] = {}
 
-    def gather(obj: object) -> Dict[Any, Any]:
-        cls = type(obj)
-        names = cache.get(cls)
-        if names is None:
+    def cached(obj: Any) -> Dict[Any, Any]:
+        kept = cache.get(type(obj))
+        if kept is None:
             result = original(obj)
-            cache[cls] = [(matcher, tuple(f.__name__ for f in funcs)) for matcher, funcs in result.items()]
+            cache[type(obj)] = keep(result)
             return result
-        return {matcher: tuple(getattr(obj, name) for name in funcs) for matcher, funcs in names}
+        return rebuild(obj, kept)
 
-    gather.__wrapped__ = original  # type: ignore[attr-defined]
-    return gather
+    cached.__wrapped__ = original  # type: ignore[attr-defined]
+    return cached
+
+
+def _decorated_methods(original: Callable[[Any], Dict[Any, Any]]) -> Callable[[Any], Dict[Any, Any]]:
+    """A matcher-aware visitor's ``@m.visit``/``@m.leave`` methods, by matcher."""
+    return _per_class(original, lambda found: [(matcher, tuple(f.__name__ for f in funcs))
+                                               for matcher, funcs in found.items()],
+                      lambda obj, kept: {matcher: tuple(getattr(obj, name) for name in names)
+                                         for matcher, names in kept})
+
+
+def _matchers(original: Callable[[Any], Dict[Any, Any]]) -> Callable[[Any], Dict[Any, Any]]:
+    """The matchers of a visitor's ``@m.call_if_inside``/``@m.call_if_not_inside`` methods: each
+    not yet matched, as libcst starts them."""
+    return _per_class(original, tuple, lambda obj, kept: dict.fromkeys(kept))
+
+
+def _visitor_methods(original: Callable[[Any], Dict[Any, Any]]) -> Callable[[Any], Dict[Any, Any]]:
+    """A batched metadata provider's ``visit_*``/``leave_*`` methods, by name."""
+    return _per_class(original, tuple, lambda obj, kept: {name: getattr(obj, name) for name in kept})
 
 
 class _Parenthesized:
@@ -65,36 +87,6 @@ class _Parenthesized:
         if exc_info[0] is None:
             for rpar in self.node.rpar:
                 rpar._codegen(self.state)
-
-
-def _cached_matchers(original: Callable[[object], Dict[Any, Any]]) -> Callable[[object], Dict[Any, Any]]:
-    cache: Dict[type, Tuple[Any, ...]] = {}
-
-    def gather(obj: object) -> Dict[Any, Any]:
-        matchers = cache.get(type(obj))
-        if matchers is None:
-            result = original(obj)
-            cache[type(obj)] = tuple(result)
-            return result
-        return dict.fromkeys(matchers)  # every matcher not yet matched, as libcst starts them
-
-    gather.__wrapped__ = original  # type: ignore[attr-defined]
-    return gather
-
-
-def _cached_visitors(original: Callable[[Any], Dict[str, Any]]) -> Callable[[Any], Dict[str, Any]]:
-    cache: Dict[type, Tuple[str, ...]] = {}
-
-    def get_visitors(self: Any) -> Dict[str, Any]:
-        names = cache.get(type(self))
-        if names is None:
-            result = original(self)
-            cache[type(self)] = tuple(result)
-            return dict(result)
-        return {name: getattr(self, name) for name in names}
-
-    get_visitors.__wrapped__ = original  # type: ignore[attr-defined]
-    return get_visitors
 
 
 def _parenthesize(node: Any, state: Any) -> _Parenthesized:
@@ -121,8 +113,8 @@ def install() -> None:
         from libcst._batched_visitor import BatchableCSTVisitor
     except ImportError:  # pragma: no cover
         return
-    for name, cached in (("_gather_constructed_visit_funcs", _cached), ("_gather_constructed_leave_funcs", _cached),
-                         ("_gather_matchers", _cached_matchers)):
+    for name, cached in (("_gather_constructed_visit_funcs", _decorated_methods),
+                         ("_gather_constructed_leave_funcs", _decorated_methods), ("_gather_matchers", _matchers)):
         original = getattr(_visitors, name, None)
         if callable(original) and not hasattr(original, "__wrapped__"):
             setattr(_visitors, name, cached(original))
@@ -131,7 +123,7 @@ def install() -> None:
         metadata_wrapper._gen_batchable = _skipping_empty(original)
     original = getattr(BatchableCSTVisitor, "get_visitors", None)
     if callable(original) and not hasattr(original, "__wrapped__"):
-        BatchableCSTVisitor.get_visitors = _cached_visitors(original)  # type: ignore[method-assign]
+        BatchableCSTVisitor.get_visitors = _visitor_methods(original)  # type: ignore[method-assign]
     parenthesized = getattr(expression, "_BaseParenthesizedNode", None)
     if parenthesized is not None and callable(getattr(parenthesized, "_parenthesize", None)):
         parenthesized._parenthesize = _parenthesize
