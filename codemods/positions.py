@@ -288,7 +288,7 @@ class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
         (from its first decorator) when computed, else the text of one of :attr:`statements`
         (running on to the next one's start; a top-level class's with its body's); None for any
         other node. (Not the comment lines above the node, which are not its code.)"""
-        where = self._computed.get(node)
+        where = self.known(node)
         if where is None:
             if self._indexes is None:
                 self._indexes = {statement: index for index, statement in enumerate(self.statements)}
@@ -300,7 +300,7 @@ class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
                 end += 1
             return "".join(self.statement_texts[index:end])
         decorators = getattr(node, "decorators", ())
-        first = self._computed.get(decorators[0]) if decorators else where
+        first = self.known(decorators[0]) if decorators else where
         if first is None:
             return None
         start, end = first.start, where.end
