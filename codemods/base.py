@@ -145,7 +145,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
         #: (scope, name) -> whether every use of the name's imports there is removed
-        self._may_become_unused: Dict[Tuple[Scope, str], bool] = {}
+        self._may_become_unused: Dict[ImportAssignment, bool] = {}
         #: the nodes the transform descends into (None: all)
         self._visited: Optional[Set[cst.CSTNode]] = None
         self._caches: Dict[str, Dict[cst.CSTNode, object]] = {}
@@ -522,14 +522,17 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         scope = self.scope(root)
         if scope is None:
             return True
-        # the same for every removed use of the name in the scope: asked once (a module with
-        # thousands of sites has thousands of removed uses of ``tempfile``)
-        known = self._may_become_unused.get((scope, root.value))
+        imports = [a for a in scope[root.value] if isinstance(a, ImportAssignment)]
+        return bool(imports) and all(self._used_only_inside(assignment, inside) for assignment in imports)
+
+    def _used_only_inside(self, assignment: ImportAssignment, inside: Callable[[cst.CSTNode], bool]) -> bool:
+        """Whether every reference of the import is ``inside`` the code the rewrites remove: asked
+        once per import (a module with thousands of sites has thousands of removed uses of
+        ``tempfile``, in as many functions)."""
+        known = self._may_become_unused.get(assignment)
         if known is None:
-            imports = [a for a in scope[root.value] if isinstance(a, ImportAssignment)]
-            known = bool(imports) and all(inside(access.node) for assignment in imports
-                                          for access in assignment.references if isinstance(access.node, cst.CSTNode))
-            self._may_become_unused[(scope, root.value)] = known
+            known = self._may_become_unused[assignment] = all(
+                inside(access.node) for access in assignment.references if isinstance(access.node, cst.CSTNode))
         return known
 
     def _leave(self, outcome: SiteOutcome, node: Optional[cst.CSTNode]) -> None:
