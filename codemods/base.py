@@ -144,7 +144,7 @@ class TmplintCommand(VisitorBasedCodemodCommand):
         self._positions: Optional[ModulePositions] = None
         self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
         self._removed: List[cst.CSTNode] = []
-        #: (scope, name) -> whether every use of the name's imports there is removed
+        #: import -> whether every reference of it is in the code the rewrites remove
         self._may_become_unused: Dict[ImportAssignment, bool] = {}
         #: the nodes the transform descends into (None: all)
         self._visited: Optional[Set[cst.CSTNode]] = None
@@ -374,7 +374,8 @@ class TmplintCommand(VisitorBasedCodemodCommand):
     def _instantiate_and_run(self, transform, tree: cst.Module) -> cst.Module:  # type: ignore[override]
         # the import passes libcst runs after the transform; removals tidy the blank lines they leave
         if transform is RemoveImportsVisitor:
-            return TidyRemoveImportsVisitor(self.context, source_of=self._module_positions().source_of).transform_module(tree)
+            removal = TidyRemoveImportsVisitor(self.context, source_of=self._module_positions().source_of)
+            return removal.transform_module(tree)
         if transform is AddImportsVisitor:
             transform = TopLevelAddImportsVisitor
         return super()._instantiate_and_run(transform, tree)
