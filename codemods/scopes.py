@@ -189,9 +189,9 @@ def spanned_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
 def skippable_bodies(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], lines: Sequence[str],
                      sites: Iterable[Tuple[int, int]], always: Iterable[str], *, every_reference: bool) -> Set[int]:
     """The ``id`` of every def whose body the planners cannot ask about (see the module's doc).
-    ``sites``: the first and last line of each site a planner looks at; ``always``: names whose spelling keeps a body;
-    ``every_reference``: whether the planners need every reference of the module-level names a
-    site spells (imports may be kept)."""
+    ``sites``: the first and last line of each site a planner looks at; ``always``: names whose
+    spelling keeps a body; ``every_reference``: whether the planners need every reference of the
+    module-level names a site spells (imports may be kept)."""
     spans = sorted(set(sites))
     starts = [first for first, _ in spans]
     candidates = []
