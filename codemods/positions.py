@@ -211,19 +211,16 @@ class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
         if not module.has_trailing_newline or (module.default_indent, module.default_newline) != (
                 original.default_indent, original.default_newline):
             return module.code
-        # the top-level statements (but the last) by node, each with the range of statements its
-        # text spans (its own and, for a class, those of its body)
-        tops = [index for index, owner in enumerate(self.owners) if owner == index]
-        spans = {self.statements[start]: (start, end) for start, end in zip(tops, tops[1:])}
+        last = original.body[-1] if original.body else None
         state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
         for line in module.header:
             line._codegen(state)
         for statement in module.body:
-            span = spans.get(statement)
-            if span is None:
+            index = self._index_of(statement)
+            if index is None or self.owners[index] != index or statement is last:
                 statement._codegen(state)
             else:
-                state.tokens.extend(self.statement_texts[span[0]:span[1]])
+                state.add_token(self._text_with_body(index))
         for line in module.footer:
             line._codegen(state)
         if not state.tokens:
@@ -290,15 +287,8 @@ class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
         other node. (Not the comment lines above the node, which are not its code.)"""
         where = self.known(node)
         if where is None:
-            if self._indexes is None:
-                self._indexes = {statement: index for index, statement in enumerate(self.statements)}
-            index = self._indexes.get(node)
-            if index is None:
-                return None
-            end = index + 1
-            while end < len(self.owners) and self.owners[end] == index:
-                end += 1
-            return "".join(self.statement_texts[index:end])
+            index = self._index_of(node)
+            return None if index is None else self._text_with_body(index)
         decorators = getattr(node, "decorators", ())
         first = self.known(decorators[0]) if decorators else where
         if first is None:
@@ -308,6 +298,20 @@ class ModulePositions(Mapping[cst.CSTNode, CodeRange]):
         if len(lines) == 1:
             return lines[0][start.column:end.column]
         return "\n".join([lines[0][start.column:], *lines[1:-1], lines[-1][:end.column]])
+
+    def _index_of(self, node: cst.CSTNode) -> Optional[int]:
+        """The index of ``node`` in :attr:`statements` (None: not one of them)."""
+        if self._indexes is None:
+            self._indexes = {statement: index for index, statement in enumerate(self.statements)}
+        return self._indexes.get(node)
+
+    def _text_with_body(self, index: int) -> str:
+        """The text of statement ``index`` as printed here, running on to the next statement's
+        start; a top-level class's with the statements of its body."""
+        end = index + 1
+        while end < len(self.owners) and self.owners[end] == index:
+            end += 1
+        return "".join(self.statement_texts[index:end])
 
     def known(self, node: cst.CSTNode) -> Optional[CodeRange]:
         """``node``'s range if it is computed already (None otherwise: nothing is computed)."""

@@ -161,7 +161,7 @@ def _module_level_names(module: cst.Module, positions: Mapping[cst.CSTNode, Code
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             names.add(statement.name.value)
             body = positions[statement.body].start.line
-            if ":=" in "".join(lines[first - 1:body]):
+            if ":=" in "\n".join(lines[first - 1:body]):
                 names |= _words(lines, first, body)
             if "global" in text:
                 names |= set(_WORD.findall("\n".join(line for number, line in enumerate(lines[first - 1:last], first)

@@ -119,7 +119,6 @@ def _own_nodes(statements: Sequence[ast.AST]) -> Iterator[ast.AST]:
             stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-
 _Class = TypeVar("_Class")
 
 

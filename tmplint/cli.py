@@ -82,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND",
                                      help="what to do (tmplint COMMAND --help for its options)")
     commands.required = True
+    add_command = functools.partial(commands.add_parser, formatter_class=_HelpFormatter)
 
-    check = commands.add_parser("check", help="report findings (exit 1 when there are any)", formatter_class=_HelpFormatter)
+    check = add_command("check", help="report findings (exit 1 when there are any)")
     _add_selection_options(check)
     check.add_argument("--format", choices=sorted(_formats()), default="text",
                        help="output format (default: text, flake8's path:line:col: CODE message)")
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     # ruff users type it: answered with a pointer to `tmplint fix`, not argparse's "unrecognized"
     check.add_argument("--fix", action="store_true", help=argparse.SUPPRESS)
 
-    fix = commands.add_parser("fix", help="rewrite call sites into the per-workflow helper", formatter_class=_HelpFormatter)
+    fix = add_command("fix", help="rewrite call sites into the per-workflow helper")
     _add_selection_options(fix)
     fix.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
     fix.add_argument("--check", action="store_true",
@@ -119,13 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="exit 0 even when sites are left (errors still exit 2); the tmplint-fix hook uses it, "
                           "pre-commit itself fails when files changed")
 
-    init = commands.add_parser("init", help="write the helper module into your project", formatter_class=_HelpFormatter)
+    init = add_command("init", help="write the helper module into your project")
     init.add_argument("--module", type=Path, help="where to write it (default: from helper-module)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     init.add_argument("--config", type=Path, help="pyproject.toml to read [tool.tmplint] from")
 
-    commands.add_parser("rules", help="list every rule", formatter_class=_HelpFormatter)
-    rule = commands.add_parser("rule", help="explain one rule", formatter_class=_HelpFormatter)
+    add_command("rules", help="list every rule")
+    rule = add_command("rule", help="explain one rule")
     rule.add_argument("code", help="a rule code, e.g. TMP001")
     return parser
 

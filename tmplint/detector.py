@@ -474,7 +474,7 @@ class FindingPass:
         #: skipped (they cannot hold a finding, nor a binding of a tracked name); None: walk all
         self.lines = lines
         self.temp_dirs = config.all_temp_dirs
-        self.env_rule = "TMP007" in _enabled_codes(config)
+        self.env_rule = "TMP007" in config.enabled_codes
         self.path = path
         self.tracked = tracked
         #: (node, scope, base name, attribute chain, kind, seq) with kind "call" / "ref" /
@@ -1212,7 +1212,7 @@ def _find(tree: ast.Module, source: str, config: Config, path: str, skip_stateme
     lines = lines_of(source, _names_to_look_at(source, tracked, modules), config)
     finder = FindingPass(config, path, tracked, lines)
     found = finder.run(tree)
-    enabled = _enabled_codes(config)
+    enabled = config.enabled_codes
     findings = sorted((f for f in found if f.code in enabled), key=lambda f: (f.line, f.col, f.code))
     return apply_suppressions(findings, source, config), {name for name in finder.dir_names - tracked if _assigns_constant(source, name)}
 
@@ -1457,17 +1457,10 @@ def _rollover_names(source: str) -> Set[str]:
     return set(_ROLLS_OVER) if "SpooledTemporaryFile" in (_names_as_read(source) or source) else set()
 
 
-@functools.lru_cache(maxsize=16)
-def _enabled_codes(config: Config) -> FrozenSet[str]:
-    """``config.enabled_codes``, selected once per config: the property selects them anew each
-    time (12 us), and the detector asks several times per module."""
-    return config.enabled_codes
-
-
 def _modules(config: Config, source: str) -> Tuple[str, ...]:
     """The modules whose imports the enabled rules track: ``functools`` (for ``partial``) only
     in a source that spells ``partial`` (or may spell it in other characters)."""
-    modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in _enabled_codes(config) else ())
+    modules = _TEMPFILE_MODULES + (_ENV_MODULES if "TMP007" in config.enabled_codes else ())
     if "partial" in source or not source.isascii():
         modules += _PARTIAL_MODULES
     return modules
